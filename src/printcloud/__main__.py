@@ -1,0 +1,3 @@
+from printcloud.cli import main
+
+main()

@@ -1,0 +1,70 @@
+"""``printcloud``: one command for every role. Thin: the work is in server/, agent/, client/."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from pydantic import ValidationError
+
+from printcloud.server.errors import PrintCloudError, describe_validation_errors
+from printcloud.server.settings import Settings
+
+app = typer.Typer(help="PrintCloud: cloud printing, self-hosted.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+users_app = typer.Typer(help="Manage users.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+
+err = Console(stderr=True)
+
+
+def fail(message: str) -> typer.Exit:
+    err.print(f"[red]error:[/red] {message}", highlight=False, markup=True)
+    return typer.Exit(code=1)
+
+
+def _settings(**overrides: object) -> Settings:
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise fail("invalid setting: " + describe_validation_errors(exc.errors())) from None
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on [default: 127.0.0.1]")
+                    ] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on [default: 8080]")] = None,
+) -> None:
+    """Apply database migrations, then run the server."""
+    from printcloud.cli.serve import run_server
+
+    run_server(_settings(host=host, port=port))
+
+
+@users_app.command("create")
+def users_create(
+    email: Annotated[str, typer.Option(help="The user's e-mail address")],
+    password: Annotated[str, typer.Option(help="At least 8 characters")],
+    first_name: Annotated[str, typer.Option(help="First name")] = "",
+    last_name: Annotated[str, typer.Option(help="Last name")] = "",
+) -> None:
+    """Create an account with its first user."""
+    from printcloud.cli.serve import create_user
+
+    try:
+        user = asyncio.run(create_user(_settings(), email=email, password=password,
+                                       first_name=first_name, last_name=last_name))
+    except PrintCloudError as exc:
+        raise fail(exc.message) from None
+    except OSError as exc:
+        raise fail(f"cannot reach the database: {exc}") from None
+    Console().print(f"Created user {user.email} ({user.id}) in account {user.account_id}",
+                    highlight=False)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,52 @@
+"""What ``printcloud serve`` and ``printcloud users`` do, apart from argument parsing."""
+
+from __future__ import annotations
+
+import asyncio
+
+import structlog
+import uvicorn
+from sqlalchemy.engine import make_url
+
+from printcloud.server.accounts import service as accounts
+from printcloud.server.app import create_app
+from printcloud.server.db.migrate import upgrade
+from printcloud.server.db.models import User
+from printcloud.server.logs import configure_logging
+from printcloud.server.runtime import Runtime
+from printcloud.server.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+
+async def _migrate(settings: Settings) -> None:
+    runtime = Runtime.create(settings)
+    try:
+        await upgrade(runtime.engine)
+    finally:
+        await runtime.close()
+
+
+def run_server(settings: Settings) -> None:
+    configure_logging(settings.log_level, json=settings.log_json)
+    asyncio.run(_migrate(settings))
+    log.info("starting", url=f"http://{settings.host}:{settings.port}",
+             database=make_url(settings.database_url_resolved).render_as_string(
+                 hide_password=True),
+             redis="on" if settings.redis_url else "off")
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
+                log_level=settings.log_level, proxy_headers=False)
+
+
+async def create_user(settings: Settings, *, email: str, password: str, first_name: str,
+                      last_name: str) -> User:
+    runtime = Runtime.create(settings)
+    try:
+        await upgrade(runtime.engine)
+        async with runtime.sessionmaker() as session:
+            user = await accounts.create_user(session, email=email, password=password,
+                                              first_name=first_name, last_name=last_name)
+            await session.commit()
+            return user
+    finally:
+        await runtime.close()

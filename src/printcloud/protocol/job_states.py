@@ -1,0 +1,41 @@
+"""The print job lifecycle, as data: every allowed move is in ``TRANSITIONS``.
+
+``pending → sent → printing → completed | error``, plus ``expired`` for a job
+that waited past its expiry. States only move forward. A report that would move
+a job backwards, or repeats its state, is accepted and changes nothing: an agent
+that reconnects may well report a job twice.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class JobState(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    PRINTING = "printing"
+    COMPLETED = "completed"
+    ERROR = "error"
+    EXPIRED = "expired"
+
+
+FINAL_STATES = frozenset({JobState.COMPLETED, JobState.ERROR, JobState.EXPIRED})
+
+TRANSITIONS: dict[JobState, frozenset[JobState]] = {
+    JobState.PENDING: frozenset({JobState.SENT, JobState.PRINTING, JobState.COMPLETED,
+                                 JobState.ERROR, JobState.EXPIRED}),
+    # A job that was sent can still expire: the agent never took it up before its
+    # deadline and it is not sent again after reconnecting.
+    JobState.SENT: frozenset({JobState.PRINTING, JobState.COMPLETED, JobState.ERROR,
+                              JobState.EXPIRED}),
+    JobState.PRINTING: frozenset({JobState.COMPLETED, JobState.ERROR}),
+    JobState.COMPLETED: frozenset(),
+    JobState.ERROR: frozenset(),
+    JobState.EXPIRED: frozenset(),
+}
+
+
+def next_state(current: JobState, reported: JobState) -> JobState | None:
+    """The state a job moves to when ``reported`` arrives, or None when nothing changes."""
+    return reported if reported in TRANSITIONS[current] else None

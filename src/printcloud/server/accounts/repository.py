@@ -1,0 +1,54 @@
+"""Accounts, users and API keys in the database. Only this module queries them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from printcloud.server.db.models import Account, ApiKey, User
+
+
+async def add_account(session: AsyncSession, account: Account) -> None:
+    session.add(account)
+    await session.flush()
+
+
+async def add_user(session: AsyncSession, user: User) -> None:
+    session.add(user)
+    await session.flush()
+
+
+async def user_by_email(session: AsyncSession, email: str) -> User | None:
+    return await session.scalar(select(User).where(User.email == email))
+
+
+async def add_api_key(session: AsyncSession, key: ApiKey) -> None:
+    session.add(key)
+    await session.flush()
+
+
+async def api_key_by_hash(session: AsyncSession, key_hash: str) -> ApiKey | None:
+    return await session.scalar(select(ApiKey).where(ApiKey.key_hash == key_hash))
+
+
+async def api_keys(session: AsyncSession, account_id: str) -> Sequence[ApiKey]:
+    result = await session.scalars(
+        select(ApiKey).where(ApiKey.account_id == account_id)
+        .order_by(ApiKey.created_at, ApiKey.id))
+    return result.all()
+
+
+async def revoke_api_key(session: AsyncSession, account_id: str, key_id: str,
+                         at: datetime) -> bool:
+    """Revoke the key; False when the account has no such key."""
+    key = await session.scalar(
+        select(ApiKey).where(ApiKey.account_id == account_id, ApiKey.id == key_id))
+    if key is None:
+        return False
+    await session.execute(
+        update(ApiKey).where(ApiKey.id == key_id, ApiKey.revoked_at.is_(None))
+        .values(revoked_at=at))
+    return True

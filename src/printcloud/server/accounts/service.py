@@ -1,0 +1,130 @@
+"""Users, client login and API keys: the decisions. Nothing here commits."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import structlog
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from printcloud.server import ids
+from printcloud.server.accounts import keys, passwords, repository
+from printcloud.server.accounts.permissions import Permission
+from printcloud.server.db.models import Account, ApiKey, User
+from printcloud.server.db.types import utcnow
+from printcloud.server.errors import BadRequest, NotFound, TooManyRequests, Unauthorized
+from printcloud.server.ratelimit import RateLimiter
+from printcloud.server.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+# Deliberately loose: one "@", something on each side, a dot in the domain, no spaces.
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the account, and the key with its permission."""
+
+    account_id: str
+    key_id: str
+    permission: Permission
+
+
+async def create_user(session: AsyncSession, *, email: str, password: str,
+                      first_name: str = "", last_name: str = "") -> User:
+    """Create an account with its first user."""
+    email = normalize_email(email)
+    if not _EMAIL.match(email) or len(email) > 320:
+        raise BadRequest(f"email: {email!r} is not a valid e-mail address")
+    reason = passwords.weakness(password)
+    if reason:
+        raise BadRequest(f"password: {reason}")
+    if await repository.user_by_email(session, email) is not None:
+        raise BadRequest(f"email: a user with the e-mail {email} already exists")
+    account = Account(id=ids.account_id(), created_at=utcnow())
+    user = User(id=ids.user_id(), account_id=account.id, email=email,
+                password_hash=await passwords.hash_password(password),
+                first_name=first_name.strip(), last_name=last_name.strip(),
+                created_at=utcnow())
+    await repository.add_account(session, account)
+    try:
+        await repository.add_user(session, user)
+    except IntegrityError as exc:  # created by someone else at the same moment
+        raise BadRequest(f"email: a user with the e-mail {email} already exists") from exc
+    log.info("user_created", user_id=user.id, account_id=account.id)
+    return user
+
+
+async def create_api_key(session: AsyncSession, *, account_id: str, description: str,
+                         permission: Permission, user_id: str | None = None
+                         ) -> tuple[ApiKey, str]:
+    """A new key: the row, and the key itself, which is never stored and shown once."""
+    secret = keys.generate()
+    row = ApiKey(id=ids.key_id(), account_id=account_id, user_id=user_id,
+                 key_hash=keys.hash_key(secret), prefix=keys.display_prefix(secret),
+                 description=description.strip(), permission=permission.value,
+                 created_at=utcnow(), revoked_at=None)
+    await repository.add_api_key(session, row)
+    log.info("api_key_created", account_id=account_id, key_id=row.id,
+             permission=permission.value)
+    return row, secret
+
+
+async def api_keys(session: AsyncSession, account_id: str) -> Sequence[ApiKey]:
+    return await repository.api_keys(session, account_id)
+
+
+async def revoke_api_key(session: AsyncSession, account_id: str, key_id: str) -> None:
+    if not await repository.revoke_api_key(session, account_id, key_id, utcnow()):
+        raise NotFound(f"API key {key_id} not found")
+    log.info("api_key_revoked", account_id=account_id, key_id=key_id)
+
+
+async def authenticate(session: AsyncSession, api_key: str) -> Principal:
+    if not keys.is_well_formed(api_key):
+        raise Unauthorized("Invalid API key")
+    row = await repository.api_key_by_hash(session, keys.hash_key(api_key))
+    if row is None:
+        raise Unauthorized("Invalid API key")
+    if row.revoked_at is not None:
+        raise Unauthorized("This API key has been revoked")
+    return Principal(row.account_id, row.id, Permission(row.permission))
+
+
+async def client_login(session: AsyncSession, limiter: RateLimiter, settings: Settings, *,
+                       email: str, password: str, address: str) -> tuple[User, str]:
+    """Check e-mail and password and issue a new full key for the client program.
+
+    A wrong e-mail and a wrong password get the same answer after the same work.
+    Failures are counted per e-mail and per client address; past either budget
+    the answer is 429 until it recovers, whether or not the password is right.
+    """
+    email = normalize_email(email)
+    budgets = [(f"login:email:{email}", settings.login_failures_per_email),
+               (f"login:addr:{address}", settings.login_failures_per_address)]
+    for key, rate in budgets:
+        decision = await limiter.peek(key, rate)
+        if not decision.allowed:
+            log.warning("login_throttled", address=address)
+            raise TooManyRequests("Too many failed logins; try again later",
+                                  retry_after=decision.retry_after)
+    user = await repository.user_by_email(session, email)
+    if not await passwords.verify_password(user.password_hash if user else None, password):
+        for key, rate in budgets:
+            await limiter.hit(key, rate)
+        log.info("login_failed", address=address)
+        raise Unauthorized("Invalid e-mail or password")
+    assert user is not None
+    _, secret = await create_api_key(
+        session, account_id=user.account_id, user_id=user.id,
+        description=f"Client login {utcnow():%Y-%m-%d %H:%M} UTC",
+        permission=Permission.FULL)
+    return user, secret

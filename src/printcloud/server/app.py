@@ -1,0 +1,63 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+import printcloud
+from printcloud.server.accounts.routes import router as accounts_router
+from printcloud.server.computers.routes import router as computers_router
+from printcloud.server.errors import install_error_handlers
+from printcloud.server.jobs.routes import router as jobs_router
+from printcloud.server.middleware import BodySizeLimit
+from printcloud.server.openapi import install_openapi
+from printcloud.server.runtime import Runtime
+from printcloud.server.schemas import ErrorBody
+from printcloud.server.settings import Settings
+from printcloud.server.webhooks.routes import router as webhooks_router
+
+_ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
+    status: {"model": ErrorBody, "description": description}
+    for status, description in [
+        (400, "BadRequest: invalid parameters, malformed JSON, bad base64, bad URI"),
+        (401, "Unauthorized: API key missing, invalid or revoked"),
+        (403, "Forbidden: the key's permission does not allow this"),
+        (404, "NotFound: no such object in this account"),
+        (413, "PayloadTooLarge: body or document over the configured limit"),
+        (429, "TooManyRequests: rate limit; see Retry-After"),
+        (500, "InternalServerError"),
+    ]
+}
+
+
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
+    """Build the app. The database must already be migrated (``printcloud serve`` does it)."""
+    runtime = runtime or Runtime.create(settings or Settings())
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        await runtime.close()
+
+    app = FastAPI(
+        title="PrintCloud API",
+        version=printcloud.__version__,
+        description="Print from a web application to the printers in your customers' "
+                    "offices. Authenticate with HTTP Basic: the API key as the user name, "
+                    "an empty password.",
+        openapi_url="/api/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+        responses=_ERROR_RESPONSES,
+    )
+    app.state.runtime = runtime
+    install_error_handlers(app)
+    install_openapi(app)
+    for router in (computers_router, jobs_router, webhooks_router, accounts_router):
+        app.include_router(router)
+    app.add_middleware(BodySizeLimit, limit=runtime.settings.max_body_size)
+    return app

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import Field
+
+from printcloud.server.db.models import Computer, Printer
+from printcloud.server.schemas import ApiModel
+
+
+class PrinterOut(ApiModel):
+    id: str
+    name: str
+    computer_id: str
+    state: str = Field(description="online | offline")
+    is_default: bool
+    capabilities: dict[str, Any] = Field(
+        description='What the agent reported, e.g. {"color": true, "duplex": true, '
+                    '"media": ["A4", "Letter"], "bins": ["Tray 1", "Manual"]}')
+
+    @classmethod
+    def of(cls, printer: Printer) -> PrinterOut:
+        return cls(id=printer.id, name=printer.name, computer_id=printer.computer_id,
+                   state=printer.state, is_default=printer.is_default,
+                   capabilities=printer.capabilities or {})
+
+
+class ComputerOut(ApiModel):
+    id: str
+    name: str
+    os: str
+    state: str = Field(description="online | offline")
+    client_version: str
+    printers: list[PrinterOut]
+    last_seen_at: datetime | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, computer: Computer, printers: list[Printer]) -> ComputerOut:
+        return cls(id=computer.id, name=computer.name, os=computer.os, state=computer.state,
+                   client_version=computer.client_version,
+                   printers=[PrinterOut.of(p) for p in printers],
+                   last_seen_at=computer.last_seen_at, created_at=computer.created_at)

@@ -1,0 +1,81 @@
+"""FastAPI dependencies: the request's database session, the caller, its permission."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from printcloud.server.accounts import service as accounts
+from printcloud.server.accounts.permissions import Action, allows
+from printcloud.server.accounts.service import Principal
+from printcloud.server.errors import Forbidden, TooManyRequests, Unauthorized
+from printcloud.server.runtime import Runtime
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime = request.app.state.runtime
+    assert isinstance(runtime, Runtime)
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+async def _session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
+    # The request is the unit of work: committed once, after the endpoint returned and
+    # before the response is sent, so a client never hears of what was not committed.
+    async with runtime.sessionmaker() as session:
+        yield session
+        await session.commit()
+
+
+SessionDep = Annotated[AsyncSession, Depends(_session, scope="function")]
+
+
+def api_key_from_header(authorization: str | None) -> str:
+    """The API key of ``Authorization: Basic base64("pk_live_...:")``."""
+    if not authorization:
+        raise Unauthorized("Authentication required")
+    scheme, _, credentials = authorization.strip().partition(" ")
+    if scheme.lower() != "basic" or not credentials.strip():
+        raise Unauthorized("Use HTTP Basic authentication with the API key as the user name")
+    try:
+        decoded = base64.b64decode(credentials.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError) as exc:
+        raise Unauthorized("Malformed HTTP Basic credentials") from exc
+    api_key = decoded.partition(":")[0].strip()
+    if not api_key:
+        raise Unauthorized("Authentication required")
+    return api_key
+
+
+async def _principal(request: Request, session: SessionDep, runtime: RuntimeDep) -> Principal:
+    principal = await accounts.authenticate(
+        session, api_key_from_header(request.headers.get("authorization")))
+    rate = runtime.settings.rate_limit
+    decision = await runtime.limiter.hit(f"api:{principal.account_id}", rate)
+    if not decision.allowed:
+        raise TooManyRequests(
+            f"Rate limit exceeded: {rate.count} requests per {rate.period:g} s per account",
+            retry_after=decision.retry_after)
+    return principal
+
+
+def require(action: Action) -> Callable[..., Coroutine[Any, Any, Principal]]:
+    async def check(principal: Annotated[Principal, Depends(_principal)]) -> Principal:
+        if not allows(principal.permission, action):
+            raise Forbidden(
+                f"This API key's permission ({principal.permission.value}) does not allow this")
+        return principal
+
+    return check
+
+
+CanRead = Annotated[Principal, Depends(require(Action.READ))]
+CanPrint = Annotated[Principal, Depends(require(Action.PRINT))]
+CanManage = Annotated[Principal, Depends(require(Action.MANAGE))]

@@ -1,0 +1,155 @@
+"""One error base for the server, rendered as ``{"code", "message"}`` at the edge.
+
+Every failure a client can see passes through the handlers installed by
+``install_error_handlers``: our own errors, FastAPI's validation errors (malformed
+JSON included), Starlette's HTTP errors (unknown routes, wrong methods) and any
+unexpected exception, which is logged with its traceback and answered with a
+plain 500 so that no stack trace reaches a client.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = structlog.get_logger(__name__)
+
+_CODES = {
+    400: "BadRequest",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "NotFound",
+    405: "MethodNotAllowed",
+    413: "PayloadTooLarge",
+    415: "UnsupportedMediaType",
+    429: "TooManyRequests",
+    500: "InternalServerError",
+    503: "ServiceUnavailable",
+}
+
+
+def code_for(status: int) -> str:
+    return _CODES.get(status, "BadRequest" if 400 <= status < 500 else "InternalServerError")
+
+
+class PrintCloudError(Exception):
+    """An error meant for the client: its status, code and message are shown as they are."""
+
+    status_code = 500
+
+    def __init__(self, message: str, *, headers: Mapping[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.headers = dict(headers or {})
+
+    @property
+    def code(self) -> str:
+        return code_for(self.status_code)
+
+
+class BadRequest(PrintCloudError):
+    status_code = 400
+
+
+class Unauthorized(PrintCloudError):
+    status_code = 401
+
+    def __init__(self, message: str = "Authentication required") -> None:
+        super().__init__(message, headers={"WWW-Authenticate": 'Basic realm="PrintCloud"'})
+
+
+class Forbidden(PrintCloudError):
+    status_code = 403
+
+
+class NotFound(PrintCloudError):
+    status_code = 404
+
+
+class PayloadTooLarge(PrintCloudError):
+    status_code = 413
+
+
+class TooManyRequests(PrintCloudError):
+    status_code = 429
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        # Whole seconds, rounded up: a client that waits this long is let through.
+        seconds = max(1, int(-(-retry_after // 1)))
+        super().__init__(message, headers={"Retry-After": str(seconds)})
+        self.retry_after = seconds
+
+
+def error_response(status: int, message: str,
+                   headers: Mapping[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"code": code_for(status), "message": message},
+                        status_code=status, headers=dict(headers or {}))
+
+
+def describe_validation_errors(errors: Sequence[Any]) -> str:
+    """Turn pydantic's error list into one line that names each bad field."""
+    parts = []
+    for error in errors[:5]:
+        loc = [str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path")]
+        kind = error.get("type", "")
+        if kind == "json_invalid":
+            parts.append("malformed JSON in the request body")
+            continue
+        if kind in ("missing",) and not loc:
+            parts.append("a JSON request body is required")
+            continue
+        if not loc and kind in ("model_attributes_type", "dict_type"):
+            parts.append("the request body must be a JSON object "
+                         "(send it with Content-Type: application/json)")
+            continue
+        msg = str(error.get("msg", "is invalid"))
+        if msg.startswith("Value error, "):
+            msg = msg.removeprefix("Value error, ")
+        if kind == "missing":
+            msg = "is required"
+        parts.append(f"{'.'.join(loc)}: {msg}" if loc else msg)
+    if len(errors) > 5:
+        parts.append(f"and {len(errors) - 5} more")
+    return "; ".join(parts) or "invalid request"
+
+
+async def _printcloud_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, PrintCloudError)
+    return error_response(exc.status_code, exc.message, exc.headers)
+
+
+async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return error_response(400, describe_validation_errors(exc.errors()))
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 404:
+        message = f"No such endpoint: {request.method} {request.url.path}"
+        if exc.detail and exc.detail != "Not Found":
+            message = str(exc.detail)
+    elif exc.status_code == 405:
+        message = f"Method {request.method} is not allowed on {request.url.path}"
+    else:
+        message = str(exc.detail)
+    return error_response(exc.status_code, message, exc.headers)
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    log.error("unhandled_exception", method=request.method, path=request.url.path,
+              exc_info=exc)
+    return error_response(500, "Internal server error")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(PrintCloudError, _printcloud_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected_error)

@@ -1,0 +1,153 @@
+"""Rate limiting with GCRA (the generic cell rate algorithm).
+
+GCRA keeps one number per key, the "theoretical arrival time", which gives a
+smooth rate with a bounded burst and an exact ``Retry-After``, unlike a fixed
+one-second window that lets twice the rate through across a window edge. The
+in-process limiter serves the embedded shape; the Redis one runs the same
+arithmetic in a Lua script, so every instance of a cluster shares one budget.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from redis.asyncio import Redis
+
+_UNITS = {
+    "s": 1.0, "sec": 1.0, "second": 1.0,
+    "m": 60.0, "min": 60.0, "minute": 60.0,
+    "h": 3600.0, "hour": 3600.0,
+}
+_RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([a-z]+)\s*$")
+
+
+@dataclass(frozen=True)
+class Rate:
+    """``count`` events per ``period`` seconds; up to ``count`` may come at once."""
+
+    count: int
+    period: float
+
+    @classmethod
+    def parse(cls, text: object) -> Rate:
+        """Parse ``"10/s"``, ``"5/15m"``, ``"100/minute"``."""
+        match = _RATE.match(str(text).lower())
+        if not match or match.group(3) not in _UNITS or int(match.group(1)) < 1:
+            raise ValueError(
+                f"invalid rate {text!r}: expected COUNT/PERIOD such as '10/s' or '5/15m'")
+        multiplier = int(match.group(2) or 1)
+        return cls(int(match.group(1)), multiplier * _UNITS[match.group(3)])
+
+    @property
+    def interval(self) -> float:
+        """Seconds between two events at the steady rate."""
+        return self.period / self.count
+
+    def __str__(self) -> str:
+        return f"{self.count}/{self.period:g}s"
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    retry_after: float  # seconds until the next event would be allowed; 0 when allowed
+
+
+class RateLimiter(Protocol):
+    async def hit(self, key: str, rate: Rate) -> Decision:
+        """Count one event for ``key``, unless it is over the rate."""
+
+    async def peek(self, key: str, rate: Rate) -> Decision:
+        """Tell whether one more event would be allowed, without counting it."""
+
+    async def close(self) -> None: ...
+
+
+class MemoryRateLimiter:
+    """GCRA in this process: the embedded shape."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._tat: dict[str, float] = {}
+        self._lock = asyncio.Lock()
+
+    def _decide(self, key: str, rate: Rate, *, count: bool) -> Decision:
+        now = self._clock()
+        tat = max(self._tat.get(key, now), now)
+        new_tat = tat + rate.interval
+        allow_at = new_tat - rate.count * rate.interval
+        if now < allow_at:
+            return Decision(False, allow_at - now)
+        if count:
+            self._tat[key] = new_tat
+            if len(self._tat) > 100_000:
+                self._forget_idle(now)
+        return Decision(True, 0.0)
+
+    def _forget_idle(self, now: float) -> None:
+        # A key whose arrival time has passed is back to a full burst: dropping it
+        # changes no decision and keeps memory bounded.
+        for stale in [k for k, tat in self._tat.items() if tat <= now]:
+            del self._tat[stale]
+
+    async def hit(self, key: str, rate: Rate) -> Decision:
+        async with self._lock:
+            return self._decide(key, rate, count=True)
+
+    async def peek(self, key: str, rate: Rate) -> Decision:
+        async with self._lock:
+            return self._decide(key, rate, count=False)
+
+    async def close(self) -> None:
+        self._tat.clear()
+
+
+# KEYS[1]: the key. ARGV: interval (µs), burst (events), 1 to count the event or 0 to peek.
+# Redis's own clock is used so that all instances agree on "now".
+_GCRA_LUA = """
+local interval = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local tat = tonumber(redis.call('GET', KEYS[1])) or now
+if tat < now then tat = now end
+local new_tat = tat + interval
+local allow_at = new_tat - burst * interval
+if now < allow_at then
+  return {0, allow_at - now}
+end
+if ARGV[3] == '1' then
+  redis.call('SET', KEYS[1], new_tat, 'PX', math.ceil((new_tat - now) / 1000) + 1)
+end
+return {1, 0}
+"""
+
+
+class RedisRateLimiter:
+    """GCRA in Redis: one budget shared by every instance of a cluster."""
+
+    def __init__(self, redis: Redis, prefix: str = "printcloud:rl:") -> None:
+        self._redis = redis
+        self._prefix = prefix
+        self._script = redis.register_script(_GCRA_LUA)
+
+    async def _run(self, key: str, rate: Rate, *, count: bool) -> Decision:
+        interval_us = max(1, math.ceil(rate.interval * 1_000_000))
+        allowed, wait_us = await self._script(
+            keys=[self._prefix + key], args=[interval_us, rate.count, "1" if count else "0"])
+        return Decision(bool(allowed), int(wait_us) / 1_000_000)
+
+    async def hit(self, key: str, rate: Rate) -> Decision:
+        return await self._run(key, rate, count=True)
+
+    async def peek(self, key: str, rate: Rate) -> Decision:
+        return await self._run(key, rate, count=False)
+
+    async def close(self) -> None:
+        await self._redis.aclose()

@@ -1,0 +1,28 @@
+"""The base of every JSON shape: camelCase on the wire, snake_case in Python."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
+
+
+class ApiModel(BaseModel):
+    """A response body: built from Python names, sent in the contract's camelCase."""
+
+    model_config = ConfigDict(alias_generator=to_camel, validate_by_name=True,
+                              validate_by_alias=True, serialize_by_alias=True)
+
+
+class ApiInput(ApiModel):
+    """A request body: unknown fields are ignored, as the original API does."""
+
+    model_config = ConfigDict(alias_generator=to_camel, validate_by_name=False,
+                              validate_by_alias=True, extra="ignore",
+                              str_strip_whitespace=False)
+
+
+class ErrorBody(BaseModel):
+    """Every error: ``{"code": "NotFound", "message": "..."}``."""
+
+    code: str
+    message: str

@@ -1,0 +1,53 @@
+"""The one settings object, read once at start-up from ``PRINTCLOUD_*`` variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import platformdirs
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from printcloud.server.ratelimit import Rate
+
+
+def _default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("printcloud", appauthor=False))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PRINTCLOUD_", extra="ignore")
+
+    data_dir: Path = Field(default_factory=_default_data_dir)
+    # Empty means "SQLite in the data dir"; resolved by ``database_url_resolved``.
+    database_url: str = ""
+    redis_url: str | None = None
+    allow_private_urls: bool = False
+    rate_limit: Rate = Field(default_factory=lambda: Rate.parse("10/s"))
+    # Failed client logins allowed per e-mail address and per client address.
+    login_failures_per_email: Rate = Field(default_factory=lambda: Rate.parse("5/15m"))
+    login_failures_per_address: Rate = Field(default_factory=lambda: Rate.parse("30/15m"))
+    max_body_size: int = Field(default=50 * 1024 * 1024, gt=0)
+    # A decoded base64 document larger than this is refused with 413.
+    max_document_size: int = Field(default=50 * 1024 * 1024, gt=0)
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    log_level: str = "info"
+    log_json: bool = False
+
+    @field_validator("rate_limit", "login_failures_per_email", "login_failures_per_address",
+                     mode="before")
+    @classmethod
+    def _parse_rate(cls, value: object) -> object:
+        return Rate.parse(value) if isinstance(value, str) else value
+
+    @field_validator("redis_url", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @property
+    def database_url_resolved(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{self.data_dir / 'printcloud.db'}"

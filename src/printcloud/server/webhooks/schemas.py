@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal, Self
+
+from pydantic import Field, field_validator
+
+from printcloud.server.db.models import Webhook
+from printcloud.server.schemas import ApiInput, ApiModel
+
+EventName = Literal["all", "job.created", "job.state", "computer.connected",
+                    "computer.disconnected", "printer.state"]
+
+
+class WebhookIn(ApiInput):
+    url: str = Field(min_length=1, max_length=2048)
+    secret: str | None = Field(
+        default=None, min_length=1, max_length=255,
+        description="Sent back in X-PrintCloud-Webhook-Secret; generated when omitted")
+    events: list[EventName] = Field(min_length=1, max_length=10)
+
+    @field_validator("events")
+    @classmethod
+    def _unique(cls, value: list[EventName]) -> list[EventName]:
+        return list(dict.fromkeys(value))
+
+
+class WebhookOut(ApiModel):
+    id: str
+    url: str
+    events: list[str]
+    active: bool
+    disabled_reason: str | None = None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, webhook: Webhook) -> Self:
+        return cls(id=webhook.id, url=webhook.url, events=webhook.events,
+                   active=webhook.active, disabled_reason=webhook.disabled_reason,
+                   created_at=webhook.created_at)
+
+
+class WebhookCreated(WebhookOut):
+    secret: str | None = Field(
+        default=None, description="Only when the server generated the secret: shown this once")
