@@ -35,12 +35,12 @@ def tmp_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-async def sqlite_url(tmp_data_dir: Path) -> AsyncIterator[str]:
+async def sqlite_url(tmp_data_dir: Path) -> str:
     url = f"sqlite+aiosqlite:///{tmp_data_dir / 'test.db'}"
     runtime = Runtime.create(Settings(data_dir=tmp_data_dir, database_url=url))
     await upgrade(runtime.engine)
     await runtime.close()
-    yield url
+    return url
 
 
 @pytest.fixture(scope="session")
@@ -49,8 +49,11 @@ async def postgres_url() -> AsyncIterator[str]:
     if not services.reachable(services.POSTGRES_HOST, services.POSTGRES_PORT):
         services.unavailable("PostgreSQL", f"{services.POSTGRES_HOST}:{services.POSTGRES_PORT}")
     name = f"printcloud_test_{secrets.token_hex(6)}"
-    admin_dsn = make_url(services.postgres_url(services.POSTGRES_ADMIN_DB)).set(
-        drivername="postgresql").render_as_string(hide_password=False)
+    admin_dsn = (
+        make_url(services.postgres_url(services.POSTGRES_ADMIN_DB))
+        .set(drivername="postgresql")
+        .render_as_string(hide_password=False)
+    )
     admin = await asyncpg.connect(admin_dsn)
     try:
         await admin.execute(f'CREATE DATABASE "{name}"')
@@ -83,9 +86,11 @@ def database_url(request: pytest.FixtureRequest) -> str:
 def settings_factory(database_url: str, tmp_data_dir: Path) -> Callable[..., Settings]:
     def make(**overrides: Any) -> Settings:
         values: dict[str, Any] = {
-            "data_dir": tmp_data_dir, "database_url": database_url,
+            "data_dir": tmp_data_dir,
+            "database_url": database_url,
             # Tests send many requests a second; the rate-limit tests set their own rate.
-            "rate_limit": "100000/s", "allow_private_urls": False,
+            "rate_limit": "100000/s",
+            "allow_private_urls": False,
         }
         values.update(overrides)
         return Settings(**values)
@@ -94,8 +99,9 @@ def settings_factory(database_url: str, tmp_data_dir: Path) -> Callable[..., Set
 
 
 @pytest.fixture
-async def runtime_factory(settings_factory: Callable[..., Settings]
-                          ) -> AsyncIterator[Callable[..., Runtime]]:
+async def runtime_factory(
+    settings_factory: Callable[..., Settings],
+) -> AsyncIterator[Callable[..., Runtime]]:
     """Runtimes on the test database; its tables are emptied after the test."""
     made: list[Runtime] = []
 
@@ -119,8 +125,9 @@ def runtime(runtime_factory: Callable[..., Runtime]) -> Runtime:
 
 
 def client_for(app: FastAPI, **kwargs: Any) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app, **kwargs),
-                             base_url="http://testserver")
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app, **kwargs), base_url="http://testserver"
+    )
 
 
 @pytest.fixture
@@ -147,9 +154,13 @@ class TestAccount:
     def auth(self, permission: Permission = Permission.FULL) -> tuple[str, str]:
         return (self.keys[permission], "")
 
-    async def add_computer(self, runtime: Runtime, name: str = "Office-PC",
-                           printers: tuple[str, ...] = ("HP LaserJet Pro",),
-                           state: str = "online") -> Computer:
+    async def add_computer(
+        self,
+        runtime: Runtime,
+        name: str = "Office-PC",
+        printers: tuple[str, ...] = ("HP LaserJet Pro",),
+        state: str = "online",
+    ) -> Computer:
         return await add_computer(runtime, self.account_id, name, printers, state)
 
 
@@ -164,9 +175,15 @@ async def make_account(runtime: Runtime, email: str | None = None) -> TestAccoun
     email = email or f"user-{secrets.token_hex(4)}@example.com"
     async with runtime.sessionmaker() as session:
         account = Account(id="acc_" + secrets.token_hex(8), created_at=utcnow())
-        user = User(id="usr_" + secrets.token_hex(8), account_id=account.id, email=email,
-                    password_hash=_password_hash, first_name="John", last_name="Doe",
-                    created_at=utcnow())
+        user = User(
+            id="usr_" + secrets.token_hex(8),
+            account_id=account.id,
+            email=email,
+            password_hash=_password_hash,
+            first_name="John",
+            last_name="Doe",
+            created_at=utcnow(),
+        )
         session.add(account)
         await session.flush()
         session.add(user)
@@ -174,30 +191,52 @@ async def make_account(runtime: Runtime, email: str | None = None) -> TestAccoun
         result = TestAccount(account.id, user)
         for permission in Permission:
             _, key = await accounts.create_api_key(
-                session, account_id=account.id, description=f"test {permission}",
-                permission=permission)
+                session,
+                account_id=account.id,
+                description=f"test {permission}",
+                permission=permission,
+            )
             result.keys[permission] = key
         await session.commit()
     return result
 
 
-async def add_computer(runtime: Runtime, account_id: str, name: str,
-                       printers: tuple[str, ...], state: str = "online") -> Computer:
+async def add_computer(
+    runtime: Runtime, account_id: str, name: str, printers: tuple[str, ...], state: str = "online"
+) -> Computer:
     """What the agent's WebSocket reports, written directly."""
     async with runtime.sessionmaker() as session:
-        computer = Computer(id="cmp_" + secrets.token_hex(8), account_id=account_id,
-                            name=name, os="Linux", client_version="1.0.0", state=state,
-                            last_seen_at=utcnow(), created_at=utcnow())
+        computer = Computer(
+            id="cmp_" + secrets.token_hex(8),
+            account_id=account_id,
+            name=name,
+            os="Linux",
+            client_version="1.0.0",
+            state=state,
+            last_seen_at=utcnow(),
+            created_at=utcnow(),
+        )
         session.add(computer)
         await session.flush()
         for index, printer_name in enumerate(printers):
-            session.add(Printer(
-                id="prn_" + secrets.token_hex(8), account_id=account_id,
-                computer_id=computer.id, name=printer_name,
-                capabilities={"color": True, "duplex": True, "media": ["A4", "Letter"],
-                              "bins": ["Tray 1", "Manual"]},
-                is_default=index == 0, state="online", created_at=utcnow(),
-                updated_at=utcnow()))
+            session.add(
+                Printer(
+                    id="prn_" + secrets.token_hex(8),
+                    account_id=account_id,
+                    computer_id=computer.id,
+                    name=printer_name,
+                    capabilities={
+                        "color": True,
+                        "duplex": True,
+                        "media": ["A4", "Letter"],
+                        "bins": ["Tray 1", "Manual"],
+                    },
+                    is_default=index == 0,
+                    state="online",
+                    created_at=utcnow(),
+                    updated_at=utcnow(),
+                )
+            )
         await session.commit()
         await session.refresh(computer)
         return computer

@@ -7,7 +7,8 @@ from tests.conftest import TestAccount
 
 
 async def test_printers_lists_every_printer_of_every_computer(
-        client: httpx.AsyncClient, runtime: Runtime, account: TestAccount) -> None:
+    client: httpx.AsyncClient, runtime: Runtime, account: TestAccount
+) -> None:
     office = await account.add_computer(runtime, "Office-PC", ("HP LaserJet Pro", "Zebra"))
     await account.add_computer(runtime, "Warehouse", ("Epson TM",), state="offline")
 
@@ -20,13 +21,18 @@ async def test_printers_lists_every_printer_of_every_computer(
     assert hp["computerId"] == office.id
     assert hp["state"] == "online"
     assert hp["isDefault"] is True
-    assert hp["capabilities"] == {"color": True, "duplex": True, "media": ["A4", "Letter"],
-                                  "bins": ["Tray 1", "Manual"]}
+    assert hp["capabilities"] == {
+        "color": True,
+        "duplex": True,
+        "media": ["A4", "Letter"],
+        "bins": ["Tray 1", "Manual"],
+    }
     assert set(hp) >= {"id", "name", "computerId", "state", "isDefault", "capabilities"}
 
 
 async def test_printers_by_ids_answers_those_printers(
-        client: httpx.AsyncClient, runtime: Runtime, account: TestAccount) -> None:
+    client: httpx.AsyncClient, runtime: Runtime, account: TestAccount
+) -> None:
     await account.add_computer(runtime, "Office-PC", ("A", "B", "C"))
     everything = (await client.get("/api/printers", auth=account.auth())).json()
     wanted = [p["id"] for p in everything if p["name"] in ("A", "C")]
@@ -38,14 +44,16 @@ async def test_printers_by_ids_answers_those_printers(
 
 
 async def test_printers_by_unknown_ids_is_not_found(
-        client: httpx.AsyncClient, account: TestAccount) -> None:
+    client: httpx.AsyncClient, account: TestAccount
+) -> None:
     response = await client.get("/api/printers/prn_nope,prn_none", auth=account.auth())
     assert response.status_code == 404
     assert response.json()["code"] == "NotFound"
 
 
 async def test_computers_list_with_their_printers(
-        client: httpx.AsyncClient, runtime: Runtime, account: TestAccount) -> None:
+    client: httpx.AsyncClient, runtime: Runtime, account: TestAccount
+) -> None:
     office = await account.add_computer(runtime, "Office-PC", ("HP", "Zebra"))
 
     response = await client.get("/api/computers", auth=account.auth())
@@ -62,7 +70,8 @@ async def test_computers_list_with_their_printers(
 
 
 async def test_printers_of_one_computer(
-        client: httpx.AsyncClient, runtime: Runtime, account: TestAccount) -> None:
+    client: httpx.AsyncClient, runtime: Runtime, account: TestAccount
+) -> None:
     office = await account.add_computer(runtime, "Office-PC", ("HP",))
     await account.add_computer(runtime, "Other", ("Zebra",))
 
@@ -75,13 +84,15 @@ async def test_printers_of_one_computer(
 
 
 async def test_delete_computers_removes_them_and_their_printers(
-        client: httpx.AsyncClient, runtime: Runtime, account: TestAccount) -> None:
+    client: httpx.AsyncClient, runtime: Runtime, account: TestAccount
+) -> None:
     first = await account.add_computer(runtime, "First", ("A",))
     second = await account.add_computer(runtime, "Second", ("B",))
     kept = await account.add_computer(runtime, "Kept", ("C",))
 
-    response = await client.delete(f"/api/computers/{first.id},{second.id},cmp_unknown",
-                                   auth=account.auth())
+    response = await client.delete(
+        f"/api/computers/{first.id},{second.id},cmp_unknown", auth=account.auth()
+    )
 
     assert response.status_code == 200
     assert response.json() == [first.id, second.id]
@@ -92,20 +103,32 @@ async def test_delete_computers_removes_them_and_their_printers(
 
 
 async def test_delete_unknown_computers_is_not_found(
-        client: httpx.AsyncClient, account: TestAccount) -> None:
+    client: httpx.AsyncClient, account: TestAccount
+) -> None:
     response = await client.delete("/api/computers/cmp_a,cmp_b", auth=account.auth())
     assert response.status_code == 404
-    assert response.json() == {"code": "NotFound",
-                               "message": "No computer found with the id cmp_a, cmp_b"}
+    assert response.json() == {
+        "code": "NotFound",
+        "message": "No computer found with the id cmp_a, cmp_b",
+    }
 
 
 async def test_deleting_a_computer_ends_its_unfinished_jobs_in_error(
-        client: httpx.AsyncClient, runtime: Runtime, account: TestAccount) -> None:
+    client: httpx.AsyncClient, runtime: Runtime, account: TestAccount
+) -> None:
     office = await account.add_computer(runtime, "Office-PC", ("HP",))
     [printer] = (await client.get("/api/printers", auth=account.auth())).json()
-    job = (await client.post("/api/printjobs", auth=account.auth(), json={
-        "printerId": printer["id"], "contentType": "raw_base64", "content": "XlhBXkZTXlha"
-    })).json()
+    job = (
+        await client.post(
+            "/api/printjobs",
+            auth=account.auth(),
+            json={
+                "printerId": printer["id"],
+                "contentType": "raw_base64",
+                "content": "XlhBXkZTXlha",
+            },
+        )
+    ).json()
 
     await client.delete(f"/api/computers/{office.id}", auth=account.auth())
 

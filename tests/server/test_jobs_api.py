@@ -7,9 +7,10 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from printcloud.server.app import create_app
 from printcloud.server.db.models import Event, PrintJobContent
 from printcloud.server.runtime import Runtime
-from tests.conftest import TestAccount
+from tests.conftest import TestAccount, client_for
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 PDF_B64 = base64.b64encode(PDF).decode()
@@ -24,18 +25,34 @@ async def post(client: httpx.AsyncClient, account: TestAccount, body: Any) -> ht
     return await client.post("/api/printjobs", auth=account.auth(), json=body)
 
 
-@pytest.mark.parametrize(("content_type", "content"), [
-    ("pdf_uri", "https://example.com/invoice.pdf"),
-    ("pdf_base64", PDF_B64),
-    ("raw_uri", "http://example.com/label.zpl"),
-    ("raw_base64", ZPL_B64),
-])
+@pytest.mark.parametrize(
+    ("content_type", "content"),
+    [
+        ("pdf_uri", "https://example.com/invoice.pdf"),
+        ("pdf_base64", PDF_B64),
+        ("raw_uri", "http://example.com/label.zpl"),
+        ("raw_base64", ZPL_B64),
+    ],
+)
 async def test_create_job_answers_its_id_as_a_bare_string(
-        client: httpx.AsyncClient, runtime: Runtime, account: TestAccount, printer_id: str,
-        content_type: str, content: str) -> None:
-    response = await post(client, account, {
-        "printerId": printer_id, "contentType": content_type, "content": content,
-        "title": "Invoice #456", "options": {"copies": 2, "duplex": "long-edge", "color": False}})
+    client: httpx.AsyncClient,
+    runtime: Runtime,
+    account: TestAccount,
+    printer_id: str,
+    content_type: str,
+    content: str,
+) -> None:
+    response = await post(
+        client,
+        account,
+        {
+            "printerId": printer_id,
+            "contentType": content_type,
+            "content": content,
+            "title": "Invoice #456",
+            "options": {"copies": 2, "duplex": "long-edge", "color": False},
+        },
+    )
 
     assert response.status_code == 201
     job_id = response.json()
@@ -56,8 +73,9 @@ async def test_create_job_answers_its_id_as_a_bare_string(
     assert event.payload["jobId"] == job_id
 
 
-async def test_job_defaults(client: httpx.AsyncClient, account: TestAccount,
-                            printer_id: str) -> None:
+async def test_job_defaults(
+    client: httpx.AsyncClient, account: TestAccount, printer_id: str
+) -> None:
     job_id = (await post(client, account, job(printer_id))).json()
     [stored] = (await client.get(f"/api/printjobs/{job_id}", auth=account.auth())).json()
     assert stored["title"] == "Untitled"
@@ -66,52 +84,68 @@ async def test_job_defaults(client: httpx.AsyncClient, account: TestAccount,
     assert stored["expiresAt"] is None
 
 
-async def test_expire_after_sets_the_deadline(client: httpx.AsyncClient, account: TestAccount,
-                                              printer_id: str) -> None:
+async def test_expire_after_sets_the_deadline(
+    client: httpx.AsyncClient, account: TestAccount, printer_id: str
+) -> None:
     job_id = (await post(client, account, job(printer_id, expireAfter=60))).json()
     [stored] = (await client.get(f"/api/printjobs/{job_id}", auth=account.auth())).json()
     assert stored["expiresAt"] > stored["createdAt"]
 
 
-async def test_all_options_are_accepted_and_kept(client: httpx.AsyncClient,
-                                                 account: TestAccount, printer_id: str) -> None:
-    options = {"copies": 999, "color": True, "duplex": "short-edge", "paper": "Letter",
-               "media": "Tray 1", "pages": "1-5,8", "fit_to_page": True}
+async def test_all_options_are_accepted_and_kept(
+    client: httpx.AsyncClient, account: TestAccount, printer_id: str
+) -> None:
+    options = {
+        "copies": 999,
+        "color": True,
+        "duplex": "short-edge",
+        "paper": "Letter",
+        "media": "Tray 1",
+        "pages": "1-5,8",
+        "fit_to_page": True,
+    }
     job_id = (await post(client, account, job(printer_id, qty=3, options=options))).json()
     [stored] = (await client.get(f"/api/printjobs/{job_id}", auth=account.auth())).json()
     assert stored["options"] == options
     assert stored["qty"] == 3
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({"options": {"copies": 0}}, "options.copies"),
-    ({"options": {"copies": 1000}}, "options.copies"),
-    ({"options": {"copies": "many"}}, "options.copies"),
-    ({"options": {"duplex": "both-sides"}}, "options.duplex"),
-    ({"options": {"pages": "5-1"}}, "options.pages"),
-    ({"options": {"pages": "0"}}, "options.pages"),
-    ({"options": {"pages": "1-"}}, "options.pages"),
-    ({"options": {"pages": "a,b"}}, "options.pages"),
-    ({"options": {"paper": ""}}, "options.paper"),
-    ({"options": {"colour": True}}, "options.colour"),
-    ({"options": {"color": "sometimes"}}, "options.color"),
-    ({"qty": 0}, "qty"),
-    ({"expireAfter": 0}, "expireAfter"),
-    ({"contentType": "docx_base64"}, "contentType"),
-    ({"content": ""}, "content"),
-    ({"content": "not base64 at all!"}, "content"),
-    ({"content": base64.b64encode(b"hello, not a pdf").decode()}, "content"),
-    ({"contentType": "pdf_uri", "content": "ftp://example.com/a.pdf"}, "content"),
-    ({"contentType": "raw_uri", "content": "example.com/a.zpl"}, "content"),
-    ({"contentType": "pdf_uri", "content": "http://127.0.0.1/a.pdf"}, "content"),
-    ({"contentType": "pdf_uri", "content": "http://localhost:8080/a.pdf"}, "content"),
-    ({"contentType": "pdf_uri", "content": "http://[::ffff:10.0.0.1]/a.pdf"}, "content"),
-    ({"contentType": "pdf_uri", "content": "http://169.254.169.254/latest"}, "content"),
-    ({"contentType": "raw_base64", "content": "===="}, "content"),
-])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"options": {"copies": 0}}, "options.copies"),
+        ({"options": {"copies": 1000}}, "options.copies"),
+        ({"options": {"copies": "many"}}, "options.copies"),
+        ({"options": {"duplex": "both-sides"}}, "options.duplex"),
+        ({"options": {"pages": "5-1"}}, "options.pages"),
+        ({"options": {"pages": "0"}}, "options.pages"),
+        ({"options": {"pages": "1-"}}, "options.pages"),
+        ({"options": {"pages": "a,b"}}, "options.pages"),
+        ({"options": {"paper": ""}}, "options.paper"),
+        ({"options": {"colour": True}}, "options.colour"),
+        ({"options": {"color": "sometimes"}}, "options.color"),
+        ({"qty": 0}, "qty"),
+        ({"expireAfter": 0}, "expireAfter"),
+        ({"contentType": "docx_base64"}, "contentType"),
+        ({"content": ""}, "content"),
+        ({"content": "not base64 at all!"}, "content"),
+        ({"content": base64.b64encode(b"hello, not a pdf").decode()}, "content"),
+        ({"contentType": "pdf_uri", "content": "ftp://example.com/a.pdf"}, "content"),
+        ({"contentType": "raw_uri", "content": "example.com/a.zpl"}, "content"),
+        ({"contentType": "pdf_uri", "content": "http://127.0.0.1/a.pdf"}, "content"),
+        ({"contentType": "pdf_uri", "content": "http://localhost:8080/a.pdf"}, "content"),
+        ({"contentType": "pdf_uri", "content": "http://[::ffff:10.0.0.1]/a.pdf"}, "content"),
+        ({"contentType": "pdf_uri", "content": "http://169.254.169.254/latest"}, "content"),
+        ({"contentType": "raw_base64", "content": "===="}, "content"),
+    ],
+)
 async def test_invalid_job_is_refused_naming_the_field(
-        client: httpx.AsyncClient, account: TestAccount, printer_id: str,
-        body: dict[str, Any], field: str) -> None:
+    client: httpx.AsyncClient,
+    account: TestAccount,
+    printer_id: str,
+    body: dict[str, Any],
+    field: str,
+) -> None:
     response = await post(client, account, job(printer_id) | body)
 
     assert response.status_code == 400
@@ -121,8 +155,9 @@ async def test_invalid_job_is_refused_naming_the_field(
 
 
 @pytest.mark.parametrize("missing", ["printerId", "contentType", "content"])
-async def test_required_fields(client: httpx.AsyncClient, account: TestAccount,
-                               printer_id: str, missing: str) -> None:
+async def test_required_fields(
+    client: httpx.AsyncClient, account: TestAccount, printer_id: str, missing: str
+) -> None:
     body = job(printer_id)
     del body[missing]
     response = await post(client, account, body)
@@ -131,36 +166,37 @@ async def test_required_fields(client: httpx.AsyncClient, account: TestAccount,
 
 
 async def test_private_content_urls_are_allowed_when_configured(
-        runtime_factory: Any, account: TestAccount, printer_id: str) -> None:
-    from printcloud.server.app import create_app
-    from tests.conftest import client_for
-
+    runtime_factory: Any, account: TestAccount, printer_id: str
+) -> None:
     app = create_app(runtime=runtime_factory(allow_private_urls=True))
     async with client_for(app) as client:
-        response = await post(client, account, job(
-            printer_id, contentType="pdf_uri", content="http://127.0.0.1:9000/a.pdf"))
+        response = await post(
+            client,
+            account,
+            job(printer_id, contentType="pdf_uri", content="http://127.0.0.1:9000/a.pdf"),
+        )
     assert response.status_code == 201
 
 
-async def test_base64_with_line_breaks_is_accepted(client: httpx.AsyncClient,
-                                                   account: TestAccount, printer_id: str) -> None:
-    wrapped = "\n".join(PDF_B64[i:i + 20] for i in range(0, len(PDF_B64), 20))
+async def test_base64_with_line_breaks_is_accepted(
+    client: httpx.AsyncClient, account: TestAccount, printer_id: str
+) -> None:
+    wrapped = "\n".join(PDF_B64[i : i + 20] for i in range(0, len(PDF_B64), 20))
     response = await post(client, account, job(printer_id, content=wrapped))
     assert response.status_code == 201
 
 
-async def test_job_for_unknown_printer_is_not_found(client: httpx.AsyncClient,
-                                                    account: TestAccount) -> None:
+async def test_job_for_unknown_printer_is_not_found(
+    client: httpx.AsyncClient, account: TestAccount
+) -> None:
     response = await post(client, account, job("prn_missing"))
     assert response.status_code == 404
     assert response.json() == {"code": "NotFound", "message": "Printer prn_missing not found"}
 
 
-async def test_document_over_the_limit_is_refused(runtime_factory: Any, account: TestAccount,
-                                                  printer_id: str) -> None:
-    from printcloud.server.app import create_app
-    from tests.conftest import client_for
-
+async def test_document_over_the_limit_is_refused(
+    runtime_factory: Any, account: TestAccount, printer_id: str
+) -> None:
     app = create_app(runtime=runtime_factory(max_document_size=100))
     big = base64.b64encode(PDF + b"x" * 200).decode()
     async with client_for(app) as client:
@@ -169,14 +205,18 @@ async def test_document_over_the_limit_is_refused(runtime_factory: Any, account:
     assert response.json()["code"] == "PayloadTooLarge"
 
 
-async def _create_jobs(client: httpx.AsyncClient, account: TestAccount, printer_id: str,
-                       count: int) -> list[str]:
-    return [(await post(client, account, job(printer_id, title=f"Job {i}"))).json()
-            for i in range(count)]
+async def _create_jobs(
+    client: httpx.AsyncClient, account: TestAccount, printer_id: str, count: int
+) -> list[str]:
+    return [
+        (await post(client, account, job(printer_id, title=f"Job {i}"))).json()
+        for i in range(count)
+    ]
 
 
-async def test_history_is_newest_first_with_limit(client: httpx.AsyncClient,
-                                                  account: TestAccount, printer_id: str) -> None:
+async def test_history_is_newest_first_with_limit(
+    client: httpx.AsyncClient, account: TestAccount, printer_id: str
+) -> None:
     ids = await _create_jobs(client, account, printer_id, 5)
 
     response = await client.get("/api/printjobs", params={"limit": 3}, auth=account.auth())
@@ -190,15 +230,17 @@ async def test_history_is_newest_first_with_limit(client: httpx.AsyncClient,
     assert first["createdAt"].endswith("Z")
 
 
-async def test_history_ascending_and_cursor(client: httpx.AsyncClient, account: TestAccount,
-                                            printer_id: str) -> None:
+async def test_history_ascending_and_cursor(
+    client: httpx.AsyncClient, account: TestAccount, printer_id: str
+) -> None:
     ids = await _create_jobs(client, account, printer_id, 5)
     auth = account.auth()
 
     ascending = (await client.get("/api/printjobs?dir=asc&limit=2", auth=auth)).json()
     assert [j["id"] for j in ascending] == ids[:2]
-    following = (await client.get(f"/api/printjobs?dir=asc&limit=2&after={ids[1]}",
-                                  auth=auth)).json()
+    following = (
+        await client.get(f"/api/printjobs?dir=asc&limit=2&after={ids[1]}", auth=auth)
+    ).json()
     assert [j["id"] for j in following] == ids[2:4]
     older = (await client.get(f"/api/printjobs?after={ids[2]}", auth=auth)).json()
     assert [j["id"] for j in older] == [ids[1], ids[0]]
@@ -206,20 +248,27 @@ async def test_history_ascending_and_cursor(client: httpx.AsyncClient, account: 
     assert [j["id"] for j in default] == ids[::-1]
 
 
-@pytest.mark.parametrize(("query", "field"), [
-    ("limit=0", "limit"), ("limit=1001", "limit"), ("limit=ten", "limit"),
-    ("dir=up", "dir"), ("after=pj_unknown", "after"),
-])
-async def test_history_rejects_bad_parameters(client: httpx.AsyncClient,
-                                              account: TestAccount, query: str,
-                                              field: str) -> None:
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("limit=0", "limit"),
+        ("limit=1001", "limit"),
+        ("limit=ten", "limit"),
+        ("dir=up", "dir"),
+        ("after=pj_unknown", "after"),
+    ],
+)
+async def test_history_rejects_bad_parameters(
+    client: httpx.AsyncClient, account: TestAccount, query: str, field: str
+) -> None:
     response = await client.get(f"/api/printjobs?{query}", auth=account.auth())
     assert response.status_code == 400
     assert response.json()["message"].startswith(f"{field}:")
 
 
-async def test_get_jobs_by_ids(client: httpx.AsyncClient, account: TestAccount,
-                               printer_id: str) -> None:
+async def test_get_jobs_by_ids(
+    client: httpx.AsyncClient, account: TestAccount, printer_id: str
+) -> None:
     ids = await _create_jobs(client, account, printer_id, 3)
     response = await client.get(f"/api/printjobs/{ids[0]},{ids[2]}", auth=account.auth())
     assert response.status_code == 200
@@ -228,8 +277,9 @@ async def test_get_jobs_by_ids(client: httpx.AsyncClient, account: TestAccount,
     assert missing.status_code == 404
 
 
-async def test_job_states_history(client: httpx.AsyncClient, account: TestAccount,
-                                  printer_id: str) -> None:
+async def test_job_states_history(
+    client: httpx.AsyncClient, account: TestAccount, printer_id: str
+) -> None:
     job_id = (await post(client, account, job(printer_id))).json()
     response = await client.get(f"/api/printjobs/{job_id}/states", auth=account.auth())
     assert response.status_code == 200
@@ -241,12 +291,14 @@ async def test_job_states_history(client: httpx.AsyncClient, account: TestAccoun
     assert missing.status_code == 404
 
 
-async def test_delete_jobs_answers_the_deleted_ids(client: httpx.AsyncClient,
-                                                   account: TestAccount, printer_id: str) -> None:
+async def test_delete_jobs_answers_the_deleted_ids(
+    client: httpx.AsyncClient, account: TestAccount, printer_id: str
+) -> None:
     ids = await _create_jobs(client, account, printer_id, 3)
 
-    response = await client.delete(f"/api/printjobs/{ids[0]},{ids[1]},pj_unknown",
-                                   auth=account.auth())
+    response = await client.delete(
+        f"/api/printjobs/{ids[0]},{ids[1]},pj_unknown", auth=account.auth()
+    )
 
     assert response.status_code == 200
     assert response.json() == [ids[0], ids[1]]

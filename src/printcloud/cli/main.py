@@ -6,15 +6,18 @@ import asyncio
 from typing import Annotated
 
 import typer
-from rich.console import Console
-
 from pydantic import ValidationError
+from pydantic_settings import SettingsError
+from rich.console import Console
 
 from printcloud.server.errors import PrintCloudError, describe_validation_errors
 from printcloud.server.settings import Settings
 
-app = typer.Typer(help="PrintCloud: cloud printing, self-hosted.", no_args_is_help=True,
-                  pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="PrintCloud: cloud printing, self-hosted.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 users_app = typer.Typer(help="Manage users.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 
@@ -31,12 +34,15 @@ def _settings(**overrides: object) -> Settings:
         return Settings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
     except ValidationError as exc:
         raise fail("invalid setting: " + describe_validation_errors(exc.errors())) from None
+    except SettingsError as exc:
+        raise fail(f"invalid setting: {exc}") from None
 
 
 @app.command()
 def serve(
-    host: Annotated[str | None, typer.Option(help="Address to listen on [default: 127.0.0.1]")
-                    ] = None,
+    host: Annotated[
+        str | None, typer.Option(help="Address to listen on [default: 127.0.0.1]")
+    ] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on [default: 8080]")] = None,
 ) -> None:
     """Apply database migrations, then run the server."""
@@ -56,14 +62,22 @@ def users_create(
     from printcloud.cli.serve import create_user
 
     try:
-        user = asyncio.run(create_user(_settings(), email=email, password=password,
-                                       first_name=first_name, last_name=last_name))
+        user = asyncio.run(
+            create_user(
+                _settings(),
+                email=email,
+                password=password,
+                first_name=first_name,
+                last_name=last_name,
+            )
+        )
     except PrintCloudError as exc:
         raise fail(exc.message) from None
     except OSError as exc:
         raise fail(f"cannot reach the database: {exc}") from None
-    Console().print(f"Created user {user.email} ({user.id}) in account {user.account_id}",
-                    highlight=False)
+    Console().print(
+        f"Created user {user.email} ({user.id}) in account {user.account_id}", highlight=False
+    )
 
 
 def main() -> None:

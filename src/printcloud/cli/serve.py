@@ -30,22 +30,31 @@ async def _migrate(settings: Settings) -> None:
 def run_server(settings: Settings) -> None:
     configure_logging(settings.log_level, json=settings.log_json)
     asyncio.run(_migrate(settings))
-    log.info("starting", url=f"http://{settings.host}:{settings.port}",
-             database=make_url(settings.database_url_resolved).render_as_string(
-                 hide_password=True),
-             redis="on" if settings.redis_url else "off")
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
-                log_level=settings.log_level, proxy_headers=False)
+    log.info(
+        "starting",
+        url=f"http://{settings.host}:{settings.port}",
+        database=make_url(settings.database_url_resolved).render_as_string(hide_password=True),
+        redis="on" if settings.redis_url else "off",
+    )
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        proxy_headers=False,
+    )
 
 
-async def create_user(settings: Settings, *, email: str, password: str, first_name: str,
-                      last_name: str) -> User:
+async def create_user(
+    settings: Settings, *, email: str, password: str, first_name: str, last_name: str
+) -> User:
     runtime = Runtime.create(settings)
     try:
         await upgrade(runtime.engine)
         async with runtime.sessionmaker() as session:
-            user = await accounts.create_user(session, email=email, password=password,
-                                              first_name=first_name, last_name=last_name)
+            user = await accounts.create_user(
+                session, email=email, password=password, first_name=first_name, last_name=last_name
+            )
             await session.commit()
             return user
     finally:

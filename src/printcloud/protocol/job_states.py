@@ -23,12 +23,14 @@ class JobState(StrEnum):
 FINAL_STATES = frozenset({JobState.COMPLETED, JobState.ERROR, JobState.EXPIRED})
 
 TRANSITIONS: dict[JobState, frozenset[JobState]] = {
-    JobState.PENDING: frozenset({JobState.SENT, JobState.PRINTING, JobState.COMPLETED,
-                                 JobState.ERROR, JobState.EXPIRED}),
+    JobState.PENDING: frozenset(
+        {JobState.SENT, JobState.PRINTING, JobState.COMPLETED, JobState.ERROR, JobState.EXPIRED}
+    ),
     # A job that was sent can still expire: the agent never took it up before its
     # deadline and it is not sent again after reconnecting.
-    JobState.SENT: frozenset({JobState.PRINTING, JobState.COMPLETED, JobState.ERROR,
-                              JobState.EXPIRED}),
+    JobState.SENT: frozenset(
+        {JobState.PRINTING, JobState.COMPLETED, JobState.ERROR, JobState.EXPIRED}
+    ),
     JobState.PRINTING: frozenset({JobState.COMPLETED, JobState.ERROR}),
     JobState.COMPLETED: frozenset(),
     JobState.ERROR: frozenset(),

@@ -46,8 +46,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         title="PrintCloud API",
         version=printcloud.__version__,
         description="Print from a web application to the printers in your customers' "
-                    "offices. Authenticate with HTTP Basic: the API key as the user name, "
-                    "an empty password.",
+        "offices. Authenticate with HTTP Basic: the API key as the user name, "
+        "an empty password.",
         openapi_url="/api/openapi.json",
         docs_url="/api/docs",
         redoc_url=None,

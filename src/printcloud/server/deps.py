@@ -56,13 +56,15 @@ def api_key_from_header(authorization: str | None) -> str:
 
 async def _principal(request: Request, session: SessionDep, runtime: RuntimeDep) -> Principal:
     principal = await accounts.authenticate(
-        session, api_key_from_header(request.headers.get("authorization")))
-    rate = runtime.settings.rate_limit
+        session, api_key_from_header(request.headers.get("authorization"))
+    )
+    rate = runtime.settings.api_rate
     decision = await runtime.limiter.hit(f"api:{principal.account_id}", rate)
     if not decision.allowed:
         raise TooManyRequests(
             f"Rate limit exceeded: {rate.count} requests per {rate.period:g} s per account",
-            retry_after=decision.retry_after)
+            retry_after=decision.retry_after,
+        )
     return principal
 
 
@@ -70,7 +72,8 @@ def require(action: Action) -> Callable[..., Coroutine[Any, Any, Principal]]:
     async def check(principal: Annotated[Principal, Depends(_principal)]) -> Principal:
         if not allows(principal.permission, action):
             raise Forbidden(
-                f"This API key's permission ({principal.permission.value}) does not allow this")
+                f"This API key's permission ({principal.permission.value}) does not allow this"
+            )
         return principal
 
     return check

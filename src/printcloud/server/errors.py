@@ -86,10 +86,14 @@ class TooManyRequests(PrintCloudError):
         self.retry_after = seconds
 
 
-def error_response(status: int, message: str,
-                   headers: Mapping[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"code": code_for(status), "message": message},
-                        status_code=status, headers=dict(headers or {}))
+def error_response(
+    status: int, message: str, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse(
+        {"code": code_for(status), "message": message},
+        status_code=status,
+        headers=dict(headers or {}),
+    )
 
 
 def describe_validation_errors(errors: Sequence[Any]) -> str:
@@ -105,8 +109,10 @@ def describe_validation_errors(errors: Sequence[Any]) -> str:
             parts.append("a JSON request body is required")
             continue
         if not loc and kind in ("model_attributes_type", "dict_type"):
-            parts.append("the request body must be a JSON object "
-                         "(send it with Content-Type: application/json)")
+            parts.append(
+                "the request body must be a JSON object "
+                "(send it with Content-Type: application/json)"
+            )
             continue
         msg = str(error.get("msg", "is invalid"))
         if msg.startswith("Value error, "):
@@ -143,8 +149,7 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
-    log.error("unhandled_exception", method=request.method, path=request.url.path,
-              exc_info=exc)
+    log.error("unhandled_exception", method=request.method, path=request.url.path, exc_info=exc)
     return error_response(500, "Internal server error")
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
-class _TooLarge(Exception):
-    pass
+class _TooLarge(HTTPException):
+    """Raised from ``receive``: FastAPI lets an HTTPException through its body parsing,
+    and the app's error handler renders it as 413."""
 
 
 class BodySizeLimit:
@@ -40,7 +42,7 @@ class BodySizeLimit:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.limit:
-                    raise _TooLarge
+                    raise _TooLarge(413, self._message())
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -55,12 +57,20 @@ class BodySizeLimit:
             if not response_started:
                 await self._refuse(send)
 
+    def _message(self) -> str:
+        return f"The request body is larger than {self.limit} bytes"
+
     async def _refuse(self, send: Send) -> None:
-        body = json.dumps({"code": "PayloadTooLarge",
-                           "message": f"The request body is larger than {self.limit} bytes"}
-                          ).encode()
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"),
-                                (b"content-length", str(len(body)).encode()),
-                                (b"connection", b"close")]})
+        body = json.dumps({"code": "PayloadTooLarge", "message": self._message()}).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"connection", b"close"),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})

@@ -14,11 +14,16 @@ def install_openapi(app: FastAPI) -> None:
     def build() -> dict[str, Any]:
         if app.openapi_schema:
             return app.openapi_schema
-        schema = get_openapi(title=app.title, version=app.version,
-                             description=app.description, routes=app.routes)
+        schema = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
         schema.setdefault("components", {})["securitySchemes"] = {
-            "apiKey": {"type": "http", "scheme": "basic",
-                       "description": "The API key as the user name, an empty password"}}
+            "apiKey": {
+                "type": "http",
+                "scheme": "basic",
+                "description": "The API key as the user name, an empty password",
+            }
+        }
         schema["security"] = [{"apiKey": []}]
         for path, operations in schema.get("paths", {}).items():
             for method, operation in operations.items():

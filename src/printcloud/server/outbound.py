@@ -30,7 +30,7 @@ def is_public_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) ->
     return address.is_global and not address.is_multicast
 
 
-def url_problem(url: str, *, allow_private: bool) -> str | None:
+def url_problem(url: str, *, allow_private: bool) -> str | None:  # noqa: PLR0911 - one check per reason
     """Why ``url`` is refused, or None when it is acceptable."""
     if len(url) > MAX_URL_LENGTH:
         return f"the URL is longer than {MAX_URL_LENGTH} characters"

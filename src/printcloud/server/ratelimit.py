@@ -20,9 +20,14 @@ from typing import Protocol
 from redis.asyncio import Redis
 
 _UNITS = {
-    "s": 1.0, "sec": 1.0, "second": 1.0,
-    "m": 60.0, "min": 60.0, "minute": 60.0,
-    "h": 3600.0, "hour": 3600.0,
+    "s": 1.0,
+    "sec": 1.0,
+    "second": 1.0,
+    "m": 60.0,
+    "min": 60.0,
+    "minute": 60.0,
+    "h": 3600.0,
+    "hour": 3600.0,
 }
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([a-z]+)\s*$")
 
@@ -40,14 +45,15 @@ class Rate:
         match = _RATE.match(str(text).lower())
         if not match or match.group(3) not in _UNITS or int(match.group(1)) < 1:
             raise ValueError(
-                f"invalid rate {text!r}: expected COUNT/PERIOD such as '10/s' or '5/15m'")
+                f"invalid rate {text!r}: expected COUNT/PERIOD such as '10/s' or '5/15m'"
+            )
         multiplier = int(match.group(2) or 1)
         return cls(int(match.group(1)), multiplier * _UNITS[match.group(3)])
 
     @property
-    def interval(self) -> float:
-        """Seconds between two events at the steady rate."""
-        return self.period / self.count
+    def interval_us(self) -> int:
+        """Microseconds between two events at the steady rate."""
+        return max(1, math.ceil(self.period * 1_000_000 / self.count))
 
     def __str__(self) -> str:
         return f"{self.count}/{self.period:g}s"
@@ -74,23 +80,25 @@ class MemoryRateLimiter:
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
-        self._tat: dict[str, float] = {}
+        self._tat: dict[str, int] = {}
         self._lock = asyncio.Lock()
 
     def _decide(self, key: str, rate: Rate, *, count: bool) -> Decision:
-        now = self._clock()
+        # Whole microseconds, as in the Redis script: float sums of the interval drift
+        # and would refuse the last event of a burst.
+        now = int(self._clock() * 1_000_000)
+        interval = rate.interval_us
         tat = max(self._tat.get(key, now), now)
-        new_tat = tat + rate.interval
-        allow_at = new_tat - rate.count * rate.interval
+        allow_at = tat + interval - rate.count * interval
         if now < allow_at:
-            return Decision(False, allow_at - now)
+            return Decision(False, (allow_at - now) / 1_000_000)
         if count:
-            self._tat[key] = new_tat
+            self._tat[key] = tat + interval
             if len(self._tat) > 100_000:
                 self._forget_idle(now)
         return Decision(True, 0.0)
 
-    def _forget_idle(self, now: float) -> None:
+    def _forget_idle(self, now: int) -> None:
         # A key whose arrival time has passed is back to a full burst: dropping it
         # changes no decision and keeps memory bounded.
         for stale in [k for k, tat in self._tat.items() if tat <= now]:
@@ -138,9 +146,9 @@ class RedisRateLimiter:
         self._script = redis.register_script(_GCRA_LUA)
 
     async def _run(self, key: str, rate: Rate, *, count: bool) -> Decision:
-        interval_us = max(1, math.ceil(rate.interval * 1_000_000))
         allowed, wait_us = await self._script(
-            keys=[self._prefix + key], args=[interval_us, rate.count, "1" if count else "0"])
+            keys=[self._prefix + key], args=[rate.interval_us, rate.count, "1" if count else "0"]
+        )
         return Decision(bool(allowed), int(wait_us) / 1_000_000)
 
     async def hit(self, key: str, rate: Rate) -> Decision:

@@ -9,16 +9,24 @@ from pydantic.alias_generators import to_camel
 class ApiModel(BaseModel):
     """A response body: built from Python names, sent in the contract's camelCase."""
 
-    model_config = ConfigDict(alias_generator=to_camel, validate_by_name=True,
-                              validate_by_alias=True, serialize_by_alias=True)
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        validate_by_name=True,
+        validate_by_alias=True,
+        serialize_by_alias=True,
+    )
 
 
 class ApiInput(ApiModel):
     """A request body: unknown fields are ignored, as the original API does."""
 
-    model_config = ConfigDict(alias_generator=to_camel, validate_by_name=False,
-                              validate_by_alias=True, extra="ignore",
-                              str_strip_whitespace=False)
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        validate_by_name=False,
+        validate_by_alias=True,
+        extra="ignore",
+        str_strip_whitespace=False,
+    )
 
 
 class ErrorBody(BaseModel):

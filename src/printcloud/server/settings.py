@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cached_property
 from pathlib import Path
 
 import platformdirs
@@ -23,10 +24,11 @@ class Settings(BaseSettings):
     database_url: str = ""
     redis_url: str | None = None
     allow_private_urls: bool = False
-    rate_limit: Rate = Field(default_factory=lambda: Rate.parse("10/s"))
+    # Rates are COUNT/PERIOD: "10/s", "5/15m", "100/minute".
+    rate_limit: str = "10/s"
     # Failed client logins allowed per e-mail address and per client address.
-    login_failures_per_email: Rate = Field(default_factory=lambda: Rate.parse("5/15m"))
-    login_failures_per_address: Rate = Field(default_factory=lambda: Rate.parse("30/15m"))
+    login_failures_per_email: str = "5/15m"
+    login_failures_per_address: str = "30/15m"
     max_body_size: int = Field(default=50 * 1024 * 1024, gt=0)
     # A decoded base64 document larger than this is refused with 413.
     max_document_size: int = Field(default=50 * 1024 * 1024, gt=0)
@@ -35,16 +37,30 @@ class Settings(BaseSettings):
     log_level: str = "info"
     log_json: bool = False
 
-    @field_validator("rate_limit", "login_failures_per_email", "login_failures_per_address",
-                     mode="before")
+    @field_validator(
+        "rate_limit", "login_failures_per_email", "login_failures_per_address", mode="before"
+    )
     @classmethod
-    def _parse_rate(cls, value: object) -> object:
-        return Rate.parse(value) if isinstance(value, str) else value
+    def _check_rate(cls, value: object) -> object:
+        Rate.parse(value)
+        return value
 
     @field_validator("redis_url", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value
+
+    @cached_property
+    def api_rate(self) -> Rate:
+        return Rate.parse(self.rate_limit)
+
+    @cached_property
+    def login_email_rate(self) -> Rate:
+        return Rate.parse(self.login_failures_per_email)
+
+    @cached_property
+    def login_address_rate(self) -> Rate:
+        return Rate.parse(self.login_failures_per_address)
 
     @property
     def database_url_resolved(self) -> str:

@@ -42,7 +42,7 @@ def generate() -> str:
 def is_well_formed(key: str) -> bool:
     if len(key) != KEY_LENGTH or not key.startswith(PREFIX):
         return False
-    body = key[len(PREFIX):-_CHECKSUM_LENGTH]
+    body = key[len(PREFIX) : -_CHECKSUM_LENGTH]
     if any(ch not in _BASE62 for ch in body):
         return False
     return secrets.compare_digest(key[-_CHECKSUM_LENGTH:], _checksum(key[:-_CHECKSUM_LENGTH]))

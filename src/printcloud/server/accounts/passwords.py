@@ -9,11 +9,26 @@ from argon2.exceptions import InvalidHashError, VerificationError
 MIN_LENGTH = 8
 MAX_LENGTH = 1024
 # Passwords that meet the length rule but that every guessing list starts with.
-_COMMON = frozenset({
-    "password", "password1", "password123", "12345678", "123456789", "1234567890",
-    "qwertyui", "qwerty123", "11111111", "00000000", "iloveyou", "abcdefgh",
-    "letmein1", "welcome1", "admin123", "printcloud",
-})
+_COMMON = frozenset(
+    {
+        "password",
+        "password1",
+        "password123",
+        "12345678",
+        "123456789",
+        "1234567890",
+        "qwertyui",
+        "qwerty123",
+        "11111111",
+        "00000000",
+        "iloveyou",
+        "abcdefgh",
+        "letmein1",
+        "welcome1",
+        "admin123",
+        "printcloud",
+    }
+)
 
 _hasher = PasswordHasher()  # argon2id with the library's RFC 9106 defaults
 # Checked against when the e-mail is unknown, so a miss costs the same time as a hit.

@@ -12,8 +12,8 @@ class Permission(StrEnum):
 
 
 class Action(StrEnum):
-    READ = "read"      # every GET
-    PRINT = "print"    # POST /api/printjobs
+    READ = "read"  # every GET
+    PRINT = "print"  # POST /api/printjobs
     MANAGE = "manage"  # everything else: deleting, keys, webhooks
 
 

@@ -36,19 +36,19 @@ async def api_key_by_hash(session: AsyncSession, key_hash: str) -> ApiKey | None
 
 async def api_keys(session: AsyncSession, account_id: str) -> Sequence[ApiKey]:
     result = await session.scalars(
-        select(ApiKey).where(ApiKey.account_id == account_id)
-        .order_by(ApiKey.created_at, ApiKey.id))
+        select(ApiKey).where(ApiKey.account_id == account_id).order_by(ApiKey.created_at, ApiKey.id)
+    )
     return result.all()
 
 
-async def revoke_api_key(session: AsyncSession, account_id: str, key_id: str,
-                         at: datetime) -> bool:
+async def revoke_api_key(session: AsyncSession, account_id: str, key_id: str, at: datetime) -> bool:
     """Revoke the key; False when the account has no such key."""
     key = await session.scalar(
-        select(ApiKey).where(ApiKey.account_id == account_id, ApiKey.id == key_id))
+        select(ApiKey).where(ApiKey.account_id == account_id, ApiKey.id == key_id)
+    )
     if key is None:
         return False
     await session.execute(
-        update(ApiKey).where(ApiKey.id == key_id, ApiKey.revoked_at.is_(None))
-        .values(revoked_at=at))
+        update(ApiKey).where(ApiKey.id == key_id, ApiKey.revoked_at.is_(None)).values(revoked_at=at)
+    )
     return True

@@ -16,39 +16,79 @@ from printcloud.server.deps import CanManage, CanRead, RuntimeDep, SessionDep
 router = APIRouter(prefix="/api", tags=["accounts"])
 
 
-@router.post("/client/login", response_model=LoginOut,
-             summary="Get an API key from e-mail and password (no authentication)")
-async def client_login(body: LoginIn, request: Request, session: SessionDep,
-                       runtime: RuntimeDep) -> LoginOut:
+@router.post(
+    "/client/login",
+    response_model=LoginOut,
+    summary="Get an API key from e-mail and password (no authentication)",
+)
+async def client_login(
+    body: LoginIn, request: Request, session: SessionDep, runtime: RuntimeDep
+) -> LoginOut:
     address = request.client.host if request.client else "unknown"
     user, api_key = await service.client_login(
-        session, runtime.limiter, runtime.settings,
-        email=body.email, password=body.password, address=address)
-    return LoginOut(api_key=api_key, user=UserOut(
-        id=user.id, first_name=user.first_name, last_name=user.last_name, email=user.email))
+        session,
+        runtime.limiter,
+        runtime.settings,
+        email=body.email,
+        password=body.password,
+        address=address,
+    )
+    return LoginOut(
+        api_key=api_key,
+        user=UserOut(
+            id=user.id, first_name=user.first_name, last_name=user.last_name, email=user.email
+        ),
+    )
 
 
-@router.post("/account/apikeys", status_code=status.HTTP_201_CREATED,
-             response_model=ApiKeyCreated, summary="Create an API key (shown this once)")
-async def create_api_key(body: ApiKeyIn, principal: CanManage,
-                         session: SessionDep) -> ApiKeyCreated:
+@router.post(
+    "/account/apikeys",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ApiKeyCreated,
+    summary="Create an API key (shown this once)",
+)
+async def create_api_key(
+    body: ApiKeyIn, principal: CanManage, session: SessionDep
+) -> ApiKeyCreated:
     row, secret = await service.create_api_key(
-        session, account_id=principal.account_id, description=body.description,
-        permission=body.permission)
-    return ApiKeyCreated(id=row.id, key=secret, description=row.description,
-                         permission=body.permission, created_at=row.created_at)
+        session,
+        account_id=principal.account_id,
+        description=body.description,
+        permission=body.permission,
+    )
+    return ApiKeyCreated(
+        id=row.id,
+        key=secret,
+        description=row.description,
+        permission=body.permission,
+        created_at=row.created_at,
+    )
 
 
-@router.get("/account/apikeys", response_model=list[ApiKeyOut],
-            summary="List the account's API keys (never the keys themselves)")
+@router.get(
+    "/account/apikeys",
+    response_model=list[ApiKeyOut],
+    summary="List the account's API keys (never the keys themselves)",
+)
 async def list_api_keys(principal: CanRead, session: SessionDep) -> list[ApiKeyOut]:
-    return [ApiKeyOut(id=k.id, description=k.description, permission=k.permission,  # type: ignore[arg-type]
-                      prefix=k.prefix, created_at=k.created_at, revoked_at=k.revoked_at)
-            for k in await service.api_keys(session, principal.account_id)]
+    return [
+        ApiKeyOut(
+            id=k.id,
+            description=k.description,
+            permission=k.permission,
+            prefix=k.prefix,
+            created_at=k.created_at,
+            revoked_at=k.revoked_at,
+        )
+        for k in await service.api_keys(session, principal.account_id)
+    ]
 
 
-@router.delete("/account/apikeys/{key_id}", response_model=list[str],
-               summary="Revoke an API key; it stops working at once")
+@router.delete(
+    "/account/apikeys/{key_id}",
+    response_model=list[str],
+    summary="Revoke an API key; it stops working at once",
+)
 async def revoke_api_key(key_id: str, principal: CanManage, session: SessionDep) -> list[str]:
     await service.revoke_api_key(session, principal.account_id, key_id)
     return [key_id]

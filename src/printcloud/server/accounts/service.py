@@ -38,8 +38,9 @@ class Principal:
     permission: Permission
 
 
-async def create_user(session: AsyncSession, *, email: str, password: str,
-                      first_name: str = "", last_name: str = "") -> User:
+async def create_user(
+    session: AsyncSession, *, email: str, password: str, first_name: str = "", last_name: str = ""
+) -> User:
     """Create an account with its first user."""
     email = normalize_email(email)
     if not _EMAIL.match(email) or len(email) > 320:
@@ -50,10 +51,15 @@ async def create_user(session: AsyncSession, *, email: str, password: str,
     if await repository.user_by_email(session, email) is not None:
         raise BadRequest(f"email: a user with the e-mail {email} already exists")
     account = Account(id=ids.account_id(), created_at=utcnow())
-    user = User(id=ids.user_id(), account_id=account.id, email=email,
-                password_hash=await passwords.hash_password(password),
-                first_name=first_name.strip(), last_name=last_name.strip(),
-                created_at=utcnow())
+    user = User(
+        id=ids.user_id(),
+        account_id=account.id,
+        email=email,
+        password_hash=await passwords.hash_password(password),
+        first_name=first_name.strip(),
+        last_name=last_name.strip(),
+        created_at=utcnow(),
+    )
     await repository.add_account(session, account)
     try:
         await repository.add_user(session, user)
@@ -63,18 +69,29 @@ async def create_user(session: AsyncSession, *, email: str, password: str,
     return user
 
 
-async def create_api_key(session: AsyncSession, *, account_id: str, description: str,
-                         permission: Permission, user_id: str | None = None
-                         ) -> tuple[ApiKey, str]:
+async def create_api_key(
+    session: AsyncSession,
+    *,
+    account_id: str,
+    description: str,
+    permission: Permission,
+    user_id: str | None = None,
+) -> tuple[ApiKey, str]:
     """A new key: the row, and the key itself, which is never stored and shown once."""
     secret = keys.generate()
-    row = ApiKey(id=ids.key_id(), account_id=account_id, user_id=user_id,
-                 key_hash=keys.hash_key(secret), prefix=keys.display_prefix(secret),
-                 description=description.strip(), permission=permission.value,
-                 created_at=utcnow(), revoked_at=None)
+    row = ApiKey(
+        id=ids.key_id(),
+        account_id=account_id,
+        user_id=user_id,
+        key_hash=keys.hash_key(secret),
+        prefix=keys.display_prefix(secret),
+        description=description.strip(),
+        permission=permission.value,
+        created_at=utcnow(),
+        revoked_at=None,
+    )
     await repository.add_api_key(session, row)
-    log.info("api_key_created", account_id=account_id, key_id=row.id,
-             permission=permission.value)
+    log.info("api_key_created", account_id=account_id, key_id=row.id, permission=permission.value)
     return row, secret
 
 
@@ -99,8 +116,15 @@ async def authenticate(session: AsyncSession, api_key: str) -> Principal:
     return Principal(row.account_id, row.id, Permission(row.permission))
 
 
-async def client_login(session: AsyncSession, limiter: RateLimiter, settings: Settings, *,
-                       email: str, password: str, address: str) -> tuple[User, str]:
+async def client_login(
+    session: AsyncSession,
+    limiter: RateLimiter,
+    settings: Settings,
+    *,
+    email: str,
+    password: str,
+    address: str,
+) -> tuple[User, str]:
     """Check e-mail and password and issue a new full key for the client program.
 
     A wrong e-mail and a wrong password get the same answer after the same work.
@@ -108,14 +132,17 @@ async def client_login(session: AsyncSession, limiter: RateLimiter, settings: Se
     the answer is 429 until it recovers, whether or not the password is right.
     """
     email = normalize_email(email)
-    budgets = [(f"login:email:{email}", settings.login_failures_per_email),
-               (f"login:addr:{address}", settings.login_failures_per_address)]
+    budgets = [
+        (f"login:email:{email}", settings.login_email_rate),
+        (f"login:addr:{address}", settings.login_address_rate),
+    ]
     for key, rate in budgets:
         decision = await limiter.peek(key, rate)
         if not decision.allowed:
             log.warning("login_throttled", address=address)
-            raise TooManyRequests("Too many failed logins; try again later",
-                                  retry_after=decision.retry_after)
+            raise TooManyRequests(
+                "Too many failed logins; try again later", retry_after=decision.retry_after
+            )
     user = await repository.user_by_email(session, email)
     if not await passwords.verify_password(user.password_hash if user else None, password):
         for key, rate in budgets:
@@ -124,7 +151,10 @@ async def client_login(session: AsyncSession, limiter: RateLimiter, settings: Se
         raise Unauthorized("Invalid e-mail or password")
     assert user is not None
     _, secret = await create_api_key(
-        session, account_id=user.account_id, user_id=user.id,
+        session,
+        account_id=user.account_id,
+        user_id=user.id,
         description=f"Client login {utcnow():%Y-%m-%d %H:%M} UTC",
-        permission=Permission.FULL)
+        permission=Permission.FULL,
+    )
     return user, secret

@@ -17,13 +17,19 @@ class PrinterOut(ApiModel):
     is_default: bool
     capabilities: dict[str, Any] = Field(
         description='What the agent reported, e.g. {"color": true, "duplex": true, '
-                    '"media": ["A4", "Letter"], "bins": ["Tray 1", "Manual"]}')
+        '"media": ["A4", "Letter"], "bins": ["Tray 1", "Manual"]}'
+    )
 
     @classmethod
     def of(cls, printer: Printer) -> PrinterOut:
-        return cls(id=printer.id, name=printer.name, computer_id=printer.computer_id,
-                   state=printer.state, is_default=printer.is_default,
-                   capabilities=printer.capabilities or {})
+        return cls(
+            id=printer.id,
+            name=printer.name,
+            computer_id=printer.computer_id,
+            state=printer.state,
+            is_default=printer.is_default,
+            capabilities=printer.capabilities or {},
+        )
 
 
 class ComputerOut(ApiModel):
@@ -38,7 +44,13 @@ class ComputerOut(ApiModel):
 
     @classmethod
     def of(cls, computer: Computer, printers: list[Printer]) -> ComputerOut:
-        return cls(id=computer.id, name=computer.name, os=computer.os, state=computer.state,
-                   client_version=computer.client_version,
-                   printers=[PrinterOut.of(p) for p in printers],
-                   last_seen_at=computer.last_seen_at, created_at=computer.created_at)
+        return cls(
+            id=computer.id,
+            name=computer.name,
+            os=computer.os,
+            state=computer.state,
+            client_version=computer.client_version,
+            printers=[PrinterOut.of(p) for p in printers],
+            last_seen_at=computer.last_seen_at,
+            created_at=computer.created_at,
+        )

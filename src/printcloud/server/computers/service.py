@@ -25,31 +25,35 @@ async def list_computers(session: AsyncSession, account_id: str) -> list[Compute
     return [ComputerOut.of(c, by_computer[c.id]) for c in computers]
 
 
-async def printers_of_computer(session: AsyncSession, account_id: str,
-                               computer_id: str) -> list[PrinterOut]:
+async def printers_of_computer(
+    session: AsyncSession, account_id: str, computer_id: str
+) -> list[PrinterOut]:
     if not await repository.computer_ids(session, account_id, [computer_id]):
         raise NotFound(f"Computer {computer_id} not found")
-    return [PrinterOut.of(p) for p in
-            await repository.printers(session, account_id, computer_ids=[computer_id])]
+    return [
+        PrinterOut.of(p)
+        for p in await repository.printers(session, account_id, computer_ids=[computer_id])
+    ]
 
 
-async def list_printers(session: AsyncSession, account_id: str,
-                        ids: Sequence[str] | None = None) -> list[PrinterOut]:
+async def list_printers(
+    session: AsyncSession, account_id: str, ids: Sequence[str] | None = None
+) -> list[PrinterOut]:
     printers = await repository.printers(session, account_id, ids=ids)
     if ids is not None and not printers:
         raise NotFound(f"No printer found with the id {', '.join(ids)}")
     return [PrinterOut.of(p) for p in printers]
 
 
-async def delete_computers(session: AsyncSession, account_id: str,
-                           ids: Sequence[str]) -> list[str]:
+async def delete_computers(session: AsyncSession, account_id: str, ids: Sequence[str]) -> list[str]:
     """Remove computers with their printers; their unfinished jobs end in ``error``."""
     found = set(await repository.computer_ids(session, account_id, ids))
     if not found:
         raise NotFound(f"No computer found with the id {', '.join(ids)}")
     deleted = [i for i in ids if i in found]
     await jobs.fail_unfinished_jobs_of_computers(
-        session, account_id, deleted, "The computer was removed from the account")
+        session, account_id, deleted, "The computer was removed from the account"
+    )
     await repository.delete_computers(session, account_id, deleted)
     log.info("computers_deleted", account_id=account_id, computer_ids=deleted)
     return deleted

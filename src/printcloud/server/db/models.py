@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -31,7 +31,10 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON()}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON(),
+    }
 
 
 def _account_fk() -> Mapped[str]:
@@ -94,7 +97,8 @@ class Printer(Base):
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     account_id: Mapped[str] = _account_fk()
     computer_id: Mapped[str] = mapped_column(
-        ForeignKey("computers.id", ondelete="CASCADE"), index=True)
+        ForeignKey("computers.id", ondelete="CASCADE"), index=True
+    )
     name: Mapped[str] = mapped_column(String(200))
     capabilities: Mapped[dict[str, Any]] = mapped_column(default=dict)
     is_default: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -116,9 +120,9 @@ class PrintJob(Base):
     account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
     # A job outlives its printer and computer in the history: the names are kept.
     printer_id: Mapped[str | None] = mapped_column(
-        ForeignKey("printers.id", ondelete="SET NULL"), index=True)
-    computer_id: Mapped[str | None] = mapped_column(
-        ForeignKey("computers.id", ondelete="SET NULL"))
+        ForeignKey("printers.id", ondelete="SET NULL"), index=True
+    )
+    computer_id: Mapped[str | None] = mapped_column(ForeignKey("computers.id", ondelete="SET NULL"))
     printer_name: Mapped[str] = mapped_column(String(200))
     title: Mapped[str] = mapped_column(String(255))
     content_type: Mapped[str] = mapped_column(String(20))
@@ -136,7 +140,8 @@ class PrintJobContent(Base):
     __tablename__ = "print_job_contents"
 
     job_seq: Mapped[int] = mapped_column(
-        ForeignKey("print_jobs.seq", ondelete="CASCADE"), primary_key=True)
+        ForeignKey("print_jobs.seq", ondelete="CASCADE"), primary_key=True
+    )
     content: Mapped[str] = mapped_column(Text)
 
 
@@ -145,7 +150,8 @@ class JobStateEvent(Base):
 
     seq: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
     job_seq: Mapped[int] = mapped_column(
-        ForeignKey("print_jobs.seq", ondelete="CASCADE"), index=True)
+        ForeignKey("print_jobs.seq", ondelete="CASCADE"), index=True
+    )
     state: Mapped[str] = mapped_column(String(20))
     message: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -15,8 +15,9 @@ _WHITESPACE = re.compile(rb"\s+")
 _PDF_HEADER_WINDOW = 1024
 
 
-def check_content(content_type: ContentType, content: str, *, allow_private_urls: bool,
-                  max_document_size: int) -> None:
+def check_content(
+    content_type: ContentType, content: str, *, allow_private_urls: bool, max_document_size: int
+) -> None:
     if content_type.is_uri:
         problem = url_problem(content.strip(), allow_private=allow_private_urls)
         if problem:
@@ -30,7 +31,10 @@ def check_content(content_type: ContentType, content: str, *, allow_private_urls
         raise BadRequest("content: the document is empty")
     if len(data) > max_document_size:
         raise PayloadTooLarge(
-            f"content: the document is {len(data)} bytes; the limit is {max_document_size}")
+            f"content: the document is {len(data)} bytes; the limit is {max_document_size}"
+        )
     if content_type.is_pdf and b"%PDF-" not in data[:_PDF_HEADER_WINDOW]:
-        raise BadRequest("content: the decoded data is not a PDF document (no %PDF- header); "
-                         "send other data as raw_base64")
+        raise BadRequest(
+            "content: the decoded data is not a PDF document (no %PDF- header); "
+            "send other data as raw_base64"
+        )

@@ -12,46 +12,75 @@ from printcloud.server.jobs.schemas import JobStateOut, PrintJobIn, PrintJobOut
 router = APIRouter(prefix="/api", tags=["print jobs"])
 
 
-@router.post("/printjobs", status_code=status.HTTP_201_CREATED, response_model=str,
-             summary="Create a print job; answers its id as a bare JSON string",
-             responses={201: {"content": {"application/json": {
-                 "schema": {"type": "string", "example": "pj_a8f3b2c1d4e5f6g7"}}}}})
-async def create_print_job(body: PrintJobIn, principal: CanPrint, session: SessionDep,
-                           runtime: RuntimeDep) -> str:
+@router.post(
+    "/printjobs",
+    status_code=status.HTTP_201_CREATED,
+    response_model=str,
+    summary="Create a print job; answers its id as a bare JSON string",
+    responses={
+        201: {
+            "content": {
+                "application/json": {"schema": {"type": "string", "example": "pj_a8f3b2c1d4e5f6g7"}}
+            }
+        }
+    },
+)
+async def create_print_job(
+    body: PrintJobIn, principal: CanPrint, session: SessionDep, runtime: RuntimeDep
+) -> str:
     job = await service.create_job(session, runtime.settings, principal.account_id, body)
     return job.id
 
 
-@router.get("/printjobs", response_model=list[PrintJobOut],
-            summary="The print job history, newest first by default")
+@router.get(
+    "/printjobs",
+    response_model=list[PrintJobOut],
+    summary="The print job history, newest first by default",
+)
 async def list_print_jobs(
-    principal: CanRead, session: SessionDep,
+    principal: CanRead,
+    session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    dir: Annotated[Literal["asc", "desc"], Query()] = "desc",  # noqa: A002 - the contract's name
-    after: Annotated[str | None, Query(
-        min_length=1, max_length=40,
-        description="[ext] A job id: the page continues after that job")] = None,
+    dir: Annotated[Literal["asc", "desc"], Query()] = "desc",
+    after: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=40,
+            description="[ext] A job id: the page continues after that job",
+        ),
+    ] = None,
 ) -> list[PrintJobOut]:
-    return await service.history(session, principal.account_id, limit=limit,
-                                 descending=dir == "desc", after=after)
+    return await service.history(
+        session, principal.account_id, limit=limit, descending=dir == "desc", after=after
+    )
 
 
-@router.get("/printjobs/{ids}", response_model=list[PrintJobOut],
-            summary="[ext] Print jobs by id (comma-separated)")
-async def get_print_jobs(ids: str, principal: CanRead, session: SessionDep
-                         ) -> list[PrintJobOut]:
+@router.get(
+    "/printjobs/{ids}",
+    response_model=list[PrintJobOut],
+    summary="[ext] Print jobs by id (comma-separated)",
+)
+async def get_print_jobs(ids: str, principal: CanRead, session: SessionDep) -> list[PrintJobOut]:
     jobs = await service.jobs_by_ids(session, principal.account_id, split_ids(ids))
     return [service.to_out(j) for j in jobs]
 
 
-@router.get("/printjobs/{job_id}/states", response_model=list[JobStateOut],
-            summary="[ext] The state history of a print job, with messages")
-async def print_job_states(job_id: str, principal: CanRead, session: SessionDep
-                           ) -> list[JobStateOut]:
+@router.get(
+    "/printjobs/{job_id}/states",
+    response_model=list[JobStateOut],
+    summary="[ext] The state history of a print job, with messages",
+)
+async def print_job_states(
+    job_id: str, principal: CanRead, session: SessionDep
+) -> list[JobStateOut]:
     return await service.states(session, principal.account_id, job_id)
 
 
-@router.delete("/printjobs/{ids}", response_model=list[str],
-               summary="Delete print jobs (comma-separated ids); answers the ids deleted")
+@router.delete(
+    "/printjobs/{ids}",
+    response_model=list[str],
+    summary="Delete print jobs (comma-separated ids); answers the ids deleted",
+)
 async def delete_print_jobs(ids: str, principal: CanManage, session: SessionDep) -> list[str]:
     return await service.delete_jobs(session, principal.account_id, split_ids(ids))

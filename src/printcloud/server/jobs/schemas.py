@@ -37,8 +37,10 @@ def validate_page_ranges(value: str) -> str:
     for part in compact.split(","):
         first, _, last = part.partition("-")
         if int(first) < 1 or (last and int(last) < int(first)):
-            raise ValueError(f"{part!r} is not a valid range: pages start at 1 and a range "
-                             "goes from a lower to a higher page")
+            raise ValueError(
+                f"{part!r} is not a valid range: pages start at 1 and a range "
+                "goes from a lower to a higher page"
+            )
     return compact
 
 
@@ -50,12 +52,18 @@ class PrintOptions(ApiInput):
     copies: int | None = Field(default=None, ge=1, le=999)
     color: bool | None = None
     duplex: Literal["one-sided", "long-edge", "short-edge"] | None = None
-    paper: str | None = Field(default=None, min_length=1, max_length=64,
-                              description='Paper size name, e.g. "A4", "Letter"')
-    media: str | None = Field(default=None, min_length=1, max_length=64,
-                              description="Tray or bin name")
-    pages: str | None = Field(default=None, max_length=500,
-                              description='Page ranges, e.g. "1-5" or "1,3,5"')
+    paper: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description='Paper size name, e.g. "A4", "Letter"',
+    )
+    media: str | None = Field(
+        default=None, min_length=1, max_length=64, description="Tray or bin name"
+    )
+    pages: str | None = Field(
+        default=None, max_length=500, description='Page ranges, e.g. "1-5" or "1,3,5"'
+    )
     fit_to_page: bool | None = None
 
     @field_validator("pages")
@@ -72,8 +80,11 @@ class PrintJobIn(ApiInput):
     qty: int = Field(default=1, ge=1, le=1000, description="How many times to print the job")
     options: PrintOptions = Field(default_factory=PrintOptions)
     expire_after: int | None = Field(
-        default=None, ge=1, le=MAX_EXPIRE_AFTER,
-        description="[ext] Seconds; a job not delivered by then becomes `expired`")
+        default=None,
+        ge=1,
+        le=MAX_EXPIRE_AFTER,
+        description="[ext] Seconds; a job not delivered by then becomes `expired`",
+    )
 
 
 class JobPrinterOut(ApiModel):

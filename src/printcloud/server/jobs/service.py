@@ -31,41 +31,65 @@ log = structlog.get_logger(__name__)
 
 def to_out(job: PrintJob) -> PrintJobOut:
     return PrintJobOut(
-        id=job.id, title=job.title, state=JobState(job.state),
+        id=job.id,
+        title=job.title,
+        state=JobState(job.state),
         content_type=ContentType(job.content_type),
         printer=JobPrinterOut(id=job.printer_id, name=job.printer_name),
-        printer_id=job.printer_id, qty=job.qty, options=job.options,
-        created_at=job.created_at, updated_at=job.updated_at, expires_at=job.expires_at)
+        printer_id=job.printer_id,
+        qty=job.qty,
+        options=job.options,
+        created_at=job.created_at,
+        updated_at=job.updated_at,
+        expires_at=job.expires_at,
+    )
 
 
-async def create_job(session: AsyncSession, settings: Settings, account_id: str,
-                     body: PrintJobIn) -> PrintJob:
+async def create_job(
+    session: AsyncSession, settings: Settings, account_id: str, body: PrintJobIn
+) -> PrintJob:
     """Accept a job as ``pending``, with its history entry and ``job.created`` event."""
     printer = await computers.printer(session, account_id, body.printer_id)
     if printer is None:
         raise NotFound(f"Printer {body.printer_id} not found")
-    check_content(body.content_type, body.content,
-                  allow_private_urls=settings.allow_private_urls,
-                  max_document_size=settings.max_document_size)
+    check_content(
+        body.content_type,
+        body.content,
+        allow_private_urls=settings.allow_private_urls,
+        max_document_size=settings.max_document_size,
+    )
     now = utcnow()
     job = PrintJob(
-        id=ids.job_id(), account_id=account_id, printer_id=printer.id,
-        computer_id=printer.computer_id, printer_name=printer.name,
-        title=body.title.strip() or "Untitled", content_type=body.content_type.value,
-        qty=body.qty, options=body.options.model_dump(exclude_none=True),
-        state=JobState.PENDING.value, created_at=now, updated_at=now,
-        expires_at=now + timedelta(seconds=body.expire_after) if body.expire_after else None)
+        id=ids.job_id(),
+        account_id=account_id,
+        printer_id=printer.id,
+        computer_id=printer.computer_id,
+        printer_name=printer.name,
+        title=body.title.strip() or "Untitled",
+        content_type=body.content_type.value,
+        qty=body.qty,
+        options=body.options.model_dump(exclude_none=True),
+        state=JobState.PENDING.value,
+        created_at=now,
+        updated_at=now,
+        expires_at=now + timedelta(seconds=body.expire_after) if body.expire_after else None,
+    )
     content = body.content.strip() if body.content_type.is_uri else body.content
     await repository.add(session, job, content, "Job created")
-    await events.record(session, account_id, "job.created", jobId=job.id,
-                        state=job.state, printerId=printer.id)
-    log.info("job_created", account_id=account_id, job_id=job.id, printer_id=printer.id,
-             content_type=job.content_type)
+    await events.record(
+        session, account_id, "job.created", jobId=job.id, state=job.state, printerId=printer.id
+    )
+    log.info(
+        "job_created",
+        account_id=account_id,
+        job_id=job.id,
+        printer_id=printer.id,
+        content_type=job.content_type,
+    )
     return job
 
 
-async def move_job(session: AsyncSession, job: PrintJob, reported: JobState,
-                   message: str) -> bool:
+async def move_job(session: AsyncSession, job: PrintJob, reported: JobState, message: str) -> bool:
     """Apply a state report: the only code that assigns a job's state.
 
     Returns False, changing nothing, when the transition table does not allow it.
@@ -76,32 +100,37 @@ async def move_job(session: AsyncSession, job: PrintJob, reported: JobState,
     job.state = new_state.value
     job.updated_at = utcnow()
     await repository.add_state_event(session, job, message)
-    await events.record(session, job.account_id, "job.state", jobId=job.id,
-                        state=job.state, message=message)
+    await events.record(
+        session, job.account_id, "job.state", jobId=job.id, state=job.state, message=message
+    )
     log.info("job_state", account_id=job.account_id, job_id=job.id, state=job.state)
     return True
 
 
-async def fail_unfinished_jobs_of_computers(session: AsyncSession, account_id: str,
-                                            computer_ids: Sequence[str], message: str) -> None:
+async def fail_unfinished_jobs_of_computers(
+    session: AsyncSession, account_id: str, computer_ids: Sequence[str], message: str
+) -> None:
     for job in await repository.unfinished_of_computers(session, account_id, computer_ids):
         await move_job(session, job, JobState.ERROR, message)
 
 
-async def history(session: AsyncSession, account_id: str, *, limit: int, descending: bool,
-                  after: str | None) -> list[PrintJobOut]:
+async def history(
+    session: AsyncSession, account_id: str, *, limit: int, descending: bool, after: str | None
+) -> list[PrintJobOut]:
     after_seq = None
     if after is not None:
         after_seq = await repository.seq_of(session, account_id, after)
         if after_seq is None:
             raise BadRequest(f"after: no print job {after} in this account")
-    jobs = await repository.history(session, account_id, limit=limit, descending=descending,
-                                    after_seq=after_seq)
+    jobs = await repository.history(
+        session, account_id, limit=limit, descending=descending, after_seq=after_seq
+    )
     return [to_out(j) for j in jobs]
 
 
-async def jobs_by_ids(session: AsyncSession, account_id: str,
-                      job_ids: Sequence[str]) -> Sequence[PrintJob]:
+async def jobs_by_ids(
+    session: AsyncSession, account_id: str, job_ids: Sequence[str]
+) -> Sequence[PrintJob]:
     jobs = await repository.by_ids(session, account_id, job_ids)
     if not jobs:
         raise NotFound(f"No print job found with the id {', '.join(job_ids)}")
@@ -112,12 +141,13 @@ async def states(session: AsyncSession, account_id: str, job_id: str) -> list[Jo
     seq = await repository.seq_of(session, account_id, job_id)
     if seq is None:
         raise NotFound(f"Print job {job_id} not found")
-    return [JobStateOut(state=JobState(e.state), message=e.message, created_at=e.created_at)
-            for e in await repository.state_events(session, seq)]
+    return [
+        JobStateOut(state=JobState(e.state), message=e.message, created_at=e.created_at)
+        for e in await repository.state_events(session, seq)
+    ]
 
 
-async def delete_jobs(session: AsyncSession, account_id: str,
-                      job_ids: Sequence[str]) -> list[str]:
+async def delete_jobs(session: AsyncSession, account_id: str, job_ids: Sequence[str]) -> list[str]:
     jobs = await jobs_by_ids(session, account_id, job_ids)
     await repository.delete_jobs(session, account_id, [j.seq for j in jobs])
     found = {j.id for j in jobs}

@@ -9,13 +9,19 @@ from printcloud.server.webhooks.schemas import WebhookCreated, WebhookIn, Webhoo
 router = APIRouter(prefix="/api", tags=["webhooks"])
 
 
-@router.post("/webhooks", status_code=status.HTTP_201_CREATED, response_model=WebhookCreated,
-             response_model_exclude_none=True, summary="Subscribe a URL to events")
-async def create_webhook(body: WebhookIn, principal: CanManage, session: SessionDep,
-                         runtime: RuntimeDep) -> WebhookCreated:
+@router.post(
+    "/webhooks",
+    status_code=status.HTTP_201_CREATED,
+    response_model=WebhookCreated,
+    response_model_exclude_none=True,
+    summary="Subscribe a URL to events",
+)
+async def create_webhook(
+    body: WebhookIn, principal: CanManage, session: SessionDep, runtime: RuntimeDep
+) -> WebhookCreated:
     webhook, generated = await service.create(
-        session, principal.account_id, body,
-        allow_private_urls=runtime.settings.allow_private_urls)
+        session, principal.account_id, body, allow_private_urls=runtime.settings.allow_private_urls
+    )
     out = WebhookCreated.of(webhook)
     return out.model_copy(update={"secret": webhook.secret if generated else None})
 
@@ -30,9 +36,11 @@ async def get_webhook(webhook_id: str, principal: CanRead, session: SessionDep) 
     return WebhookOut.of(await service.get(session, principal.account_id, webhook_id))
 
 
-@router.delete("/webhooks/{webhook_id}", response_model=list[str],
-               summary="[ext] Delete a webhook; answers its id")
-async def delete_webhook(webhook_id: str, principal: CanManage, session: SessionDep
-                         ) -> list[str]:
+@router.delete(
+    "/webhooks/{webhook_id}",
+    response_model=list[str],
+    summary="[ext] Delete a webhook; answers its id",
+)
+async def delete_webhook(webhook_id: str, principal: CanManage, session: SessionDep) -> list[str]:
     await service.delete(session, principal.account_id, webhook_id)
     return [webhook_id]

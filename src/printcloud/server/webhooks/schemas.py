@@ -8,15 +8,24 @@ from pydantic import Field, field_validator
 from printcloud.server.db.models import Webhook
 from printcloud.server.schemas import ApiInput, ApiModel
 
-EventName = Literal["all", "job.created", "job.state", "computer.connected",
-                    "computer.disconnected", "printer.state"]
+EventName = Literal[
+    "all",
+    "job.created",
+    "job.state",
+    "computer.connected",
+    "computer.disconnected",
+    "printer.state",
+]
 
 
 class WebhookIn(ApiInput):
     url: str = Field(min_length=1, max_length=2048)
     secret: str | None = Field(
-        default=None, min_length=1, max_length=255,
-        description="Sent back in X-PrintCloud-Webhook-Secret; generated when omitted")
+        default=None,
+        min_length=1,
+        max_length=255,
+        description="Sent back in X-PrintCloud-Webhook-Secret; generated when omitted",
+    )
     events: list[EventName] = Field(min_length=1, max_length=10)
 
     @field_validator("events")
@@ -35,11 +44,17 @@ class WebhookOut(ApiModel):
 
     @classmethod
     def of(cls, webhook: Webhook) -> Self:
-        return cls(id=webhook.id, url=webhook.url, events=webhook.events,
-                   active=webhook.active, disabled_reason=webhook.disabled_reason,
-                   created_at=webhook.created_at)
+        return cls(
+            id=webhook.id,
+            url=webhook.url,
+            events=webhook.events,
+            active=webhook.active,
+            disabled_reason=webhook.disabled_reason,
+            created_at=webhook.created_at,
+        )
 
 
 class WebhookCreated(WebhookOut):
     secret: str | None = Field(
-        default=None, description="Only when the server generated the secret: shown this once")
+        default=None, description="Only when the server generated the secret: shown this once"
+    )

@@ -19,16 +19,23 @@ from printcloud.server.webhooks.schemas import WebhookIn
 log = structlog.get_logger(__name__)
 
 
-async def create(session: AsyncSession, account_id: str, body: WebhookIn, *,
-                 allow_private_urls: bool) -> tuple[Webhook, bool]:
+async def create(
+    session: AsyncSession, account_id: str, body: WebhookIn, *, allow_private_urls: bool
+) -> tuple[Webhook, bool]:
     """The new webhook, and whether its secret was generated here."""
     problem = url_problem(body.url, allow_private=allow_private_urls)
     if problem:
         raise BadRequest(f"url: {problem}")
     generated = body.secret is None
-    webhook = Webhook(id=ids.webhook_id(), account_id=account_id, url=body.url,
-                      secret=body.secret or "whsec_" + secrets.token_urlsafe(24),
-                      events=list(body.events), active=True, created_at=utcnow())
+    webhook = Webhook(
+        id=ids.webhook_id(),
+        account_id=account_id,
+        url=body.url,
+        secret=body.secret or "whsec_" + secrets.token_urlsafe(24),
+        events=list(body.events),
+        active=True,
+        created_at=utcnow(),
+    )
     await repository.add(session, webhook)
     log.info("webhook_created", account_id=account_id, webhook_id=webhook.id)
     return webhook, generated

@@ -1,0 +1,137 @@
+"""Every endpoint by every permission: full does all, print_only reads and prints,
+read_only only reads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from printcloud.server.accounts.permissions import Permission
+from printcloud.server.runtime import Runtime
+from tests.conftest import TestAccount
+from tests.server.test_jobs_api import job
+
+READ, PRINT, MANAGE = "read", "print", "manage"
+
+# (method, path, what it needs). Paths use {printer}, {computer}, {job}, {webhook}, {key}.
+MATRIX: list[tuple[str, str, str]] = [
+    ("GET", "/api/printers", READ),
+    ("GET", "/api/printers/{printer}", READ),
+    ("GET", "/api/computers", READ),
+    ("GET", "/api/computers/{computer}/printers", READ),
+    ("DELETE", "/api/computers/{computer}", MANAGE),
+    ("POST", "/api/printjobs", PRINT),
+    ("GET", "/api/printjobs", READ),
+    ("GET", "/api/printjobs/{job}", READ),
+    ("GET", "/api/printjobs/{job}/states", READ),
+    ("DELETE", "/api/printjobs/{job}", MANAGE),
+    ("POST", "/api/webhooks", MANAGE),
+    ("GET", "/api/webhooks", READ),
+    ("GET", "/api/webhooks/{webhook}", READ),
+    ("DELETE", "/api/webhooks/{webhook}", MANAGE),
+    ("POST", "/api/account/apikeys", MANAGE),
+    ("GET", "/api/account/apikeys", READ),
+    ("DELETE", "/api/account/apikeys/{key}", MANAGE),
+]
+ALLOWED = {
+    Permission.FULL: {READ, PRINT, MANAGE},
+    Permission.PRINT_ONLY: {READ, PRINT},
+    Permission.READ_ONLY: {READ},
+}
+PUBLIC = {("POST", "/api/client/login")}
+
+
+def test_the_matrix_covers_every_api_route(app: FastAPI) -> None:
+    routes = {
+        (method.upper(), path)
+        for path, operations in app.openapi()["paths"].items()
+        for method in operations
+    }
+    normalized = {
+        (
+            m,
+            p.replace("{ids}", "{x}")
+            .replace("{computer_id}", "{x}")
+            .replace("{job_id}", "{x}")
+            .replace("{webhook_id}", "{x}")
+            .replace("{key_id}", "{x}"),
+        )
+        for m, p in routes
+    }
+    covered = {
+        (
+            m,
+            p.replace("{printer}", "{x}")
+            .replace("{computer}", "{x}")
+            .replace("{job}", "{x}")
+            .replace("{webhook}", "{x}")
+            .replace("{key}", "{x}"),
+        )
+        for m, p, _ in MATRIX
+    } | PUBLIC
+    assert normalized == covered
+
+
+def _body(method: str, path: str, printer_id: str) -> dict[str, Any] | None:
+    if (method, path) == ("POST", "/api/printjobs"):
+        return job(printer_id)
+    if (method, path) == ("POST", "/api/webhooks"):
+        return {"url": "https://example.com/hook", "events": ["all"]}
+    if (method, path) == ("POST", "/api/account/apikeys"):
+        return {"description": "x", "permission": "read_only"}
+    return None
+
+
+@pytest.mark.parametrize("permission", list(Permission))
+async def test_permission_matrix(
+    client: httpx.AsyncClient, runtime: Runtime, account: TestAccount, permission: Permission
+) -> None:
+    computer = await account.add_computer(runtime)
+    printer_id = (await client.get("/api/printers", auth=account.auth())).json()[0]["id"]
+    job_id = (await client.post("/api/printjobs", auth=account.auth(), json=job(printer_id))).json()
+    webhook_id = (
+        await client.post(
+            "/api/webhooks",
+            auth=account.auth(),
+            json={"url": "https://example.com/hook", "events": ["all"]},
+        )
+    ).json()["id"]
+    key_id = (
+        await client.post(
+            "/api/account/apikeys", auth=account.auth(), json={"permission": "read_only"}
+        )
+    ).json()["id"]
+    ids = {
+        "printer": printer_id,
+        "computer": computer.id,
+        "job": job_id,
+        "webhook": webhook_id,
+        "key": key_id,
+    }
+
+    # Deleting comes last, so that every other call still finds its objects.
+    for method, path, needs in sorted(MATRIX, key=lambda row: row[0] == "DELETE"):
+        response = await client.request(
+            method,
+            path.format(**ids),
+            auth=account.auth(permission),
+            json=_body(method, path, printer_id),
+        )
+        if needs in ALLOWED[permission]:
+            assert response.status_code in (200, 201), (method, path, response.text)
+        else:
+            assert response.status_code == 403, (method, path, response.text)
+            assert response.json() == {
+                "code": "Forbidden",
+                "message": f"This API key's permission ({permission.value}) does not allow this",
+            }
+
+    if permission is not Permission.FULL:
+        # A refused call changed nothing.
+        still = await client.get(f"/api/printjobs/{job_id}", auth=account.auth())
+        assert still.status_code == 200
+        keys = (await client.get("/api/account/apikeys", auth=account.auth())).json()
+        assert next(k for k in keys if k["id"] == key_id)["revokedAt"] is None
