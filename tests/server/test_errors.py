@@ -126,3 +126,11 @@ async def test_unexpected_error_is_a_plain_500(failing_app: FastAPI) -> None:
     [logged] = [e for e in logs if e["event"] == "unhandled_exception"]  # but it is logged
     assert str(logged["exc_info"]) == "secret internal detail"
     assert logged["path"] == "/api/test-failure"
+
+
+async def test_a_trailing_slash_serves_the_same_endpoint(
+    client: httpx.AsyncClient, account: TestAccount
+) -> None:
+    response = await client.get("/api/printers/", auth=account.auth())
+    assert response.status_code == 200
+    assert response.json() == []

@@ -12,7 +12,7 @@ from printcloud.server.accounts.routes import router as accounts_router
 from printcloud.server.computers.routes import router as computers_router
 from printcloud.server.errors import install_error_handlers
 from printcloud.server.jobs.routes import router as jobs_router
-from printcloud.server.middleware import BodySizeLimit
+from printcloud.server.middleware import BodySizeLimit, StripTrailingSlash
 from printcloud.server.openapi import install_openapi
 from printcloud.server.runtime import Runtime
 from printcloud.server.schemas import ErrorBody
@@ -52,6 +52,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         docs_url="/api/docs",
         redoc_url=None,
         lifespan=lifespan,
+        redirect_slashes=False,
         responses=_ERROR_RESPONSES,
     )
     app.state.runtime = runtime
@@ -60,4 +61,5 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     for router in (computers_router, jobs_router, webhooks_router, accounts_router):
         app.include_router(router)
     app.add_middleware(BodySizeLimit, limit=runtime.settings.max_body_size)
+    app.add_middleware(StripTrailingSlash)
     return app
