@@ -7,7 +7,6 @@ from typing import Any
 import httpx
 import pytest
 
-from printcloud.server.runtime import Runtime
 from tests.conftest import TestAccount
 from tests.server.test_jobs_api import job
 
@@ -34,30 +33,6 @@ CALLS: list[tuple[str, str, str]] = [
 ]
 
 
-@pytest.fixture
-async def victim_ids(
-    client: httpx.AsyncClient, runtime: Runtime, account: TestAccount
-) -> dict[str, str]:
-    computer = await account.add_computer(runtime)
-    printer_id = (await client.get("/api/printers", auth=account.auth())).json()[0]["id"]
-    job_id = (await client.post("/api/printjobs", auth=account.auth(), json=job(printer_id))).json()
-    webhook_id = (
-        await client.post(
-            "/api/webhooks",
-            auth=account.auth(),
-            json={"url": "https://example.com/hook", "events": ["all"]},
-        )
-    ).json()["id"]
-    key_id = (await client.post("/api/account/apikeys", auth=account.auth(), json={})).json()["id"]
-    return {
-        "printer": printer_id,
-        "computer": computer.id,
-        "job": job_id,
-        "webhook": webhook_id,
-        "key": key_id,
-    }
-
-
 async def _call(
     client: httpx.AsyncClient, attacker: TestAccount, method: str, path: str, ids: dict[str, str]
 ) -> httpx.Response:
@@ -70,19 +45,19 @@ async def test_other_accounts_ids_look_like_missing_ids(
     client: httpx.AsyncClient,
     account: TestAccount,
     other_account: TestAccount,
-    victim_ids: dict[str, str],
+    object_ids: dict[str, str],
     method: str,
     path: str,
     kind: str,
 ) -> None:
-    theirs = await _call(client, other_account, method, path, victim_ids)
-    missing = await _call(client, other_account, method, path, victim_ids | {kind: MISSING[kind]})
+    theirs = await _call(client, other_account, method, path, object_ids)
+    missing = await _call(client, other_account, method, path, object_ids | {kind: MISSING[kind]})
 
     assert theirs.status_code == missing.status_code
     assert theirs.status_code in (400, 404)
     assert theirs.json()["code"] == missing.json()["code"]
     assert theirs.json()["message"] == missing.json()["message"].replace(
-        MISSING[kind], victim_ids[kind]
+        MISSING[kind], object_ids[kind]
     )
 
 
@@ -90,16 +65,16 @@ async def test_other_accounts_objects_are_untouched_and_unlisted(
     client: httpx.AsyncClient,
     account: TestAccount,
     other_account: TestAccount,
-    victim_ids: dict[str, str],
+    object_ids: dict[str, str],
 ) -> None:
     for method, path, _ in CALLS:
-        await _call(client, other_account, method, path, victim_ids)
+        await _call(client, other_account, method, path, object_ids)
 
     for path in ("/api/printers", "/api/computers", "/api/printjobs", "/api/webhooks"):
         assert (await client.get(path, auth=other_account.auth())).json() == []
         assert len((await client.get(path, auth=account.auth())).json()) == 1
     keys = (await client.get("/api/account/apikeys", auth=account.auth())).json()
-    assert next(k for k in keys if k["id"] == victim_ids["key"])["revokedAt"] is None
-    assert victim_ids["key"] not in str(
+    assert next(k for k in keys if k["id"] == object_ids["key"])["revokedAt"] is None
+    assert object_ids["key"] not in str(
         (await client.get("/api/account/apikeys", auth=other_account.auth())).json()
     )

@@ -10,7 +10,6 @@ import pytest
 from fastapi import FastAPI
 
 from printcloud.server.accounts.permissions import Permission
-from printcloud.server.runtime import Runtime
 from tests.conftest import TestAccount
 from tests.server.test_jobs_api import job
 
@@ -55,9 +54,9 @@ def test_the_matrix_covers_every_api_route(app: FastAPI) -> None:
             m,
             p.replace("{ids}", "{x}")
             .replace("{computer_id}", "{x}")
-            .replace("{job_id}", "{x}")
+            .replace("{ids['job']}", "{x}")
             .replace("{webhook_id}", "{x}")
-            .replace("{key_id}", "{x}"),
+            .replace("{ids['key']}", "{x}"),
         )
         for m, p in routes
     }
@@ -87,30 +86,13 @@ def _body(method: str, path: str, printer_id: str) -> dict[str, Any] | None:
 
 @pytest.mark.parametrize("permission", list(Permission))
 async def test_permission_matrix(
-    client: httpx.AsyncClient, runtime: Runtime, account: TestAccount, permission: Permission
+    client: httpx.AsyncClient,
+    account: TestAccount,
+    object_ids: dict[str, str],
+    permission: Permission,
 ) -> None:
-    computer = await account.add_computer(runtime)
-    printer_id = (await client.get("/api/printers", auth=account.auth())).json()[0]["id"]
-    job_id = (await client.post("/api/printjobs", auth=account.auth(), json=job(printer_id))).json()
-    webhook_id = (
-        await client.post(
-            "/api/webhooks",
-            auth=account.auth(),
-            json={"url": "https://example.com/hook", "events": ["all"]},
-        )
-    ).json()["id"]
-    key_id = (
-        await client.post(
-            "/api/account/apikeys", auth=account.auth(), json={"permission": "read_only"}
-        )
-    ).json()["id"]
-    ids = {
-        "printer": printer_id,
-        "computer": computer.id,
-        "job": job_id,
-        "webhook": webhook_id,
-        "key": key_id,
-    }
+    ids = object_ids
+    printer_id = ids["printer"]
 
     # Deleting comes last, so that every other call still finds its objects.
     for method, path, needs in sorted(MATRIX, key=lambda row: row[0] == "DELETE"):
@@ -131,7 +113,7 @@ async def test_permission_matrix(
 
     if permission is not Permission.FULL:
         # A refused call changed nothing.
-        still = await client.get(f"/api/printjobs/{job_id}", auth=account.auth())
+        still = await client.get(f"/api/printjobs/{ids['job']}", auth=account.auth())
         assert still.status_code == 200
         keys = (await client.get("/api/account/apikeys", auth=account.auth())).json()
-        assert next(k for k in keys if k["id"] == key_id)["revokedAt"] is None
+        assert next(k for k in keys if k["id"] == ids["key"])["revokedAt"] is None

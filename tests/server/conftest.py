@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from printcloud.server.runtime import Runtime
+from tests.conftest import TestAccount
+from tests.server.test_jobs_api import job
+
+
+@pytest.fixture
+async def object_ids(
+    client: httpx.AsyncClient, runtime: Runtime, account: TestAccount
+) -> dict[str, str]:
+    """One object of each kind in ``account``, by kind: printer, computer, job, webhook, key."""
+    computer = await account.add_computer(runtime)
+    printer_id = (await client.get("/api/printers", auth=account.auth())).json()[0]["id"]
+    job_id = (await client.post("/api/printjobs", auth=account.auth(), json=job(printer_id))).json()
+    webhook = await client.post(
+        "/api/webhooks",
+        auth=account.auth(),
+        json={"url": "https://example.com/hook", "events": ["all"]},
+    )
+    key = await client.post(
+        "/api/account/apikeys", auth=account.auth(), json={"permission": "read_only"}
+    )
+    return {
+        "printer": printer_id,
+        "computer": computer.id,
+        "job": job_id,
+        "webhook": webhook.json()["id"],
+        "key": key.json()["id"],
+    }
