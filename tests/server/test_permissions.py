@@ -4,7 +4,6 @@ read_only only reads."""
 from __future__ import annotations
 
 import re
-
 from typing import Any
 
 import httpx
