@@ -14,6 +14,7 @@ from printcloud.server.db.migrate import upgrade
 from printcloud.server.db.models import User
 from printcloud.server.logs import configure_logging
 from printcloud.server.runtime import Runtime
+from printcloud.server.serving import uvicorn_config
 from printcloud.server.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -36,13 +37,7 @@ def run_server(settings: Settings) -> None:
         database=make_url(settings.database_url_resolved).render_as_string(hide_password=True),
         redis="on" if settings.redis_url else "off",
     )
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level,
-        proxy_headers=False,
-    )
+    uvicorn.Server(uvicorn_config(create_app(settings), settings)).run()
 
 
 async def create_user(

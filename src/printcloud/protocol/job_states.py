@@ -26,11 +26,8 @@ TRANSITIONS: dict[JobState, frozenset[JobState]] = {
     JobState.PENDING: frozenset(
         {JobState.SENT, JobState.PRINTING, JobState.COMPLETED, JobState.ERROR, JobState.EXPIRED}
     ),
-    # A job that was sent can still expire: the agent never took it up before its
-    # deadline and it is not sent again after reconnecting.
-    JobState.SENT: frozenset(
-        {JobState.PRINTING, JobState.COMPLETED, JobState.ERROR, JobState.EXPIRED}
-    ),
+    # Only a job still waiting expires: one that was sent may have been printed.
+    JobState.SENT: frozenset({JobState.PRINTING, JobState.COMPLETED, JobState.ERROR}),
     JobState.PRINTING: frozenset({JobState.COMPLETED, JobState.ERROR}),
     JobState.COMPLETED: frozenset(),
     JobState.ERROR: frozenset(),

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 import printcloud
 from printcloud.server.accounts.routes import router as accounts_router
 from printcloud.server.computers.routes import router as computers_router
+from printcloud.server.computers.ws import router as ws_router
 from printcloud.server.errors import install_error_handlers
 from printcloud.server.jobs.routes import router as jobs_router
 from printcloud.server.middleware import BodySizeLimit, StripTrailingSlash
@@ -39,8 +40,11 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        yield
-        await runtime.close()
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.close()
 
     app = FastAPI(
         title="PrintCloud API",
@@ -58,7 +62,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.state.runtime = runtime
     install_error_handlers(app)
     install_openapi(app)
-    for router in (computers_router, jobs_router, webhooks_router, accounts_router):
+    for router in (computers_router, jobs_router, webhooks_router, accounts_router, ws_router):
         app.include_router(router)
     app.add_middleware(BodySizeLimit, limit=runtime.settings.max_body_size)
     app.add_middleware(StripTrailingSlash)

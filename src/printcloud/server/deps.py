@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from printcloud.server.accounts import service as accounts
 from printcloud.server.accounts.permissions import Action, allows
 from printcloud.server.accounts.service import Principal
+from printcloud.server.db.uow import commit
 from printcloud.server.errors import Forbidden, TooManyRequests, Unauthorized
 from printcloud.server.runtime import Runtime
 
@@ -31,7 +32,7 @@ async def _session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
     # before the response is sent, so a client never hears of what was not committed.
     async with runtime.sessionmaker() as session:
         yield session
-        await session.commit()
+        await commit(session)
 
 
 SessionDep = Annotated[AsyncSession, Depends(_session, scope="function")]

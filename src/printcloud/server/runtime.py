@@ -1,13 +1,17 @@
-"""What one server process holds for its lifetime: settings, database, rate limiter."""
+"""What one server process holds for its lifetime: settings, database, rate limiter,
+the bus and the dispatcher of agent connections."""
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from printcloud.server.bus import Bus, LocalBus, RedisBus
 from printcloud.server.db.engine import create_engine, create_sessionmaker
+from printcloud.server.jobs.dispatch import Dispatcher
 from printcloud.server.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from printcloud.server.settings import Settings
 
@@ -18,17 +22,34 @@ class Runtime:
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
     limiter: RateLimiter
+    dispatcher: Dispatcher
+    started: bool = False
 
     @classmethod
     def create(cls, settings: Settings) -> Runtime:
         engine = create_engine(settings.database_url_resolved)
+        sessionmaker = create_sessionmaker(engine)
         limiter: RateLimiter
+        bus: Bus
         if settings.redis_url:
             limiter = RedisRateLimiter(Redis.from_url(settings.redis_url))
+            bus = RedisBus(Redis.from_url(settings.redis_url))
         else:
             limiter = MemoryRateLimiter()
-        return cls(settings, engine, create_sessionmaker(engine), limiter)
+            bus = LocalBus()
+        dispatcher = Dispatcher(
+            settings, sessionmaker, bus, instance_id="inst_" + secrets.token_hex(8)
+        )
+        return cls(settings, engine, sessionmaker, limiter, dispatcher)
+
+    async def start(self) -> None:
+        """Start the background work: the bus subscription and the sweep."""
+        await self.dispatcher.start()
+        self.started = True
 
     async def close(self) -> None:
+        if self.started:
+            await self.dispatcher.stop()
+            self.started = False
         await self.limiter.close()
         await self.engine.dispose()

@@ -32,6 +32,16 @@ class Settings(BaseSettings):
     max_body_size: int = Field(default=50 * 1024 * 1024, gt=0)
     # A decoded base64 document larger than this is refused with 413.
     max_document_size: int = Field(default=50 * 1024 * 1024, gt=0)
+    # The agent WebSocket.
+    ws_auth_timeout: float = Field(default=10.0, gt=0)
+    ws_max_message_size: int = Field(default=1024 * 1024, gt=0)
+    ws_ping_interval: float = Field(default=20.0, gt=0)
+    ws_ping_timeout: float = Field(default=20.0, gt=0)
+    max_connections_per_account: int = Field(default=1000, gt=0)
+    # How often each instance heartbeats, expires jobs and re-sends what a lost wake-up
+    # missed; an instance silent for ``instance_timeout`` is dead and its computers offline.
+    sweep_interval: float = Field(default=5.0, gt=0)
+    instance_timeout: float = Field(default=30.0, gt=0)
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
     log_level: str = "info"

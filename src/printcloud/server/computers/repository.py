@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from printcloud.server.db.models import Computer, Printer
+from printcloud.server.db.models import Computer, Printer, ServerInstance
 
 
 async def computers(session: AsyncSession, account_id: str) -> Sequence[Computer]:
@@ -55,3 +56,85 @@ async def delete_computers(session: AsyncSession, account_id: str, ids: Sequence
     await session.execute(
         delete(Computer).where(Computer.account_id == account_id, Computer.id.in_(ids))
     )
+
+
+async def computer_by_name(session: AsyncSession, account_id: str, name: str) -> Computer | None:
+    return await session.scalar(
+        select(Computer).where(Computer.account_id == account_id, Computer.name == name)
+    )
+
+
+async def add_computer(session: AsyncSession, computer: Computer) -> None:
+    session.add(computer)
+    await session.flush()
+
+
+async def count_online(session: AsyncSession, account_id: str, *, excluding: str) -> int:
+    count = await session.scalar(
+        select(func.count())
+        .select_from(Computer)
+        .where(
+            Computer.account_id == account_id, Computer.state == "online", Computer.id != excluding
+        )
+    )
+    return int(count or 0)
+
+
+async def set_offline_if_current(
+    session: AsyncSession, computer_id: str, connection_id: str, now: datetime
+) -> str | None:
+    """Mark the computer offline if ``connection_id`` is still its connection.
+
+    Returns the account id when it did, None when another connection had taken over.
+    """
+    result = await session.execute(
+        update(Computer)
+        .where(Computer.id == computer_id, Computer.connection_id == connection_id)
+        .values(state="offline", connection_id=None, instance_id=None, last_seen_at=now)
+        .returning(Computer.account_id)
+    )
+    return result.scalar_one_or_none()
+
+
+async def set_offline_on_dead_instances(
+    session: AsyncSession, live_after: datetime, now: datetime
+) -> list[tuple[str, str]]:
+    """Computers held by instances whose heartbeat stopped: offline. (id, account id)s."""
+    live = select(ServerInstance.id).where(ServerInstance.heartbeat_at >= live_after)
+    result = await session.execute(
+        update(Computer)
+        .where(
+            Computer.state == "online",
+            or_(Computer.instance_id.is_(None), Computer.instance_id.not_in(live)),
+        )
+        .values(state="offline", connection_id=None, instance_id=None, last_seen_at=now)
+        .returning(Computer.id, Computer.account_id)
+    )
+    await session.execute(delete(ServerInstance).where(ServerInstance.heartbeat_at < live_after))
+    return [(row[0], row[1]) for row in result.all()]
+
+
+async def heartbeat(session: AsyncSession, instance_id: str, now: datetime) -> None:
+    updated = await session.execute(
+        update(ServerInstance).where(ServerInstance.id == instance_id).values(heartbeat_at=now)
+    )
+    if updated.rowcount == 0:  # type: ignore[attr-defined]
+        session.add(ServerInstance(id=instance_id, started_at=now, heartbeat_at=now))
+    await session.execute(
+        update(Computer)
+        .where(Computer.instance_id == instance_id, Computer.state == "online")
+        .values(last_seen_at=now)
+    )
+
+
+async def remove_instance(session: AsyncSession, instance_id: str) -> None:
+    await session.execute(delete(ServerInstance).where(ServerInstance.id == instance_id))
+
+
+async def printers_of(session: AsyncSession, computer_id: str) -> Sequence[Printer]:
+    result = await session.scalars(select(Printer).where(Printer.computer_id == computer_id))
+    return result.all()
+
+
+async def add_printer(session: AsyncSession, printer: Printer) -> None:
+    session.add(printer)

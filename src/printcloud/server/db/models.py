@@ -87,7 +87,21 @@ class Computer(Base):
     client_version: Mapped[str] = mapped_column(String(50), default="")
     state: Mapped[str] = mapped_column(String(20), default="offline")
     last_seen_at: Mapped[datetime | None]
+    # Presence: the server instance holding the computer's socket, and which socket. A
+    # handler only marks the computer offline while its own connection is the current one.
+    instance_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    connection_id: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ServerInstance(Base):
+    """A running ``printcloud serve`` process; its heartbeat tells the others it is alive."""
+
+    __tablename__ = "server_instances"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    heartbeat_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Printer(Base):
@@ -112,6 +126,8 @@ class PrintJob(Base):
     __table_args__ = (
         Index("ix_print_jobs_account_seq", "account_id", "seq"),
         Index("ix_print_jobs_computer_state_seq", "computer_id", "state", "seq"),
+        # The sweep looks for the few unfinished jobs among many finished ones.
+        Index("ix_print_jobs_state_seq", "state", "seq"),
     )
 
     # ``seq`` orders jobs by creation and is the history cursor; ``id`` is the public id.
@@ -130,6 +146,9 @@ class PrintJob(Base):
     options: Mapped[dict[str, Any]] = mapped_column(default=dict)
     state: Mapped[str] = mapped_column(String(20))
     expires_at: Mapped[datetime | None]
+    # The agent connection the job was last sent on: a ``sent`` job is sent again to any
+    # other connection of its computer, so a job sent on a socket that died is not stuck.
+    sent_connection_id: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 

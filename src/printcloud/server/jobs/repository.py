@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, SQLColumnExpression, and_, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from printcloud.protocol.job_states import FINAL_STATES
-from printcloud.server.db.models import JobStateEvent, PrintJob, PrintJobContent
+from printcloud.server.db.models import Computer, JobStateEvent, PrintJob, PrintJobContent
 
 
 async def add(session: AsyncSession, job: PrintJob, content: str, message: str) -> None:
@@ -78,4 +79,109 @@ async def delete_jobs(session: AsyncSession, account_id: str, seqs: Sequence[int
     # Its document and state history go with it: ON DELETE CASCADE.
     await session.execute(
         delete(PrintJob).where(PrintJob.account_id == account_id, PrintJob.seq.in_(seqs))
+    )
+
+
+async def set_state(
+    session: AsyncSession, job: PrintJob, old: str, new: str, now: datetime
+) -> bool:
+    """Compare-and-set: move the job from ``old`` to ``new`` unless someone else moved it."""
+    result = await session.execute(
+        update(PrintJob)
+        .where(PrintJob.seq == job.seq, PrintJob.state == old)
+        .values(state=new, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _deliverable(
+    now: datetime, connection_id: str | SQLColumnExpression[str | None]
+) -> ColumnElement[bool]:
+    """Jobs a connection should be sent: waiting ones that have not expired, and ``sent``
+    ones whose report never came, unless they were sent on this very connection."""
+    return or_(
+        and_(
+            PrintJob.state == "pending",
+            or_(PrintJob.expires_at.is_(None), PrintJob.expires_at > now),
+        ),
+        and_(
+            PrintJob.state == "sent",
+            or_(
+                PrintJob.sent_connection_id.is_(None), PrintJob.sent_connection_id != connection_id
+            ),
+        ),
+    )
+
+
+async def deliverable(
+    session: AsyncSession,
+    *,
+    account_id: str,
+    computer_id: str,
+    connection_id: str,
+    now: datetime,
+    limit: int,
+) -> Sequence[tuple[PrintJob, str]]:
+    """The jobs to send on ``connection_id``, oldest first, with their documents."""
+    result = await session.execute(
+        select(PrintJob, PrintJobContent.content)
+        .join(PrintJobContent, PrintJobContent.job_seq == PrintJob.seq)
+        .where(
+            PrintJob.account_id == account_id,
+            PrintJob.computer_id == computer_id,
+            _deliverable(now, connection_id),
+        )
+        .order_by(PrintJob.seq)
+        .limit(limit)
+    )
+    return [(row[0], row[1]) for row in result.all()]
+
+
+async def mark_sent_on(session: AsyncSession, seqs: Sequence[int], connection_id: str) -> None:
+    await session.execute(
+        update(PrintJob)
+        .where(PrintJob.seq.in_(seqs))
+        .values(sent_connection_id=connection_id)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def computers_with_deliverable(
+    session: AsyncSession, instance_id: str, now: datetime
+) -> list[str]:
+    """The computers connected to this instance that have something to be sent."""
+    result = await session.scalars(
+        select(PrintJob.computer_id)
+        .distinct()
+        .join(Computer, Computer.id == PrintJob.computer_id)
+        .where(
+            Computer.instance_id == instance_id,
+            Computer.state == "online",
+            PrintJob.state.in_(("pending", "sent")),
+            _deliverable(now, Computer.connection_id),
+        )
+    )
+    return [c for c in result.all() if c is not None]
+
+
+async def expired_pending(session: AsyncSession, now: datetime, limit: int) -> Sequence[PrintJob]:
+    result = await session.scalars(
+        select(PrintJob)
+        .where(PrintJob.state == "pending", PrintJob.expires_at <= now)
+        .order_by(PrintJob.seq)
+        .limit(limit)
+    )
+    return result.all()
+
+
+async def job_of_computer(
+    session: AsyncSession, account_id: str, computer_id: str, job_id: str
+) -> PrintJob | None:
+    return await session.scalar(
+        select(PrintJob).where(
+            PrintJob.account_id == account_id,
+            PrintJob.computer_id == computer_id,
+            PrintJob.id == job_id,
+        )
     )

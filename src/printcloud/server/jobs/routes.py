@@ -4,6 +4,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, status
 
+from printcloud.server.db.uow import after_commit
 from printcloud.server.deps import CanManage, CanPrint, CanRead, RuntimeDep, SessionDep
 from printcloud.server.ids import split_ids
 from printcloud.server.jobs import service
@@ -29,6 +30,8 @@ async def create_print_job(
     body: PrintJobIn, principal: CanPrint, session: SessionDep, runtime: RuntimeDep
 ) -> str:
     job = await service.create_job(session, runtime.settings, principal.account_id, body)
+    computer_id = job.computer_id
+    after_commit(session, lambda: runtime.dispatcher.wake(computer_id))
     return job.id
 
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from printcloud.protocol.job_states import JobState, next_state
 from printcloud.server import ids
@@ -94,11 +95,18 @@ async def move_job(session: AsyncSession, job: PrintJob, reported: JobState, mes
 
     Returns False, changing nothing, when the transition table does not allow it.
     """
-    new_state = next_state(JobState(job.state), reported)
+    old_state = JobState(job.state)
+    new_state = next_state(old_state, reported)
     if new_state is None:
         return False
-    job.state = new_state.value
-    job.updated_at = utcnow()
+    now = utcnow()
+    if not await repository.set_state(session, job, old_state.value, new_state.value, now):
+        # Moved meanwhile by another connection, instance or sweep: read it again.
+        await session.refresh(job)
+        return await move_job(session, job, reported, message)
+    # Already written by set_state: keep the object in step without a second UPDATE.
+    set_committed_value(job, "state", new_state.value)
+    set_committed_value(job, "updated_at", now)
     await repository.add_state_event(session, job, message)
     await events.record(
         session, job.account_id, "job.state", jobId=job.id, state=job.state, message=message

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 03:00:28.519369
+Create Date: 2026-11-28 03:23:07.337412
 """
 
 from collections.abc import Sequence
@@ -24,6 +24,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_accounts")),
     )
     op.create_table(
+        "server_instances",
+        sa.Column("id", sa.String(length=40), nullable=False),
+        sa.Column("started_at", sa.DateTime(), nullable=False),
+        sa.Column("heartbeat_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_server_instances")),
+    )
+    op.create_table(
         "computers",
         sa.Column("id", sa.String(length=40), nullable=False),
         sa.Column("account_id", sa.String(length=40), nullable=False),
@@ -32,6 +39,8 @@ def upgrade() -> None:
         sa.Column("client_version", sa.String(length=50), nullable=False),
         sa.Column("state", sa.String(length=20), nullable=False),
         sa.Column("last_seen_at", sa.DateTime(), nullable=True),
+        sa.Column("instance_id", sa.String(length=40), nullable=True),
+        sa.Column("connection_id", sa.String(length=40), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["account_id"],
@@ -44,6 +53,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("computers", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_computers_account_id"), ["account_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_computers_instance_id"), ["instance_id"], unique=False)
 
     op.create_table(
         "events",
@@ -227,6 +237,7 @@ def upgrade() -> None:
         sa.Column("options", sa.JSON(), nullable=False),
         sa.Column("state", sa.String(length=20), nullable=False),
         sa.Column("expires_at", sa.DateTime(), nullable=True),
+        sa.Column("sent_connection_id", sa.String(length=40), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(
@@ -256,6 +267,7 @@ def upgrade() -> None:
             "ix_print_jobs_computer_state_seq", ["computer_id", "state", "seq"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_print_jobs_printer_id"), ["printer_id"], unique=False)
+        batch_op.create_index("ix_print_jobs_state_seq", ["state", "seq"], unique=False)
 
     op.create_table(
         "job_state_events",
@@ -301,6 +313,7 @@ def downgrade() -> None:
 
     op.drop_table("job_state_events")
     with op.batch_alter_table("print_jobs", schema=None) as batch_op:
+        batch_op.drop_index("ix_print_jobs_state_seq")
         batch_op.drop_index(batch_op.f("ix_print_jobs_printer_id"))
         batch_op.drop_index("ix_print_jobs_computer_state_seq")
         batch_op.drop_index("ix_print_jobs_account_seq")
@@ -332,7 +345,9 @@ def downgrade() -> None:
 
     op.drop_table("events")
     with op.batch_alter_table("computers", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_computers_instance_id"))
         batch_op.drop_index(batch_op.f("ix_computers_account_id"))
 
     op.drop_table("computers")
+    op.drop_table("server_instances")
     op.drop_table("accounts")

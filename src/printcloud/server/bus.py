@@ -1,0 +1,117 @@
+"""The wake-up bus between server instances: a hint, never the truth.
+
+``wake`` says "this computer may have jobs to send"; ``kick`` says "this computer
+has a new connection, close any other". Embedded, the bus is a function call;
+in a cluster it is Redis pub/sub, which may drop a message: then the sweep,
+which reads the database, sends the job a few seconds later.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass
+from typing import Literal, Protocol
+
+import structlog
+from redis.asyncio import Redis
+
+log = structlog.get_logger(__name__)
+
+CHANNEL = "printcloud:bus"
+
+
+@dataclass(frozen=True)
+class BusMessage:
+    kind: Literal["wake", "kick"]
+    computer_id: str
+    connection_id: str | None = None
+
+
+Handler = Callable[[BusMessage], Awaitable[None]]
+
+
+class Bus(Protocol):
+    async def start(self, handler: Handler) -> None: ...
+
+    async def publish(self, message: BusMessage) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+class LocalBus:
+    """One process: publishing calls the handler."""
+
+    def __init__(self) -> None:
+        self._handler: Handler | None = None
+
+    async def start(self, handler: Handler) -> None:
+        self._handler = handler
+
+    async def publish(self, message: BusMessage) -> None:
+        if self._handler is not None:
+            await self._handler(message)
+
+    async def close(self) -> None:
+        self._handler = None
+
+
+class RedisBus:
+    """Every instance subscribes to one channel and acts on what concerns its sockets."""
+
+    def __init__(self, redis: Redis, channel: str = CHANNEL) -> None:
+        self._redis = redis
+        self._channel = channel
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self, handler: Handler) -> None:
+        ready = asyncio.Event()
+        self._task = asyncio.create_task(self._listen(handler, ready), name="redis-bus")
+        # Subscribed before start-up completes, so no wake-up after it is missed.
+        await asyncio.wait_for(ready.wait(), timeout=10)
+
+    async def _listen(self, handler: Handler, ready: asyncio.Event) -> None:
+        delay = 0.5
+        while True:
+            try:
+                async with self._redis.pubsub(ignore_subscribe_messages=True) as pubsub:
+                    await pubsub.subscribe(self._channel)
+                    ready.set()
+                    delay = 0.5
+                    async for raw in pubsub.listen():
+                        await self._dispatch(handler, raw)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - Redis away: retry; the sweep covers the gap
+                log.warning("bus_disconnected", error=str(exc), retry_in=delay)
+                ready.set()
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
+
+    @staticmethod
+    async def _dispatch(handler: Handler, raw: dict[str, object]) -> None:
+        try:
+            data = json.loads(raw["data"])  # type: ignore[arg-type]
+            message = BusMessage(**data)
+        except (TypeError, ValueError, KeyError):
+            log.warning("bus_message_ignored", raw=str(raw)[:200])
+            return
+        try:
+            await handler(message)
+        except Exception:
+            log.exception("bus_handler_failed", kind=message.kind)
+
+    async def publish(self, message: BusMessage) -> None:
+        try:
+            await self._redis.publish(self._channel, json.dumps(asdict(message)))
+        except Exception as exc:  # noqa: BLE001 - a lost hint is made good by the sweep
+            log.warning("bus_publish_failed", error=str(exc), kind=message.kind)
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self._redis.aclose()

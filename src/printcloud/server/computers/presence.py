@@ -1,0 +1,135 @@
+"""Computers coming and going over the agent WebSocket, and the printers they report."""
+
+from __future__ import annotations
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from printcloud.protocol.messages import Auth, PrinterInfo
+from printcloud.server import ids
+from printcloud.server.accounts.permissions import Permission
+from printcloud.server.accounts.service import Principal
+from printcloud.server.computers import repository
+from printcloud.server.db.models import Computer, Printer
+from printcloud.server.db.types import utcnow
+from printcloud.server.events import repository as events
+
+log = structlog.get_logger(__name__)
+
+
+class ConnectionRefused(Exception):
+    """The computer may not connect now; the message is for the agent."""
+
+
+async def connect(
+    session: AsyncSession,
+    principal: Principal,
+    auth: Auth,
+    *,
+    instance_id: str,
+    connection_id: str,
+    max_connections: int,
+) -> Computer:
+    """The computer named in ``auth`` is now online here; created on its first visit.
+
+    Only a ``full`` key (the one client login issues) may connect a computer.
+    """
+    if principal.permission is not Permission.FULL:
+        raise ConnectionRefused(
+            f"This API key's permission ({principal.permission.value}) does not allow "
+            "connecting a computer; use a full key"
+        )
+    account_id = principal.account_id
+    now = utcnow()
+    computer = await repository.computer_by_name(session, account_id, auth.computer_name)
+    if computer is None:
+        computer = Computer(
+            id=ids.computer_id(),
+            account_id=account_id,
+            name=auth.computer_name,
+            state="offline",
+            created_at=now,
+        )
+        # Two first connections of one name at the same moment: the loser's flush fails
+        # on the unique (account, name) and its handler tries once more.
+        await repository.add_computer(session, computer)
+    if await repository.count_online(session, account_id, excluding=computer.id) >= max_connections:
+        raise ConnectionRefused(f"This account already has {max_connections} connected computers")
+    was_online = computer.state == "online"
+    computer.os = auth.os
+    computer.client_version = auth.client_version
+    computer.state = "online"
+    computer.last_seen_at = now
+    computer.instance_id = instance_id
+    computer.connection_id = connection_id
+    if not was_online:
+        await events.record(
+            session, account_id, "computer.connected", computerId=computer.id, name=computer.name
+        )
+    log.info(
+        "computer_connected",
+        account_id=account_id,
+        computer_id=computer.id,
+        connection_id=connection_id,
+    )
+    return computer
+
+
+async def disconnect(session: AsyncSession, computer_id: str, connection_id: str) -> bool:
+    """Offline, unless another connection took over; False then."""
+    account_id = await repository.set_offline_if_current(
+        session, computer_id, connection_id, utcnow()
+    )
+    if account_id is None:
+        return False
+    await events.record(session, account_id, "computer.disconnected", computerId=computer_id)
+    log.info(
+        "computer_disconnected",
+        account_id=account_id,
+        computer_id=computer_id,
+        connection_id=connection_id,
+    )
+    return True
+
+
+async def report_printers(
+    session: AsyncSession, computer: Computer, reported: list[PrinterInfo]
+) -> int:
+    """Create or update the reported printers; the others become offline, not deleted."""
+    now = utcnow()
+    by_name = {p.name: p for p in reported}  # a repeated name: the last report wins
+    existing = {p.name: p for p in await repository.printers_of(session, computer.id)}
+    for name, info in by_name.items():
+        printer = existing.get(name)
+        if printer is None:
+            printer = Printer(
+                id=ids.printer_id(),
+                account_id=computer.account_id,
+                computer_id=computer.id,
+                name=name,
+                state="offline",
+                created_at=now,
+            )
+            await repository.add_printer(session, printer)
+        printer.capabilities = info.capabilities
+        printer.is_default = info.is_default
+        printer.updated_at = now
+        await _set_state(session, printer, "online")
+    for name, printer in existing.items():
+        if name not in by_name:
+            await _set_state(session, printer, "offline")
+    return len(by_name)
+
+
+async def _set_state(session: AsyncSession, printer: Printer, state: str) -> None:
+    if printer.state == state:
+        return
+    printer.state = state
+    await events.record(
+        session,
+        printer.account_id,
+        "printer.state",
+        printerId=printer.id,
+        computerId=printer.computer_id,
+        state=state,
+    )

@@ -1,0 +1,219 @@
+"""``/ws``: the agent's WebSocket. A thin adapter over ``protocol.session.ServerSession``:
+it moves text between the socket and the session, and acts on what the session
+says (authenticate, record printers, move jobs)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+
+import structlog
+from fastapi import APIRouter, WebSocket
+from sqlalchemy.exc import IntegrityError
+from starlette.websockets import WebSocketDisconnect, WebSocketState
+
+from printcloud.protocol.job_states import JobState
+from printcloud.protocol.messages import Auth, JobPayload, JobStateReport, Printers
+from printcloud.protocol.session import CLOSE_TOO_BIG, Close, ServerSession
+from printcloud.server.accounts import service as accounts
+from printcloud.server.computers import presence
+from printcloud.server.computers.presence import ConnectionRefused
+from printcloud.server.db.models import Computer
+from printcloud.server.db.uow import unit_of_work
+from printcloud.server.errors import PrintCloudError
+from printcloud.server.jobs import repository as jobs
+from printcloud.server.jobs.service import move_job
+from printcloud.server.runtime import Runtime
+
+log = structlog.get_logger(__name__)
+router = APIRouter()
+
+
+_DEFAULT_MESSAGES = {
+    JobState.PRINTING: "Printing on {}",
+    JobState.COMPLETED: "Printed on {}",
+    JobState.ERROR: "Printing failed on {}",
+}
+
+
+class _Gone(Exception):
+    """The peer closed the socket."""
+
+
+class AgentConnection:
+    """One authenticated agent socket; what the dispatcher sends through."""
+
+    def __init__(
+        self, websocket: WebSocket, session: ServerSession, computer: Computer, connection_id: str
+    ) -> None:
+        self.websocket = websocket
+        self.session = session
+        self.computer = computer
+        self.computer_id = computer.id
+        self.account_id = computer.account_id
+        self.computer_name = computer.name
+        self.connection_id = connection_id
+        self._send_lock = asyncio.Lock()
+
+    async def send(self, text: str) -> None:
+        async with self._send_lock:
+            await self.websocket.send_text(text)
+
+    async def send_job(self, job: JobPayload) -> None:
+        await self.send(self.session.print_job(job))
+
+    async def close(self, code: int, reason: str) -> None:
+        self.session.close()
+        await _close(self.websocket, Close(code, reason))
+
+
+async def _close(websocket: WebSocket, close: Close) -> None:
+    if websocket.application_state is WebSocketState.CONNECTED:
+        with contextlib.suppress(Exception):
+            await websocket.close(close.code, close.reason)
+
+
+async def _receive(websocket: WebSocket, max_size: int) -> str:
+    message = await websocket.receive()
+    if message["type"] == "websocket.disconnect":
+        raise _Gone
+    text = message.get("text")
+    if text is None:
+        data = message.get("bytes") or b""
+        text = data.decode("utf-8", errors="replace")
+    if len(text) > max_size:
+        raise _TooBig
+    return str(text)
+
+
+class _TooBig(Exception):
+    pass
+
+
+@router.websocket("/ws")
+async def agent_socket(websocket: WebSocket) -> None:
+    runtime: Runtime = websocket.app.state.runtime
+    settings = runtime.settings
+    await websocket.accept()
+    session = ServerSession()
+    try:
+        received = session.receive(
+            await asyncio.wait_for(
+                _receive(websocket, settings.ws_max_message_size), settings.ws_auth_timeout
+            )
+        )
+    except TimeoutError:
+        reply, close = session.reject("Authentication timed out: send auth first")
+        await websocket.send_text(reply)
+        await _close(websocket, close)
+        return
+    except _TooBig:
+        await _close(websocket, Close(CLOSE_TOO_BIG, "message too big"))
+        return
+    except (_Gone, WebSocketDisconnect):
+        return
+    if received.reply:
+        await websocket.send_text(received.reply)
+    if received.close or not isinstance(received.message, Auth):
+        await _close(websocket, received.close or Close(1008, "authenticate first"))
+        return
+
+    connection = await _authenticate(websocket, runtime, session, received.message)
+    if connection is None:
+        return
+    try:
+        await _serve(connection, runtime)
+    finally:
+        runtime.dispatcher.unregister(connection)
+        async with unit_of_work(runtime.sessionmaker) as db:
+            await presence.disconnect(db, connection.computer_id, connection.connection_id)
+
+
+async def _authenticate(
+    websocket: WebSocket, runtime: Runtime, session: ServerSession, auth: Auth
+) -> AgentConnection | None:
+    connection_id = "conn_" + secrets.token_hex(8)
+    computer: Computer | None = None
+    reason = "Invalid API key"
+    for attempt in range(2):
+        try:
+            async with unit_of_work(runtime.sessionmaker) as db:
+                principal = await accounts.authenticate(db, auth.api_key)
+                computer = await presence.connect(
+                    db,
+                    principal,
+                    auth,
+                    instance_id=runtime.dispatcher.instance_id,
+                    connection_id=connection_id,
+                    max_connections=runtime.settings.max_connections_per_account,
+                )
+            break
+        except (PrintCloudError, ConnectionRefused) as exc:
+            reason = exc.message if isinstance(exc, PrintCloudError) else str(exc)
+            break
+        except IntegrityError:
+            if attempt:
+                reason = "Could not register the computer; try again"
+    if computer is None:
+        log.info("agent_refused", reason=reason, computer_name=auth.computer_name)
+        reply, close = session.reject(reason)
+        await websocket.send_text(reply)
+        await _close(websocket, close)
+        return None
+    connection = AgentConnection(websocket, session, computer, connection_id)
+    await connection.send(session.accept(computer.id))
+    await runtime.dispatcher.register(connection)
+    return connection
+
+
+async def _serve(connection: AgentConnection, runtime: Runtime) -> None:
+    await runtime.dispatcher.deliver(connection.computer_id)
+    max_size = runtime.settings.ws_max_message_size
+    with structlog.contextvars.bound_contextvars(
+        computer_id=connection.computer_id, account_id=connection.account_id
+    ):
+        while True:
+            try:
+                text = await _receive(connection.websocket, max_size)
+            except (_Gone, WebSocketDisconnect, RuntimeError):
+                return
+            except _TooBig:
+                await connection.close(CLOSE_TOO_BIG, "message too big")
+                return
+            received = connection.session.receive(text)
+            if received.reply:
+                await connection.send(received.reply)
+            if received.close:
+                await connection.close(received.close.code, received.close.reason)
+                return
+            if isinstance(received.message, Printers):
+                await _on_printers(connection, runtime, received.message)
+            elif isinstance(received.message, JobStateReport):
+                await _on_job_state(connection, runtime, received.message)
+
+
+async def _on_printers(connection: AgentConnection, runtime: Runtime, message: Printers) -> None:
+    async with unit_of_work(runtime.sessionmaker) as db:
+        computer = await db.get(Computer, connection.computer_id)
+        if computer is None:  # removed through the API while connected
+            await connection.send(connection.session.error("This computer was removed"))
+            return
+        count = await presence.report_printers(db, computer, message.printers)
+    await connection.send(connection.session.printers_ok(count))
+
+
+async def _on_job_state(
+    connection: AgentConnection, runtime: Runtime, report: JobStateReport
+) -> None:
+    async with unit_of_work(runtime.sessionmaker) as db:
+        job = await jobs.job_of_computer(
+            db, connection.account_id, connection.computer_id, report.job_id
+        )
+        if job is not None:
+            state = JobState(report.state)
+            message = report.message or _DEFAULT_MESSAGES[state].format(connection.computer_name)
+            await move_job(db, job, state, message)
+    if job is None:
+        log.warning("job_state_refused", job_id=report.job_id)
+        await connection.send(connection.session.error(f"Unknown job {report.job_id}"))
