@@ -1,0 +1,473 @@
+"""The agent WebSocket over real sockets: a real uvicorn, a real client."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from printcloud.server.accounts.permissions import Permission
+from printcloud.server.db.models import Event
+from printcloud.server.runtime import Runtime
+from tests.conftest import TestAccount, make_account
+from tests.live import Agent, LiveServer, serve
+from tests.server.test_jobs_api import PDF_B64, ZPL_B64
+
+
+@pytest.fixture
+async def live(runtime_factory: Callable[..., Runtime]) -> AsyncIterator[LiveServer]:
+    runtime = runtime_factory(
+        sweep_interval=0.2, ws_auth_timeout=1.0, ws_max_message_size=64 * 1024
+    )
+    async with serve(runtime) as server:
+        yield server
+
+
+@pytest.fixture
+async def http(live: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=live.url, timeout=10) as client:
+        yield client
+
+
+@pytest.fixture
+async def owner(live: LiveServer) -> TestAccount:
+    return await make_account(live.runtime)
+
+
+def agent(live: LiveServer, account: TestAccount, name: str = "Office-PC") -> Agent:
+    return Agent(live.ws_url, account.keys[Permission.FULL], name)
+
+
+async def printer_id(http: httpx.AsyncClient, account: TestAccount, name: str) -> str:
+    printers = (await http.get("/api/printers", auth=account.auth())).json()
+    return str(next(p["id"] for p in printers if p["name"] == name))
+
+
+async def submit(http: httpx.AsyncClient, account: TestAccount, printer: str, **fields: Any) -> str:
+    body = {
+        "printerId": printer,
+        "contentType": "pdf_base64",
+        "content": PDF_B64,
+        "title": "Invoice #456",
+        **fields,
+    }
+    response = await http.post("/api/printjobs", auth=account.auth(), json=body)
+    assert response.status_code == 201, response.text
+    return str(response.json())
+
+
+async def job(http: httpx.AsyncClient, account: TestAccount, job_id: str) -> dict[str, Any]:
+    [found] = (await http.get(f"/api/printjobs/{job_id}", auth=account.auth())).json()
+    return dict(found)
+
+
+async def states(http: httpx.AsyncClient, account: TestAccount, job_id: str) -> list[str]:
+    history = (await http.get(f"/api/printjobs/{job_id}/states", auth=account.auth())).json()
+    return [s["state"] for s in history]
+
+
+async def wait_for(condition: Callable[[], Any], timeout: float = 10) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await condition():
+        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
+        await asyncio.sleep(0.05)
+
+
+async def computer(http: httpx.AsyncClient, account: TestAccount) -> dict[str, Any]:
+    [found] = (await http.get("/api/computers", auth=account.auth())).json()
+    return dict(found)
+
+
+# connecting
+
+
+async def test_auth_registers_the_computer_online_with_the_same_id_on_reconnect(
+    live: LiveServer, http: httpx.AsyncClient, owner: TestAccount
+) -> None:
+    first = agent(live, owner)
+    answer = await first.connect()
+    assert answer == {"type": "auth_ok", "computerId": first.computer_id}
+    shown = await computer(http, owner)
+    assert shown["id"] == first.computer_id
+    assert shown["state"] == "online"
+    assert shown["os"] == "Linux"
+    assert shown["clientVersion"] == "1.0.0"
+    await first.close()
+    await wait_for(lambda: _state_is(http, owner, "offline"))
+
+    again = agent(live, owner)
+    assert (await again.connect())["computerId"] == first.computer_id
+    await wait_for(lambda: _state_is(http, owner, "online"))
+    await again.close()
+
+
+async def _state_is(http: httpx.AsyncClient, account: TestAccount, state: str) -> bool:
+    return bool((await computer(http, account))["state"] == state)
+
+
+async def test_connect_and_disconnect_write_events(
+    live: LiveServer, http: httpx.AsyncClient, owner: TestAccount
+) -> None:
+    link = agent(live, owner)
+    await link.connect()
+    await link.drop()
+    await wait_for(lambda: _state_is(http, owner, "offline"))
+    async with live.runtime.sessionmaker() as session:
+        types = (
+            await session.scalars(
+                select(Event.type).where(Event.account_id == owner.account_id).order_by(Event.seq)
+            )
+        ).all()
+    assert types == ["computer.connected", "computer.disconnected"]
+
+
+@pytest.mark.parametrize(
+    ("key", "expected"),
+    [
+        ("pk_live_wrong", "Invalid API key"),
+        ("read_only", "does not allow connecting a computer"),
+        ("print_only", "does not allow connecting a computer"),
+    ],
+)
+async def test_bad_keys_get_auth_error_and_a_close(
+    live: LiveServer, owner: TestAccount, key: str, expected: str
+) -> None:
+    api_key = owner.keys[Permission(key)] if key in ("read_only", "print_only") else key
+    link = Agent(live.ws_url, api_key)
+    answer = await link.connect()
+    assert answer["type"] == "auth_error"
+    assert expected in answer["message"]
+    assert (await link.closed())[0] == 1008
+
+
+async def test_no_auth_in_time_gets_auth_error(live: LiveServer) -> None:
+    link = Agent(live.ws_url, "unused")
+    await link.open()
+    answer = await link.recv(timeout=5)
+    assert answer == {"type": "auth_error", "message": "Authentication timed out: send auth first"}
+    assert (await link.closed())[0] == 1008
+
+
+async def test_first_message_must_be_auth(live: LiveServer, owner: TestAccount) -> None:
+    link = agent(live, owner)
+    await link.open()
+    await link.send({"type": "printers", "printers": []})
+    answer = await link.recv()
+    assert answer["type"] == "auth_error"
+    assert "authenticate first" in answer["message"]
+    assert (await link.closed())[0] == 1008
+
+
+# printers
+
+
+async def test_printers_are_reported_and_missing_ones_go_offline(
+    live: LiveServer, http: httpx.AsyncClient, owner: TestAccount
+) -> None:
+    link = agent(live, owner)
+    await link.connect(printers=["HP LaserJet Pro", "Zebra"])
+
+    printers = (await http.get("/api/printers", auth=owner.auth())).json()
+    assert {(p["name"], p["state"], p["isDefault"]) for p in printers} == {
+        ("HP LaserJet Pro", "online", True),
+        ("Zebra", "online", False),
+    }
+    assert all(p["computerId"] == link.computer_id for p in printers)
+    assert printers[0]["capabilities"] == {"color": True, "duplex": True}
+
+    await link.report_printers(["Zebra"])
+    printers = (await http.get("/api/printers", auth=owner.auth())).json()
+    assert {(p["name"], p["state"]) for p in printers} == {
+        ("HP LaserJet Pro", "offline"),
+        ("Zebra", "online"),
+    }
+    ids_before = {p["name"]: p["id"] for p in printers}
+    await link.report_printers(["HP LaserJet Pro", "Zebra"])
+    printers = (await http.get("/api/printers", auth=owner.auth())).json()
+    assert {p["name"]: p["id"] for p in printers} == ids_before
+    async with live.runtime.sessionmaker() as session:
+        events = (
+            await session.scalars(
+                select(Event).where(Event.type == "printer.state").order_by(Event.seq)
+            )
+        ).all()
+    assert [e.payload["state"] for e in events] == ["online", "online", "offline", "online"]
+    await link.close()
+
+
+# dispatch
+
+
+async def test_online_job_is_delivered_at_once_and_its_states_flow_back(
+    live: LiveServer, http: httpx.AsyncClient, owner: TestAccount
+) -> None:
+    link = agent(live, owner)
+    await link.connect(printers=["HP LaserJet"])
+    printer = await printer_id(http, owner, "HP LaserJet")
+
+    job_id = await submit(http, owner, printer, qty=2, options={"copies": 2})
+    message = await link.recv()
+
+    assert message == {
+        "type": "print_job",
+        "job": {
+            "id": job_id,
+            "printerName": "HP LaserJet",
+            "contentType": "pdf_base64",
+            "content": PDF_B64,
+            "title": "Invoice #456",
+            "options": {"copies": 2},
+            "qty": 2,
+        },
+    }
+    assert (await job(http, owner, job_id))["state"] == "sent"
+    await link.report(job_id, "printing")
+    await link.report(job_id, "completed", "Printed to HP LaserJet")
+    await wait_for(lambda: _job_state_is(http, owner, job_id, "completed"))
+    history = (await http.get(f"/api/printjobs/{job_id}/states", auth=owner.auth())).json()
+    assert [(h["state"], h["message"]) for h in history] == [
+        ("pending", "Job created"),
+        ("sent", "Sent to Office-PC"),
+        ("printing", "Printing on Office-PC"),
+        ("completed", "Printed to HP LaserJet"),
+    ]
+    async with live.runtime.sessionmaker() as session:
+        events = (
+            await session.scalars(
+                select(Event)
+                .where(Event.type.in_(["job.created", "job.state"]))
+                .order_by(Event.seq)
+            )
+        ).all()
+    assert [(e.type, e.payload["state"]) for e in events] == [
+        ("job.created", "pending"),
+        ("job.state", "sent"),
+        ("job.state", "printing"),
+        ("job.state", "completed"),
+    ]
+    await link.close()
+
+
+async def _job_state_is(
+    http: httpx.AsyncClient, account: TestAccount, job_id: str, state: str
+) -> bool:
+    return bool((await job(http, account, job_id))["state"] == state)
+
+
+async def test_offline_job_waits_and_is_sent_on_reconnect_oldest_first(
+    live: LiveServer, http: httpx.AsyncClient, owner: TestAccount
+) -> None:
+    link = agent(live, owner)
+    await link.connect(printers=["Zebra"])
+    printer = await printer_id(http, owner, "Zebra")
+    await link.close()
+    await wait_for(lambda: _state_is(http, owner, "offline"))
+
+    queued = [
+        await submit(http, owner, printer, contentType="raw_base64", content=ZPL_B64)
+        for _ in range(3)
+    ]
+    assert [(await job(http, owner, j))["state"] for j in queued] == ["pending"] * 3
+
+    back = agent(live, owner)
+    await back.connect()
+    received = [(await back.recv())["job"]["id"] for _ in queued]
+    assert received == queued
+    assert [(await job(http, owner, j))["state"] for j in queued] == ["sent"] * 3
+    await back.close()
+
+
+async def test_job_sent_but_unreported_is_sent_again_after_reconnect(
+    live: LiveServer, http: httpx.AsyncClient, owner: TestAccount
+) -> None:
+    link = agent(live, owner)
+    await link.connect(printers=["HP"])
+    job_id = await submit(http, owner, await printer_id(http, owner, "HP"))
+    assert (await link.recv())["job"]["id"] == job_id
+    await link.drop()
+
+    back = agent(live, owner)
+    await back.connect()
+    again = await back.recv()
+    assert again["job"]["id"] == job_id
+    await back.report(job_id, "completed")
+    await wait_for(lambda: _job_state_is(http, owner, job_id, "completed"))
+    assert await states(http, owner, job_id) == ["pending", "sent", "completed"]
+    await back.close()
+
+
+async def test_duplicate_and_out_of_order_reports_change_nothing(
+    live: LiveServer, http: httpx.AsyncClient, owner: TestAccount
+) -> None:
+    link = agent(live, owner)
+    await link.connect(printers=["HP"])
+    job_id = await submit(http, owner, await printer_id(http, owner, "HP"))
+    await link.recv()
+
+    await link.report(job_id, "completed")
+    await link.report(job_id, "completed")
+    await link.report(job_id, "printing")
+    await link.report(job_id, "error", "late failure")
+    other = await submit(http, owner, await printer_id(http, owner, "HP"))
+    assert (await link.recv())["job"]["id"] == other  # the reports above were all read
+
+    assert (await job(http, owner, job_id))["state"] == "completed"
+    assert await states(http, owner, job_id) == ["pending", "sent", "completed"]
+    await link.close()
+
+
+async def test_job_state_for_another_accounts_job_is_refused(
+    live: LiveServer, http: httpx.AsyncClient, owner: TestAccount
+) -> None:
+    victim = await make_account(live.runtime)
+    victim_agent = agent(live, victim, "Victim-PC")
+    await victim_agent.connect(printers=["HP"])
+    victims_job = await submit(http, victim, await printer_id(http, victim, "HP"))
+    await victim_agent.recv()
+
+    attacker = agent(live, owner, "Office-PC")
+    await attacker.connect(printers=["HP"])
+    await attacker.report(victims_job, "completed")
+    assert await attacker.recv() == {"type": "error", "message": f"Unknown job {victims_job}"}
+    await attacker.report("pj_doesnotexist", "error")
+    assert await attacker.recv() == {"type": "error", "message": "Unknown job pj_doesnotexist"}
+
+    assert (await job(http, victim, victims_job))["state"] == "sent"
+    assert await states(http, victim, victims_job) == ["pending", "sent"]
+    await attacker.close()
+    await victim_agent.close()
+
+
+async def test_expired_jobs_are_never_sent(
+    live: LiveServer, http: httpx.AsyncClient, owner: TestAccount
+) -> None:
+    link = agent(live, owner)
+    await link.connect(printers=["HP"])
+    printer = await printer_id(http, owner, "HP")
+    await link.close()
+    await wait_for(lambda: _state_is(http, owner, "offline"))
+
+    expiring = await submit(http, owner, printer, expireAfter=1)
+    lasting = await submit(http, owner, printer)
+    await wait_for(lambda: _job_state_is(http, owner, expiring, "expired"))
+
+    back = agent(live, owner)
+    await back.connect()
+    assert (await back.recv())["job"]["id"] == lasting
+    with pytest.raises(TimeoutError):
+        await back.recv(timeout=0.5)
+    history = (await http.get(f"/api/printjobs/{expiring}/states", auth=owner.auth())).json()
+    assert [(h["state"], h["message"]) for h in history] == [
+        ("pending", "Job created"),
+        ("expired", "Not delivered before its expiry"),
+    ]
+    await back.close()
+
+
+async def test_a_second_connection_replaces_the_first(
+    live: LiveServer, http: httpx.AsyncClient, owner: TestAccount
+) -> None:
+    first = agent(live, owner)
+    await first.connect(printers=["HP"])
+    second = agent(live, owner)
+    await second.connect()
+
+    assert second.computer_id == first.computer_id
+    assert await first.closed() == (4000, "replaced by a new connection")
+    await asyncio.sleep(0.3)  # the replaced handler has finished
+    assert (await computer(http, owner))["state"] == "online"
+    job_id = await submit(http, owner, await printer_id(http, owner, "HP"))
+    assert (await second.recv())["job"]["id"] == job_id
+    await second.close()
+
+
+async def test_a_job_written_without_a_wake_up_is_sent_by_the_sweep(
+    live: LiveServer, http: httpx.AsyncClient, owner: TestAccount
+) -> None:
+    link = agent(live, owner)
+    await link.connect(printers=["HP"])
+    printer = await printer_id(http, owner, "HP")
+    # As if the wake-up were lost: the job is committed, nobody is told.
+    from printcloud.server.jobs import service
+    from printcloud.server.jobs.schemas import PrintJobIn
+
+    async with live.runtime.sessionmaker() as session:
+        created = await service.create_job(
+            session,
+            live.runtime.settings,
+            owner.account_id,
+            PrintJobIn.model_validate(
+                {
+                    "printerId": printer,
+                    "contentType": "pdf_uri",
+                    "content": "https://example.com/a.pdf",
+                }
+            ),
+        )
+        await session.commit()
+    assert (await link.recv(timeout=5))["job"]["id"] == created.id
+    await link.close()
+
+
+# limits and bad input
+
+
+async def test_malformed_json_closes_only_that_connection(
+    live: LiveServer, http: httpx.AsyncClient, owner: TestAccount
+) -> None:
+    bystander = agent(live, owner, "Bystander")
+    await bystander.connect(printers=["HP"])
+    rude = agent(live, owner, "Rude")
+    await rude.connect()
+
+    await rude.send("{this is not json")
+    code, reason = await rude.closed()
+    assert code == 1007
+    assert reason is not None
+    assert "malformed JSON" in reason
+    job_id = await submit(http, owner, await printer_id(http, owner, "HP"))
+    assert (await bystander.recv())["job"]["id"] == job_id
+    await bystander.close()
+
+
+async def test_oversized_message_is_closed_with_1009(live: LiveServer, owner: TestAccount) -> None:
+    link = agent(live, owner)
+    await link.connect()
+    await link.send({"type": "printers", "printers": [{"name": "x" * 100}] * 1000})
+    assert (await link.closed())[0] == 1009
+
+
+async def test_unknown_types_and_bad_messages_are_answered_not_fatal(
+    live: LiveServer, owner: TestAccount
+) -> None:
+    link = agent(live, owner)
+    await link.connect()
+    await link.send({"type": "hello"})
+    assert await link.recv() == {"type": "error", "message": "unknown message type 'hello'"}
+    await link.send({"type": "job_state", "jobId": "pj_x", "state": "sent"})
+    assert (await link.recv())["type"] == "error"
+    await link.send({"type": "auth", "apiKey": "x", "computerName": "y"})
+    assert await link.recv() == {"type": "error", "message": "already authenticated"}
+    await link.report_printers(["still here"])
+    await link.close()
+
+
+async def test_connections_per_account_are_capped(runtime_factory: Callable[..., Runtime]) -> None:
+    runtime = runtime_factory(max_connections_per_account=1, sweep_interval=0.2)
+    async with serve(runtime) as server:
+        owner = await make_account(runtime)
+        first = agent(server, owner, "One")
+        assert (await first.connect())["type"] == "auth_ok"
+        second = agent(server, owner, "Two")
+        answer = await second.connect()
+        assert answer == {
+            "type": "auth_error",
+            "message": "This account already has 1 connected computers",
+        }
+        same = agent(server, owner, "One")  # the same computer reconnecting is not refused
+        assert (await same.connect())["type"] == "auth_ok"
+        await same.close()
