@@ -12,6 +12,8 @@ from sqlalchemy import select
 
 from printcloud.server.accounts.permissions import Permission
 from printcloud.server.db.models import Event
+from printcloud.server.jobs import service
+from printcloud.server.jobs.schemas import PrintJobIn
 from printcloud.server.runtime import Runtime
 from tests.conftest import TestAccount, make_account
 from tests.live import Agent, LiveServer, serve
@@ -392,9 +394,6 @@ async def test_a_job_written_without_a_wake_up_is_sent_by_the_sweep(
     await link.connect(printers=["HP"])
     printer = await printer_id(http, owner, "HP")
     # As if the wake-up were lost: the job is committed, nobody is told.
-    from printcloud.server.jobs import service
-    from printcloud.server.jobs.schemas import PrintJobIn
-
     async with live.runtime.sessionmaker() as session:
         created = await service.create_job(
             session,
