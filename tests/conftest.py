@@ -112,11 +112,15 @@ async def runtime_factory(
 
     yield make
     if made:
-        async with made[0].engine.begin() as connection:
-            for table in reversed(Base.metadata.sorted_tables):
-                await connection.execute(delete(table))
+        await empty_tables(made[0])
     for runtime in made:
         await runtime.close()
+
+
+async def empty_tables(runtime: Runtime) -> None:
+    async with runtime.engine.begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            await connection.execute(delete(table))
 
 
 @pytest.fixture

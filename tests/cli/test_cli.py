@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +12,7 @@ import httpx
 import pytest
 
 from printcloud.server.runtime import Runtime
+from tests.live import ServerProcess
 
 EXE = [sys.executable, "-m", "printcloud"]
 
@@ -86,37 +85,14 @@ def test_bad_setting_is_one_clear_line(env: dict[str, str]) -> None:
     assert "Traceback" not in result.stderr
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def server(env: dict[str, str], tmp_path: Path) -> Iterator[str]:
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    log_path = tmp_path / "serve.log"
-    with (
-        log_path.open("w") as log,
-        subprocess.Popen(
-            [*EXE, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
-        ) as process,
-    ):
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                assert process.poll() is None, log_path.read_text()
-                assert time.monotonic() < deadline, "the server did not start within 30 s"
-                try:
-                    httpx.get(f"{url}/api/openapi.json", timeout=1)
-                    break
-                except httpx.TransportError:
-                    time.sleep(0.2)
-            yield url
-        finally:
-            process.terminate()
-            process.wait(timeout=15)
+    process = ServerProcess(env, tmp_path / "serve.log")
+    try:
+        process.wait_ready()
+        yield process.url
+    finally:
+        process.stop()
 
 
 def test_newcomer_path_serve_create_user_login_list_printers(

@@ -1,0 +1,134 @@
+"""Two ``printcloud serve`` processes on PostgreSQL and Redis, as a cluster runs."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from websockets.exceptions import ConnectionClosed
+
+from printcloud.server.accounts.permissions import Permission
+from printcloud.server.runtime import Runtime
+from printcloud.server.settings import Settings
+from tests.conftest import TestAccount, empty_tables, make_account
+from tests.live import Agent, ServerProcess
+from tests.server.test_jobs_api import PDF_B64
+
+
+@pytest.fixture
+async def cluster_runtime(postgres_url: str, redis_url: str) -> AsyncIterator[Runtime]:
+    runtime = Runtime.create(Settings(database_url=postgres_url, redis_url=redis_url))
+    yield runtime
+    await empty_tables(runtime)
+    await runtime.close()
+
+
+@pytest.fixture
+def instances(cluster_runtime: Runtime, tmp_path: Path) -> Iterator[list[ServerProcess]]:
+    env = {
+        **os.environ,
+        "PRINTCLOUD_DATA_DIR": str(tmp_path),
+        "PRINTCLOUD_DATABASE_URL": cluster_runtime.settings.database_url,
+        "PRINTCLOUD_REDIS_URL": cluster_runtime.settings.redis_url or "",
+        "PRINTCLOUD_RATE_LIMIT": "1000/s",
+        "PRINTCLOUD_SWEEP_INTERVAL": "0.5",
+        "PRINTCLOUD_INSTANCE_TIMEOUT": "3",
+        "PRINTCLOUD_LOG_LEVEL": "warning",
+    }
+    servers = [ServerProcess(env, tmp_path / f"instance-{name}.log") for name in "ab"]
+    try:
+        for server in servers:
+            server.wait_ready()
+        yield servers
+    finally:
+        for server in servers:
+            server.stop()
+
+
+async def _submit(client: httpx.AsyncClient, account: TestAccount, printer_id: str) -> str:
+    response = await client.post(
+        "/api/printjobs",
+        auth=account.auth(),
+        json={"printerId": printer_id, "contentType": "pdf_base64", "content": PDF_B64},
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json())
+
+
+async def _jobs(client: httpx.AsyncClient, account: TestAccount) -> dict[str, str]:
+    jobs = (await client.get("/api/printjobs?limit=1000", auth=account.auth())).json()
+    return {j["id"]: j["state"] for j in jobs}
+
+
+async def _eventually(check: Any, timeout: float = 15) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await check():
+        assert asyncio.get_running_loop().time() < deadline, "not reached in time"
+        await asyncio.sleep(0.1)
+
+
+async def test_job_posted_on_one_instance_reaches_an_agent_on_the_other_and_survives_kill_9(
+    cluster_runtime: Runtime, instances: list[ServerProcess]
+) -> None:
+    a, b = instances
+    owner = await make_account(cluster_runtime)
+    key = owner.keys[Permission.FULL]
+    office = Agent(a.ws_url, key, "Office-PC")
+    bystander = Agent(a.ws_url, key, "Bystander-PC")
+    await office.connect(printers=["HP"])
+    await bystander.connect()
+
+    async with httpx.AsyncClient(base_url=b.url, timeout=10) as on_b:
+        [printer] = (await on_b.get("/api/printers", auth=owner.auth())).json()
+        first = await _submit(on_b, owner, printer["id"])
+        assert (await office.recv())["job"]["id"] == first  # POST on B, agent on A
+        await office.report(first, "completed")
+        second = await _submit(on_b, owner, printer["id"])
+        assert (await office.recv())["job"]["id"] == second  # sent, never reported
+        await _eventually(lambda: _state(on_b, owner, first, "completed"))
+
+        a.kill()
+        with pytest.raises(ConnectionClosed):
+            await office.recv()
+        third = await _submit(on_b, owner, printer["id"])  # while the agent is away
+
+        office = Agent(b.ws_url, key, "Office-PC")
+        await office.connect()
+        received = [(await office.recv())["job"]["id"] for _ in range(2)]
+        assert received == [second, third]  # the unreported one again, then the new one
+        for job_id in received:
+            await office.report(job_id, "completed")
+
+        await _eventually(lambda: _all_completed(on_b, owner, [first, second, third]))
+        computers = {
+            c["name"]: c["state"]
+            for c in (await on_b.get("/api/computers", auth=owner.auth())).json()
+        }
+        assert computers["Office-PC"] == "online"
+
+        # The computer that did not come back is taken offline once A is known dead.
+        async def bystander_offline() -> bool:
+            found = {
+                c["name"]: c["state"]
+                for c in (await on_b.get("/api/computers", auth=owner.auth())).json()
+            }
+            return found["Bystander-PC"] == "offline"
+
+        await _eventually(bystander_offline)
+    await office.close()
+
+
+async def _state(client: httpx.AsyncClient, account: TestAccount, job_id: str, state: str) -> bool:
+    return (await _jobs(client, account)).get(job_id) == state
+
+
+async def _all_completed(
+    client: httpx.AsyncClient, account: TestAccount, job_ids: list[str]
+) -> bool:
+    jobs = await _jobs(client, account)
+    return all(jobs.get(j) == "completed" for j in job_ids)

@@ -1,0 +1,145 @@
+"""At least once, printed once: jobs submitted while the agent keeps losing its
+connection all end completed, each printed once, none sent as new twice."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import random
+from collections import Counter
+from collections.abc import AsyncIterator, Callable
+
+import httpx
+import pytest
+from sqlalchemy import select
+from websockets.exceptions import ConnectionClosed
+
+from printcloud.protocol.job_states import TRANSITIONS, JobState
+from printcloud.server.accounts.permissions import Permission
+from printcloud.server.db.models import JobStateEvent, PrintJob
+from printcloud.server.runtime import Runtime
+from tests.conftest import TestAccount, make_account
+from tests.live import Agent, LiveServer, serve
+from tests.server.test_jobs_api import ZPL_B64
+
+JOBS = 120
+
+
+class FlakyAgent:
+    """An agent with a journal, whose connection drops at the worst moments."""
+
+    def __init__(self, server: LiveServer, key: str, seed: int) -> None:
+        self.server = server
+        self.key = key
+        self.random = random.Random(seed)
+        self.printed: Counter[str] = Counter()  # the journal: what really went to paper
+        self.unreported: set[str] = set()  # printed, but "completed" not yet sent
+        self.connections = 0
+
+    async def run(self, done: Callable[[], bool]) -> None:
+        while not done():
+            agent = Agent(self.server.ws_url, self.key, "Flaky-PC")
+            await agent.connect(printers=["Zebra"] if self.connections == 0 else None)
+            self.connections += 1
+            try:
+                # What was printed while the last connection died is reported now.
+                for job_id in sorted(self.unreported):
+                    await agent.report(job_id, "completed")
+                self.unreported.clear()
+                await self._serve(agent, done)
+            except ConnectionClosed:
+                pass
+            finally:
+                await agent.drop()
+
+    async def _serve(self, agent: Agent, done: Callable[[], bool]) -> None:
+        while not done():
+            try:
+                message = await agent.recv(timeout=0.2)
+            except TimeoutError:
+                continue
+            assert message["type"] == "print_job", message
+            job_id = message["job"]["id"]
+            roll = self.random.random()
+            if roll < 0.1:
+                return  # lost before anything was printed or said
+            if job_id in self.printed:
+                await agent.report(job_id, "completed", "already printed (journal)")
+                continue
+            await agent.report(job_id, "printing")
+            self.printed[job_id] += 1
+            if roll < 0.2:
+                self.unreported.add(job_id)
+                return  # printed, but the connection died before "completed"
+            await agent.report(job_id, "completed")
+
+
+@pytest.fixture
+async def live(runtime_factory: Callable[..., Runtime]) -> AsyncIterator[LiveServer]:
+    async with serve(runtime_factory(sweep_interval=0.2)) as server:
+        yield server
+
+
+async def test_no_job_is_lost_or_printed_twice_while_the_agent_reconnects(live: LiveServer) -> None:
+    owner: TestAccount = await make_account(live.runtime)
+    flaky = FlakyAgent(live, owner.keys[Permission.FULL], seed=20261128)
+    accepted: list[str] = []
+    finished = False
+
+    async with httpx.AsyncClient(base_url=live.url, timeout=10) as http:
+        first = Agent(live.ws_url, owner.keys[Permission.FULL], "Flaky-PC")
+        await first.connect(printers=["Zebra"])
+        await first.close()
+        [printer] = (await http.get("/api/printers", auth=owner.auth())).json()
+        flaky.connections = 1
+
+        async def submit_all() -> None:
+            for index in range(JOBS):
+                response = await http.post(
+                    "/api/printjobs",
+                    auth=owner.auth(),
+                    json={
+                        "printerId": printer["id"],
+                        "contentType": "raw_base64",
+                        "content": ZPL_B64,
+                        "title": f"Label {index}",
+                    },
+                )
+                assert response.status_code == 201
+                accepted.append(response.json())
+                await asyncio.sleep(flaky.random.random() * 0.01)
+
+        async def all_final() -> bool:
+            jobs = (await http.get("/api/printjobs?limit=1000", auth=owner.auth())).json()
+            return len(jobs) == JOBS and all(j["state"] == "completed" for j in jobs)
+
+        async def watch() -> None:
+            nonlocal finished
+            while not await all_final():
+                await asyncio.sleep(0.1)
+            finished = True
+
+        async with asyncio.timeout(90):
+            await asyncio.gather(submit_all(), flaky.run(lambda: finished), watch())
+
+    assert len(accepted) == JOBS
+    assert flaky.connections > 5  # the connection really was lost, many times
+    assert sorted(flaky.printed) == sorted(accepted)
+    assert set(flaky.printed.values()) == {1}  # each job printed once
+    async with live.runtime.sessionmaker() as session:
+        rows = (
+            await session.execute(
+                select(PrintJob.id, JobStateEvent.state)
+                .join(JobStateEvent, JobStateEvent.job_seq == PrintJob.seq)
+                .where(PrintJob.account_id == owner.account_id)
+                .order_by(PrintJob.seq, JobStateEvent.seq)
+            )
+        ).all()
+    histories: dict[str, list[str]] = {}
+    for job_id, state in rows:
+        histories.setdefault(job_id, []).append(state)
+    for job_id, history in histories.items():
+        assert history.count("sent") <= 1, (job_id, history)  # never sent as new twice
+        assert history.count("completed") == 1, (job_id, history)
+        for before, after in itertools.pairwise(history):
+            assert JobState(after) in TRANSITIONS[JobState(before)], (job_id, history)
