@@ -470,3 +470,30 @@ async def test_connections_per_account_are_capped(runtime_factory: Callable[...,
         same = agent(server, owner, "One")  # the same computer reconnecting is not refused
         assert (await same.connect())["type"] == "auth_ok"
         await same.close()
+
+
+async def test_deleting_a_connected_computer_closes_its_connection(
+    live: LiveServer, http: httpx.AsyncClient, owner: TestAccount
+) -> None:
+    link = agent(live, owner)
+    await link.connect(printers=["HP"])
+    response = await http.delete(f"/api/computers/{link.computer_id}", auth=owner.auth())
+    assert response.status_code == 200
+    assert await link.closed() == (4001, "the computer was removed from the account")
+    assert (await http.get("/api/computers", auth=owner.auth())).json() == []
+
+
+async def test_a_silent_peer_is_found_dead_by_server_pings(
+    runtime_factory: Callable[..., Runtime],
+) -> None:
+    runtime = runtime_factory(ws_ping_interval=0.2, ws_ping_timeout=0.3, sweep_interval=0.2)
+    async with serve(runtime) as server, httpx.AsyncClient(base_url=server.url) as http:
+        owner = await make_account(runtime)
+        link = agent(server, owner)
+        await link.connect()
+        assert link.ws is not None
+        # The TCP connection stays open, but nothing is read: pings go unanswered,
+        # as with a computer that froze or lost its network without a word.
+        link.ws.transport.pause_reading()
+        await wait_for(lambda: _state_is(http, owner, "offline"), timeout=10)
+        link.ws.transport.abort()

@@ -37,6 +37,7 @@ CLOSE_INVALID_DATA = 1007  # not JSON, or not a protocol message
 CLOSE_POLICY = 1008  # authentication failed or timed out
 CLOSE_TOO_BIG = 1009
 CLOSE_REPLACED = 4000  # another connection for the same computer took over
+CLOSE_REMOVED = 4001  # the computer was removed from its account
 
 
 class ProtocolError(RuntimeError):

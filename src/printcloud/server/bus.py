@@ -1,7 +1,8 @@
 """The wake-up bus between server instances: a hint, never the truth.
 
 ``wake`` says "this computer may have jobs to send"; ``kick`` says "this computer
-has a new connection, close any other". Embedded, the bus is a function call;
+has a new connection, close any other"; ``removed`` says "this computer was
+deleted, close its connection". Embedded, the bus is a function call;
 in a cluster it is Redis pub/sub, which may drop a message: then the sweep,
 which reads the database, sends the job a few seconds later.
 """
@@ -25,7 +26,7 @@ CHANNEL = "printcloud:bus"
 
 @dataclass(frozen=True)
 class BusMessage:
-    kind: Literal["wake", "kick"]
+    kind: Literal["wake", "kick", "removed"]
     computer_id: str
     connection_id: str | None = None
 

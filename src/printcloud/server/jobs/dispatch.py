@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from printcloud.protocol.job_states import JobState
 from printcloud.protocol.messages import JobPayload
-from printcloud.protocol.session import CLOSE_REPLACED
+from printcloud.protocol.session import CLOSE_REMOVED, CLOSE_REPLACED
 from printcloud.server.bus import Bus, BusMessage
 from printcloud.server.computers import repository as computers
 from printcloud.server.db.types import utcnow
@@ -133,6 +133,17 @@ class Dispatcher:
         elif message.kind == "kick" and local.link.connection_id != message.connection_id:
             self.unregister(local.link)
             await local.link.close(CLOSE_REPLACED, "replaced by a new connection")
+        elif message.kind == "removed":
+            self.unregister(local.link)
+            await local.link.close(CLOSE_REMOVED, "the computer was removed from the account")
+
+    async def removed(self, computer_id: str) -> None:
+        """Close the connection of a computer deleted through the API (after the commit)."""
+        message = BusMessage("removed", computer_id)
+        if computer_id in self._local:
+            await self._on_bus(message)
+        else:
+            await self._bus.publish(message)
 
     def _spawn_delivery(self, computer_id: str) -> None:
         task = asyncio.create_task(self.deliver(computer_id), name=f"deliver-{computer_id}")
@@ -162,15 +173,19 @@ class Dispatcher:
                 now=utcnow(),
                 limit=BATCH,
             )
-            for job, _ in batch:
+            to_send = []
+            for job, content in batch:
                 if job.state == JobState.PENDING:
+                    # Refused when the job moved meanwhile (expired by a sweep, say).
                     await move_job(session, job, JobState.SENT, f"Sent to {link.computer_name}")
+                if job.state == JobState.SENT:
+                    to_send.append((job, content))
             await repository.mark_sent_on(
-                session, [job.seq for job, _ in batch], link.connection_id
+                session, [job.seq for job, _ in to_send], link.connection_id
             )
         # Committed: now the agent may hear of them. A socket that fails here leaves them
         # ``sent`` on this connection, and the next connection is sent them again.
-        for job, content in batch:
+        for job, content in to_send:
             try:
                 await link.send_job(
                     JobPayload(

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, status
@@ -30,8 +31,7 @@ async def create_print_job(
     body: PrintJobIn, principal: CanPrint, session: SessionDep, runtime: RuntimeDep
 ) -> str:
     job = await service.create_job(session, runtime.settings, principal.account_id, body)
-    computer_id = job.computer_id
-    after_commit(session, lambda: runtime.dispatcher.wake(computer_id))
+    after_commit(session, partial(runtime.dispatcher.wake, job.computer_id))
     return job.id
 
 
