@@ -497,3 +497,23 @@ async def test_a_silent_peer_is_found_dead_by_server_pings(
         link.ws.transport.pause_reading()
         await wait_for(lambda: _state_is(http, owner, "offline"), timeout=10)
         link.ws.transport.abort()
+
+
+async def test_a_job_left_printing_is_sent_again_for_its_outcome(
+    live: LiveServer, http: httpx.AsyncClient, owner: TestAccount
+) -> None:
+    link = agent(live, owner)
+    await link.connect(printers=["HP"])
+    job_id = await submit(http, owner, await printer_id(http, owner, "HP"))
+    await link.recv()
+    await link.report(job_id, "printing")
+    await wait_for(lambda: _job_state_is(http, owner, job_id, "printing"))
+    await link.drop()  # the outcome never arrived
+
+    back = agent(live, owner)
+    await back.connect()
+    assert (await back.recv())["job"]["id"] == job_id  # the journal will answer it
+    await back.report(job_id, "completed", "already printed")
+    await wait_for(lambda: _job_state_is(http, owner, job_id, "completed"))
+    assert await states(http, owner, job_id) == ["pending", "sent", "printing", "completed"]
+    await back.close()

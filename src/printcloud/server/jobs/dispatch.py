@@ -7,7 +7,8 @@ expires jobs past their deadline and takes dead instances' computers offline.
 Each computer's jobs are sent by one task at a time, oldest first: marked
 ``sent`` in a committed transaction, then written to the socket. A job whose
 socket died before the agent reported it is sent again on the computer's next
-connection (and the agent's journal keeps it from printing twice).
+connection, and so is one left ``printing``: the agent's journal keeps it from
+printing twice and reports its outcome.
 """
 
 from __future__ import annotations
@@ -178,7 +179,7 @@ class Dispatcher:
                 if job.state == JobState.PENDING:
                     # Refused when the job moved meanwhile (expired by a sweep, say).
                     await move_job(session, job, JobState.SENT, f"Sent to {link.computer_name}")
-                if job.state == JobState.SENT:
+                if job.state in (JobState.SENT, JobState.PRINTING):
                     to_send.append((job, content))
             await repository.mark_sent_on(
                 session, [job.seq for job, _ in to_send], link.connection_id

@@ -99,14 +99,15 @@ def _deliverable(
     now: datetime, connection_id: str | SQLColumnExpression[str | None]
 ) -> ColumnElement[bool]:
     """Jobs a connection should be sent: waiting ones that have not expired, and ``sent``
-    ones whose report never came, unless they were sent on this very connection."""
+    or ``printing`` ones whose outcome never came, unless they went out on this very
+    connection. The agent's journal answers a job it has seen with its outcome."""
     return or_(
         and_(
             PrintJob.state == "pending",
             or_(PrintJob.expires_at.is_(None), PrintJob.expires_at > now),
         ),
         and_(
-            PrintJob.state == "sent",
+            PrintJob.state.in_(("sent", "printing")),
             or_(
                 PrintJob.sent_connection_id.is_(None), PrintJob.sent_connection_id != connection_id
             ),
@@ -158,7 +159,7 @@ async def computers_with_deliverable(
         .where(
             Computer.instance_id == instance_id,
             Computer.state == "online",
-            PrintJob.state.in_(("pending", "sent")),
+            PrintJob.state.in_(("pending", "sent", "printing")),
             _deliverable(now, Computer.connection_id),
         )
     )

@@ -1,0 +1,42 @@
+"""The one small interface every printing backend implements."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from printcloud.protocol.messages import PrinterInfo
+
+
+@dataclass(frozen=True)
+class Document:
+    """A job's document, fetched or decoded and checked, ready for a printer."""
+
+    job_id: str
+    title: str
+    data: bytes
+    is_pdf: bool  # False: raw data (ZPL, EPL, ESC/POS...) that goes to the printer as it is
+    options: dict[str, Any] = field(default_factory=dict)  # the API's options, as sent
+    copies_of_job: int = 1  # the job's qty: print the whole job this many times
+
+
+class PrintFailed(Exception):
+    """Printing did not succeed; the message is the reason reported to the server."""
+
+
+class Backend(Protocol):
+    """A kind of printer: CUPS queues, raw sockets, folders, the Windows spooler."""
+
+    name: str
+
+    async def printers(self) -> list[PrinterInfo]:
+        """The printers this backend offers now, with their capabilities."""
+
+    async def print(self, printer: str, document: Document) -> str:
+        """Print ``document`` on ``printer`` and follow it to its end.
+
+        Returns a message for the ``completed`` report; raises PrintFailed with the
+        reason otherwise. Called only with a printer name this backend listed.
+        """
+
+    async def close(self) -> None: ...
