@@ -35,19 +35,21 @@ class LiveServer:
 
 
 @contextlib.asynccontextmanager
-async def serve(runtime: Runtime) -> AsyncIterator[LiveServer]:
-    """Run the app under uvicorn on a free port of 127.0.0.1, with its lifespan."""
+async def serve(runtime: Runtime, port: int = 0) -> AsyncIterator[LiveServer]:
+    """Run PrintCloud under uvicorn on a free port of 127.0.0.1, with its lifespan."""
+    app = create_app(runtime=runtime)
+    config = uvicorn_config(app, runtime.settings, host="127.0.0.1", log_level="warning")
+    async with serve_asgi(config, port) as url:
+        yield LiveServer(runtime, url)
+
+
+@contextlib.asynccontextmanager
+async def serve_asgi(config: uvicorn.Config, port: int = 0) -> AsyncIterator[str]:
+    """Run ``config``'s app on 127.0.0.1 (a free port unless given); its base URL."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
+    sock.bind(("127.0.0.1", port))
     port = sock.getsockname()[1]
-    config = uvicorn_config(
-        create_app(runtime=runtime),
-        runtime.settings,
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-    )
     server = uvicorn.Server(config)
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
     task = asyncio.create_task(server.serve(sockets=[sock]))
@@ -56,14 +58,14 @@ async def serve(runtime: Runtime) -> AsyncIterator[LiveServer]:
             task.result()
         await asyncio.sleep(0.01)
     try:
-        yield LiveServer(runtime, f"http://127.0.0.1:{port}")
+        yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         await task
         sock.close()
 
 
-class Agent:
+class WsAgent:
     """The agent's side of the protocol, by hand: what a test says is what is sent."""
 
     def __init__(

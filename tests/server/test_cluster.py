@@ -16,7 +16,7 @@ from printcloud.server.accounts.permissions import Permission
 from printcloud.server.runtime import Runtime
 from printcloud.server.settings import Settings
 from tests.conftest import TestAccount, empty_tables, make_account
-from tests.live import Agent, ServerProcess
+from tests.live import ServerProcess, WsAgent
 from tests.server.test_jobs_api import PDF_B64
 
 
@@ -78,8 +78,8 @@ async def test_job_posted_on_one_instance_reaches_an_agent_on_the_other_and_surv
     a, b = instances
     owner = await make_account(cluster_runtime)
     key = owner.keys[Permission.FULL]
-    office = Agent(a.ws_url, key, "Office-PC")
-    bystander = Agent(a.ws_url, key, "Bystander-PC")
+    office = WsAgent(a.ws_url, key, "Office-PC")
+    bystander = WsAgent(a.ws_url, key, "Bystander-PC")
     await office.connect(printers=["HP"])
     await bystander.connect()
 
@@ -97,7 +97,7 @@ async def test_job_posted_on_one_instance_reaches_an_agent_on_the_other_and_surv
             await office.recv()
         third = await _submit(on_b, owner, printer["id"])  # while the agent is away
 
-        office = Agent(b.ws_url, key, "Office-PC")
+        office = WsAgent(b.ws_url, key, "Office-PC")
         await office.connect()
         received = [(await office.recv())["job"]["id"] for _ in range(2)]
         assert received == [second, third]  # the unreported one again, then the new one

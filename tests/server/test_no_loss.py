@@ -19,7 +19,7 @@ from printcloud.server.accounts.permissions import Permission
 from printcloud.server.db.models import JobStateEvent, PrintJob
 from printcloud.server.runtime import Runtime
 from tests.conftest import TestAccount, make_account
-from tests.live import Agent, LiveServer, serve
+from tests.live import LiveServer, WsAgent, serve
 from tests.server.test_jobs_api import ZPL_B64
 
 JOBS = 120
@@ -37,7 +37,7 @@ class FlakyAgent:
 
     async def run(self, done: Callable[[], bool]) -> None:
         while not done():
-            agent = Agent(self.server.ws_url, self.key, "Flaky-PC")
+            agent = WsAgent(self.server.ws_url, self.key, "Flaky-PC")
             await agent.connect(printers=["Zebra"] if self.connections == 0 else None)
             self.connections += 1
             try:
@@ -47,7 +47,7 @@ class FlakyAgent:
             finally:
                 await agent.drop()
 
-    async def _serve(self, agent: Agent, done: Callable[[], bool]) -> None:
+    async def _serve(self, agent: WsAgent, done: Callable[[], bool]) -> None:
         while not done():
             try:
                 message = await agent.recv(timeout=0.2)
@@ -83,7 +83,7 @@ async def test_no_job_is_lost_or_printed_twice_while_the_agent_reconnects(live: 
     finished = False
 
     async with httpx.AsyncClient(base_url=live.url, timeout=10) as http:
-        first = Agent(live.ws_url, owner.keys[Permission.FULL], "Flaky-PC")
+        first = WsAgent(live.ws_url, owner.keys[Permission.FULL], "Flaky-PC")
         await first.connect(printers=["Zebra"])
         await first.close()
         [printer] = (await http.get("/api/printers", auth=owner.auth())).json()

@@ -16,7 +16,7 @@ from printcloud.server.jobs import service
 from printcloud.server.jobs.schemas import PrintJobIn
 from printcloud.server.runtime import Runtime
 from tests.conftest import TestAccount, make_account
-from tests.live import Agent, LiveServer, serve
+from tests.live import LiveServer, WsAgent, serve
 from tests.server.test_jobs_api import PDF_B64, ZPL_B64
 
 
@@ -40,8 +40,8 @@ async def owner(live: LiveServer) -> TestAccount:
     return await make_account(live.runtime)
 
 
-def agent(live: LiveServer, account: TestAccount, name: str = "Office-PC") -> Agent:
-    return Agent(live.ws_url, account.keys[Permission.FULL], name)
+def agent(live: LiveServer, account: TestAccount, name: str = "Office-PC") -> WsAgent:
+    return WsAgent(live.ws_url, account.keys[Permission.FULL], name)
 
 
 async def printer_id(http: httpx.AsyncClient, account: TestAccount, name: str) -> str:
@@ -139,7 +139,7 @@ async def test_bad_keys_get_auth_error_and_a_close(
     live: LiveServer, owner: TestAccount, key: str, expected: str
 ) -> None:
     api_key = owner.keys[Permission(key)] if key in ("read_only", "print_only") else key
-    link = Agent(live.ws_url, api_key)
+    link = WsAgent(live.ws_url, api_key)
     answer = await link.connect()
     assert answer["type"] == "auth_error"
     assert expected in answer["message"]
@@ -147,7 +147,7 @@ async def test_bad_keys_get_auth_error_and_a_close(
 
 
 async def test_no_auth_in_time_gets_auth_error(live: LiveServer) -> None:
-    link = Agent(live.ws_url, "unused")
+    link = WsAgent(live.ws_url, "unused")
     await link.open()
     answer = await link.recv(timeout=5)
     assert answer == {"type": "auth_error", "message": "Authentication timed out: send auth first"}

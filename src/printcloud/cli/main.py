@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from pydantic_settings import SettingsError
 from rich.console import Console
 
+from printcloud.cli.agent import agent_app
 from printcloud.server.errors import PrintCloudError, describe_validation_errors
 from printcloud.server.settings import Settings
 
@@ -20,6 +21,7 @@ app = typer.Typer(
 )
 users_app = typer.Typer(help="Manage users.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
+app.add_typer(agent_app, name="agent")
 
 err = Console(stderr=True)
 

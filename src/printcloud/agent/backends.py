@@ -1,0 +1,26 @@
+"""Which printing backends an agent runs, from its configuration."""
+
+from __future__ import annotations
+
+from printcloud.agent.config import AgentConfig
+from printcloud.agent.printers.base import Backend
+from printcloud.agent.printers.folder import FolderBackend
+from printcloud.agent.printers.raw_socket import RawSocketBackend
+
+
+def build_backends(config: AgentConfig) -> list[Backend]:
+    """Configured printers first: their names win over a CUPS queue of the same name."""
+    backends: list[Backend] = []
+    if config.folder_printers:
+        backends.append(FolderBackend(config.folder_printers))
+    if config.raw_printers:
+        backends.append(RawSocketBackend(config.raw_printers))
+    if config.cups:
+        from printcloud.agent.printers.cups import CupsBackend  # noqa: PLC0415 - not on Windows
+
+        backends.append(CupsBackend(config.cups_server, job_timeout=config.job_timeout))
+    if config.windows:
+        from printcloud.agent.printers.windows import WindowsBackend  # noqa: PLC0415 - Windows only
+
+        backends.append(WindowsBackend())
+    return backends

@@ -1,0 +1,89 @@
+"""The local journal of job ids and outcomes, so that no job is printed twice.
+
+The server sends a job again when it never heard its outcome (the connection
+dropped, the agent restarted). The journal, a SQLite file in the agent's data
+dir, answers such a job with its recorded outcome instead of printing it again;
+a job that was being printed when the agent died is reported as an error rather
+than reprinted, since part or all of it may be on paper already.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+PRINTING, COMPLETED, ERROR = "printing", "completed", "error"
+INTERRUPTED = (
+    "The agent stopped while this job was printing; it was not printed again, to avoid "
+    "a duplicate. Check the printer and submit the job again if needed."
+)
+
+
+@dataclass(frozen=True)
+class Entry:
+    job_id: str
+    state: str
+    message: str
+
+
+class Journal:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")  # a recorded start must survive a crash
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS jobs (id TEXT PRIMARY KEY, state TEXT NOT NULL, "
+            "message TEXT NOT NULL DEFAULT '', updated_at TEXT NOT NULL)"
+        )
+
+    def get(self, job_id: str) -> Entry | None:
+        row = self._db.execute(
+            "SELECT id, state, message FROM jobs WHERE id = ?", (job_id,)
+        ).fetchone()
+        return Entry(*row) if row else None
+
+    def start(self, job_id: str) -> Entry | None:
+        """Record that printing starts, unless the job is known: then its entry."""
+        try:
+            self._db.execute(
+                "INSERT INTO jobs (id, state, updated_at) VALUES (?, ?, ?)",
+                (job_id, PRINTING, _now()),
+            )
+        except sqlite3.IntegrityError:
+            return self.get(job_id)
+        return None
+
+    def finish(self, job_id: str, state: str, message: str) -> None:
+        assert state in (COMPLETED, ERROR)
+        self._db.execute(
+            "UPDATE jobs SET state = ?, message = ?, updated_at = ? WHERE id = ?",
+            (state, message, _now(), job_id),
+        )
+
+    def interrupted(self) -> list[str]:
+        """Jobs whose printing began but never ended: the agent died meanwhile."""
+        return [
+            row[0]
+            for row in self._db.execute(
+                "SELECT id FROM jobs WHERE state = ? ORDER BY updated_at", (PRINTING,)
+            )
+        ]
+
+    def prune(self, older_than: timedelta = timedelta(days=30)) -> int:
+        cutoff = (datetime.now(UTC) - older_than).isoformat()
+        return self._db.execute(
+            "DELETE FROM jobs WHERE updated_at < ? AND state != ?", (cutoff, PRINTING)
+        ).rowcount
+
+    def counts(self) -> dict[str, int]:
+        return dict(self._db.execute("SELECT state, count(*) FROM jobs GROUP BY state"))
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()

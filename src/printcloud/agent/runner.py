@@ -1,0 +1,363 @@
+"""The agent's connection loop: a thin adapter over ``protocol.session.ClientSession``.
+
+Connect, authenticate, report printers (again whenever they change), print what
+arrives (one job at a time per printer), report each outcome; reconnect with
+backoff when the connection is lost, forever, unless the key is refused. The
+journal makes a job delivered twice print once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import platform
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import structlog
+import websockets
+from websockets.asyncio.client import ClientConnection
+
+import printcloud
+from printcloud.agent.backoff import backoff
+from printcloud.agent.config import AgentConfig
+from printcloud.agent.content import load_document
+from printcloud.agent.journal import COMPLETED, ERROR, INTERRUPTED, Journal
+from printcloud.agent.printers.base import Backend, PrintFailed
+from printcloud.protocol.messages import (
+    AuthError,
+    Error,
+    InvalidMessage,
+    JobPayload,
+    MalformedMessage,
+    PrinterInfo,
+    PrintJob,
+)
+from printcloud.protocol.session import ClientSession, ProtocolError
+
+log = structlog.get_logger(__name__)
+
+MAX_MESSAGE = 128 * 1024 * 1024  # a print_job carries a whole document, base64
+
+
+class AgentFatal(Exception):
+    """Retrying cannot help (the key was refused): the message says what to do."""
+
+
+class _Refused(Exception):
+    pass
+
+
+@dataclass
+class _Link:
+    ws: ClientConnection
+    session: ClientSession
+    lock: asyncio.Lock
+
+
+async def collect_printers(
+    backends: list[Backend], only: list[str]
+) -> tuple[list[PrinterInfo], dict[str, Backend]]:
+    """Every backend's printers (the first backend to name a printer keeps it)."""
+    printers: list[PrinterInfo] = []
+    owners: dict[str, Backend] = {}
+    for backend in backends:
+        try:
+            found = await backend.printers()
+        except Exception as exc:  # noqa: BLE001 - one backend down must not hide the others
+            log.warning("printers_unavailable", backend=backend.name, error=str(exc))
+            continue
+        for printer in found:
+            if only and printer.name not in only:
+                continue
+            if printer.name in owners:
+                log.warning("printer_name_taken", printer=printer.name, backend=backend.name)
+                continue
+            owners[printer.name] = backend
+            printers.append(printer)
+    return printers, owners
+
+
+class Agent:
+    def __init__(self, config: AgentConfig, backends: list[Backend], journal: Journal) -> None:
+        self.config = config
+        self.backends = backends
+        self.journal = journal
+        self._owners: dict[str, Backend] = {}
+        self._reported: list[dict[str, object]] | None = None
+        self._link: _Link | None = None
+        self._active: set[str] = set()
+        self._idle = asyncio.Event()  # set when no job is being printed
+        self._idle.set()
+        self._queues: dict[str, asyncio.Queue[JobPayload]] = {}
+        self._workers: dict[str, asyncio.Task[None]] = {}
+        self._stopping = asyncio.Event()
+        self.connected = asyncio.Event()  # set while authenticated; for status and tests
+        for job_id in journal.interrupted():
+            journal.finish(job_id, ERROR, INTERRUPTED)
+            log.warning("job_interrupted", job_id=job_id)
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
+
+    def request_stop(self) -> None:
+        """Stop taking jobs, let the ones printing finish and report, then return."""
+        self._stopping.set()
+
+    async def run(self) -> None:
+        delays = backoff()
+        try:
+            while not self._stopping.is_set():
+                try:
+                    if await self._connection():
+                        delays = backoff()  # it had worked: start again from short waits
+                except _Refused as exc:
+                    raise AgentFatal(str(exc)) from None
+                except (
+                    OSError,
+                    TimeoutError,
+                    websockets.exceptions.WebSocketException,
+                    MalformedMessage,
+                    InvalidMessage,
+                    ProtocolError,
+                ) as exc:
+                    log.warning("connection_lost", error=str(exc) or type(exc).__name__)
+                if not self._stopping.is_set():
+                    await self._pause(next(delays))
+            await self._drain()
+        finally:
+            for task in self._workers.values():
+                task.cancel()
+            await asyncio.gather(*self._workers.values(), return_exceptions=True)
+
+    async def _pause(self, delay: float) -> None:
+        log.info("reconnecting", in_seconds=round(delay, 1))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), delay)
+
+    async def _drain(self) -> None:
+        await self._idle.wait()
+
+    async def _connection(self) -> bool:
+        """One connection, until it is lost or the agent stops; True if it authenticated."""
+        url = self.config.websocket_url
+        log.info("connecting", url=url)
+        async with websockets.connect(
+            url,
+            max_size=MAX_MESSAGE,
+            open_timeout=15,
+            ping_interval=20,
+            ping_timeout=20,
+            close_timeout=5,
+        ) as ws:
+            session = ClientSession()
+            await ws.send(
+                session.auth(
+                    api_key=self.config.api_key,
+                    computer_name=self.config.name,
+                    os=_os_name(),
+                    client_version=printcloud.__version__,
+                )
+            )
+            answer = session.receive(await asyncio.wait_for(ws.recv(), 30))
+            if isinstance(answer, AuthError):
+                if "API key" in answer.message:
+                    raise _Refused(
+                        f"the server refused the API key: {answer.message}; "
+                        "run `printcloud agent login` again"
+                    )
+                log.warning("auth_refused", reason=answer.message)
+                return False
+            log.info("connected", computer_id=session.computer_id, name=self.config.name)
+            link = _Link(ws, session, asyncio.Lock())
+            self._link = link
+            self._reported = None
+            self.connected.set()
+            try:
+                await self._serve(link)
+            finally:
+                self.connected.clear()
+                self._link = None
+            return True
+
+    async def _serve(self, link: _Link) -> None:
+        await self.refresh_printers()
+        watcher = asyncio.create_task(self._watch_printers())
+        stopper = asyncio.create_task(self._stopping.wait())
+        try:
+            async for raw in _messages(link.ws, stopper):
+                self._on_message(link, raw)
+        finally:
+            watcher.cancel()
+            stopper.cancel()
+            if self._stopping.is_set():
+                await self._drain()  # the jobs in progress report on this connection
+                await link.ws.close()
+
+    def _on_message(self, link: _Link, raw: str | bytes) -> None:
+        try:
+            message = link.session.receive(raw)
+        except InvalidMessage as exc:  # a newer server's message: go on
+            log.warning("message_ignored", error=str(exc))
+            return
+        if isinstance(message, PrintJob):
+            self._accept(message.job)
+        elif isinstance(message, Error):
+            log.warning("server_error", message=message.message)
+
+    async def refresh_printers(self) -> None:
+        printers, owners = await collect_printers(self.backends, self.config.only_printers)
+        self._owners = owners
+        reported = [p.model_dump() for p in printers]
+        if reported != self._reported:
+            await self._send(lambda s: s.printers(printers))
+            self._reported = reported
+            log.info("printers_reported", count=len(printers))
+
+    async def _watch_printers(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.printer_poll_interval)
+            await self.refresh_printers()
+
+    # jobs
+
+    def _accept(self, job: JobPayload) -> None:
+        if self._stopping.is_set() or job.id in self._active:
+            return  # not started now: the server sends it again to the next connection
+        known = self.journal.get(job.id)
+        if known is not None and known.state in (COMPLETED, ERROR):
+            log.info("job_already_done", job_id=job.id, state=known.state)
+            self._report_later(job.id, known.state, known.message)
+            return
+        if job.printer_name not in self._owners:
+            message = f"No printer named {job.printer_name!r} on {self.config.name}"
+            self.journal.start(job.id)
+            self.journal.finish(job.id, ERROR, message)
+            self._report_later(job.id, ERROR, message)
+            return
+        self._active.add(job.id)
+        self._idle.clear()
+        queue = self._queues.setdefault(job.printer_name, asyncio.Queue())
+        queue.put_nowait(job)
+        if job.printer_name not in self._workers or self._workers[job.printer_name].done():
+            self._workers[job.printer_name] = asyncio.create_task(
+                self._work(job.printer_name, queue), name=f"printer-{job.printer_name}"
+            )
+
+    async def _work(self, printer: str, queue: asyncio.Queue[JobPayload]) -> None:
+        while True:
+            job = await queue.get()
+            try:
+                if self._stopping.is_set():
+                    continue  # left for the next connection
+                with structlog.contextvars.bound_contextvars(job_id=job.id, printer=printer):
+                    await self._print(printer, job)
+            finally:
+                self._active.discard(job.id)
+                if not self._active:
+                    self._idle.set()
+
+    async def _print(self, printer: str, job: JobPayload) -> None:
+        known = self.journal.start(job.id)
+        if known is not None:  # delivered twice before the first one started
+            self._report_later(job.id, known.state, known.message or INTERRUPTED)
+            return
+        await self._report(job.id, "printing", f"Printing on {printer}")
+        log.info("job_printing", title=job.title, content_type=job.content_type)
+        try:
+            document = await load_document(
+                job,
+                max_bytes=self.config.download_max_bytes,
+                time_limit=self.config.download_timeout,
+            )
+            state, message = COMPLETED, await self._owners[printer].print(printer, document)
+        except PrintFailed as exc:
+            state, message = ERROR, str(exc)
+        except Exception as exc:  # whatever went wrong, the job gets an outcome
+            log.exception("job_crashed")
+            state, message = ERROR, f"The agent failed while printing: {exc}"
+        self.journal.finish(job.id, state, message)
+        log.info("job_done", state=state, message=message)
+        await self._report(job.id, state, message)
+
+    def _report_later(self, job_id: str, state: str, message: str) -> None:
+        task = asyncio.create_task(self._report(job_id, state, message))
+        task.add_done_callback(lambda t: t.exception() if not t.cancelled() else None)
+
+    async def _report(self, job_id: str, state: str, message: str) -> None:
+        """Tell the server, on whatever connection is up now. Without one the outcome
+        waits in the journal: the server sends the job again and gets it then."""
+        await self._send(lambda s: s.job_state(job_id, state, message))
+
+    async def _send(self, build: Callable[[ClientSession], str]) -> None:
+        link = self._link
+        if link is None:
+            return
+        try:
+            async with link.lock:
+                await link.ws.send(build(link.session))
+        except (websockets.exceptions.ConnectionClosed, ProtocolError) as exc:
+            log.info("report_deferred", error=str(exc))
+
+
+async def run_until_signalled(agent: Agent) -> None:
+    """Run the agent like uvicorn runs a server: the first SIGINT/SIGTERM drains (the
+    jobs printing finish and report), a second one exits at once."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    assert task is not None
+
+    def on_signal() -> None:
+        if agent.stopping:
+            log.warning("exiting_now")
+            task.cancel()
+        else:
+            log.info("stopping", hint="finishing the job in progress; signal again to exit")
+            agent.request_stop()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):  # Windows: Ctrl-C still interrupts
+            loop.add_signal_handler(sig, on_signal)
+    try:
+        await agent.run()
+    except AgentFatal as exc:
+        log.error("agent_stopped", reason=str(exc))  # noqa: TRY400 - a refusal, not a crash
+        raise
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.remove_signal_handler(sig)
+        for backend in agent.backends:
+            await backend.close()
+
+
+def _messages(ws: ClientConnection, stopper: asyncio.Task[bool]) -> _AsyncMessages:
+    return _AsyncMessages(ws, stopper)
+
+
+class _AsyncMessages:
+    """The connection's messages until it closes or the agent is asked to stop."""
+
+    def __init__(self, ws: ClientConnection, stopper: asyncio.Task[bool]) -> None:
+        self._ws = ws
+        self._stopper = stopper
+
+    def __aiter__(self) -> _AsyncMessages:
+        return self
+
+    async def __anext__(self) -> str | bytes:
+        receive = asyncio.ensure_future(self._ws.recv())
+        done, _ = await asyncio.wait({receive, self._stopper}, return_when=asyncio.FIRST_COMPLETED)
+        if receive not in done:
+            receive.cancel()
+            raise StopAsyncIteration
+        try:
+            return receive.result()
+        except websockets.exceptions.ConnectionClosedOK:
+            raise StopAsyncIteration from None
+
+
+def _os_name() -> str:
+    return f"{platform.system()} {platform.release()}".strip()

@@ -1,0 +1,166 @@
+"""Documents: decoded, or downloaded from a real HTTP server within limits, and checked."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from collections.abc import AsyncIterator
+
+import pytest
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from printcloud.agent.content import ContentError, download, load_document
+from printcloud.protocol.messages import JobPayload
+from tests.live import serve_asgi
+from tests.server.test_jobs_api import PDF
+
+LIMIT = 10_000
+
+
+async def _pdf(_: Request) -> Response:
+    return Response(PDF, media_type="application/pdf")
+
+
+async def _not_pdf(_: Request) -> Response:
+    return Response(b"<html>not a pdf</html>", media_type="text/html")
+
+
+async def _declared_big(_: Request) -> Response:
+    return Response(b"%PDF-" + b"x" * (LIMIT * 2))
+
+
+async def _streamed_big(_: Request) -> StreamingResponse:
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b"%PDF-1.4\n"
+        for _ in range(100):
+            yield b"x" * 1000
+
+    return StreamingResponse(chunks())  # chunked: no Content-Length to refuse up front
+
+
+async def _slow(_: Request) -> StreamingResponse:
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b"%PDF-1.4\n"
+        await asyncio.sleep(5)
+        yield b"too late"
+
+    return StreamingResponse(chunks())
+
+
+async def _missing(_: Request) -> Response:
+    return Response(b"gone", status_code=404)
+
+
+APP = Starlette(
+    routes=[
+        Route("/doc.pdf", _pdf),
+        Route("/page.html", _not_pdf),
+        Route("/big", _declared_big),
+        Route("/streamed-big", _streamed_big),
+        Route("/slow", _slow),
+        Route("/missing", _missing),
+        Route("/redirect", lambda _: RedirectResponse("/doc.pdf")),
+        Route("/to-ftp", lambda _: RedirectResponse("ftp://127.0.0.1/doc.pdf")),
+        Route("/loop", lambda _: RedirectResponse("/loop")),
+    ]
+)
+
+
+@pytest.fixture
+async def files() -> AsyncIterator[str]:
+    async with serve_asgi(uvicorn.Config(APP, log_level="warning")) as url:
+        yield url
+
+
+def job(content_type: str, content: str) -> JobPayload:
+    return JobPayload(
+        id="pj_1",
+        printer_name="HP",
+        content_type=content_type,
+        content=content,
+        title="Invoice",
+        options={"copies": 2},
+        qty=3,
+    )
+
+
+async def test_base64_pdf_is_decoded_and_checked() -> None:
+    document = await load_document(
+        job("pdf_base64", base64.b64encode(PDF).decode()), max_bytes=LIMIT, time_limit=5
+    )
+    assert document.data == PDF
+    assert document.is_pdf
+    assert document.options == {"copies": 2}
+    assert document.copies_of_job == 3
+
+
+async def test_raw_base64_is_any_bytes() -> None:
+    zpl = b"^XA^FDHello^FS^XZ"
+    document = await load_document(
+        job("raw_base64", base64.b64encode(zpl).decode()), max_bytes=LIMIT, time_limit=5
+    )
+    assert document.data == zpl
+    assert not document.is_pdf
+
+
+@pytest.mark.parametrize(
+    ("content_type", "content", "reason"),
+    [
+        ("pdf_base64", "!!not base64!!", "not valid base64"),
+        ("pdf_base64", base64.b64encode(b"plain text").decode(), "not a PDF"),
+        ("raw_base64", "", "empty"),
+        ("pdf_base64", base64.b64encode(b"%PDF-" + b"x" * LIMIT).decode(), "limit"),
+    ],
+)
+async def test_bad_base64_documents_are_refused(
+    content_type: str, content: str, reason: str
+) -> None:
+    with pytest.raises(ContentError, match=reason):
+        await load_document(job(content_type, content), max_bytes=LIMIT, time_limit=5)
+
+
+async def test_uri_is_downloaded(files: str) -> None:
+    document = await load_document(
+        job("pdf_uri", f"{files}/doc.pdf"), max_bytes=LIMIT, time_limit=5
+    )
+    assert document.data == PDF
+
+
+async def test_redirects_are_followed(files: str) -> None:
+    assert await download(f"{files}/redirect", max_bytes=LIMIT, time_limit=5) == PDF
+
+
+@pytest.mark.parametrize(
+    ("path", "reason"),
+    [
+        ("/page.html", "not a PDF"),
+        ("/big", "limit"),
+        ("/streamed-big", "larger than the limit"),
+        ("/missing", "HTTP 404"),
+        ("/to-ftp", "only http and https"),
+        ("/loop", "redirects"),
+    ],
+)
+async def test_bad_downloads_are_refused(files: str, path: str, reason: str) -> None:
+    with pytest.raises(ContentError, match=reason):
+        await load_document(job("pdf_uri", files + path), max_bytes=LIMIT, time_limit=5)
+
+
+async def test_a_slow_download_is_given_up(files: str) -> None:
+    with pytest.raises(ContentError, match=r"too long|could not download"):
+        await download(f"{files}/slow", max_bytes=LIMIT, time_limit=1)
+
+
+@pytest.mark.parametrize("url", ["ftp://127.0.0.1/doc.pdf", "file:///etc/passwd"])
+async def test_only_http_is_fetched(url: str) -> None:
+    with pytest.raises(ContentError, match="only http and https"):
+        await download(url, max_bytes=LIMIT, time_limit=5)
+
+
+async def test_an_unreachable_server_is_a_clear_error() -> None:
+    with pytest.raises(ContentError, match="could not download"):
+        await download("http://127.0.0.1:9/doc.pdf", max_bytes=LIMIT, time_limit=5)
