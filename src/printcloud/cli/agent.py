@@ -17,8 +17,8 @@ from printcloud.agent.config import AgentConfig, ConfigError, default_config_pat
 agent_app = typer.Typer(
     help="The agent: connects this computer's printers to PrintCloud.", no_args_is_help=True
 )
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 ConfigOption = Annotated[
     Path | None,

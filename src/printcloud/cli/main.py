@@ -23,7 +23,7 @@ users_app = typer.Typer(help="Manage users.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 app.add_typer(agent_app, name="agent")
 
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 def fail(message: str) -> typer.Exit:
@@ -77,7 +77,7 @@ def users_create(
         raise fail(exc.message) from None
     except OSError as exc:
         raise fail(f"cannot reach the database: {exc}") from None
-    Console().print(
+    Console(soft_wrap=True).print(
         f"Created user {user.email} ({user.id}) in account {user.account_id}", highlight=False
     )
 
