@@ -1,0 +1,162 @@
+"""``printcloud agent ...`` as an office admin runs it, against a real server process."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import stat
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from printcloud.server.runtime import Runtime
+from tests.live import ServerProcess
+
+EXE = [sys.executable, "-m", "printcloud"]
+PASSWORD = "your_password"
+
+
+@pytest.fixture
+def env(tmp_path: Path, database_url: str, runtime: Runtime) -> dict[str, str]:
+    # ``runtime`` empties the test database's tables after the test.
+    return {
+        **os.environ,
+        "PRINTCLOUD_DATA_DIR": str(tmp_path / "server"),
+        "PRINTCLOUD_DATABASE_URL": database_url,
+        "PRINTCLOUD_AGENT_CONFIG": str(tmp_path / "agent" / "agent.json"),
+        "PRINTCLOUD_SWEEP_INTERVAL": "0.5",
+    }
+
+
+@pytest.fixture
+def server(env: dict[str, str], tmp_path: Path) -> Iterator[str]:
+    process = ServerProcess(env, tmp_path / "serve.log")
+    try:
+        process.wait_ready()
+        created = run(env, "users", "create", "--email", "user@example.com", "--password", PASSWORD)
+        assert created.returncode == 0, created.stderr
+        yield process.url
+    finally:
+        process.stop()
+
+
+def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*EXE, *args], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+def test_login_stores_the_key_privately_and_never_prints_it(
+    env: dict[str, str], server: str, tmp_path: Path
+) -> None:
+    result = run(
+        env,
+        "agent",
+        "login",
+        "--server",
+        server,
+        "--email",
+        "user@example.com",
+        "--password",
+        PASSWORD,
+        "--name",
+        "Front-Desk",
+    )
+    assert result.returncode == 0, result.stderr
+    path = Path(env["PRINTCLOUD_AGENT_CONFIG"])
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    saved = json.loads(path.read_text())
+    assert saved["server"] == server
+    assert saved["name"] == "Front-Desk"
+    assert saved["api_key"].startswith("pk_live_")
+    assert saved["api_key"] not in result.stdout + result.stderr
+
+    status = run(env, "agent", "status")
+    assert status.returncode == 0, status.stderr
+    assert saved["api_key"] not in status.stdout
+    assert "never connected" in status.stdout
+
+
+def test_login_with_a_wrong_password_or_key_says_why(env: dict[str, str], server: str) -> None:
+    wrong = run(
+        env,
+        "agent",
+        "login",
+        "--server",
+        server,
+        "--email",
+        "user@example.com",
+        "--password",
+        "not it",
+    )
+    assert wrong.returncode == 1
+    assert "Invalid e-mail or password" in wrong.stderr
+    assert "Traceback" not in wrong.stderr
+    bad_key = run(env, "agent", "login", "--server", server, "--api-key", "pk_live_nope")
+    assert bad_key.returncode == 1
+    assert "Invalid API key" in bad_key.stderr
+    nowhere = run(env, "agent", "login", "--server", "http://127.0.0.1:9", "--api-key", "x")
+    assert nowhere.returncode == 1
+    assert "cannot reach" in nowhere.stderr
+    assert not Path(env["PRINTCLOUD_AGENT_CONFIG"]).exists()
+
+
+def test_run_prints_on_a_folder_printer_and_drains_on_sigterm(
+    env: dict[str, str], server: str, tmp_path: Path
+) -> None:
+    assert (
+        run(
+            env,
+            "agent",
+            "login",
+            "--server",
+            server,
+            "--email",
+            "user@example.com",
+            "--password",
+            PASSWORD,
+        ).returncode
+        == 0
+    )
+    out = tmp_path / "paper"
+    log = tmp_path / "agent.log"
+    agent = subprocess.Popen(
+        [*EXE, "agent", "run", "--no-cups", "--folder", f"Demo={out}", "--log-file", str(log)],
+        env=env,
+    )
+    try:
+        key = httpx.post(
+            f"{server}/api/client/login", json={"email": "user@example.com", "password": PASSWORD}
+        ).json()["apiKey"]
+        deadline = time.monotonic() + 30
+        while not (printers := httpx.get(f"{server}/api/printers", auth=(key, "")).json()):
+            assert time.monotonic() < deadline, log.read_text() if log.exists() else "no log"
+            time.sleep(0.2)
+        job = httpx.post(
+            f"{server}/api/printjobs",
+            auth=(key, ""),
+            json={
+                "printerId": printers[0]["id"],
+                "contentType": "raw_base64",
+                "content": "SGVsbG8gZnJvbSBQcmludENsb3VkCg==",
+            },
+        ).json()
+        while not (out / f"{job}.bin").exists():
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.2)
+        assert (out / f"{job}.bin").read_bytes() == b"Hello from PrintCloud\n"
+    finally:
+        agent.send_signal(signal.SIGTERM)
+        assert agent.wait(timeout=30) == 0
+    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    events = [line["event"] for line in lines]
+    assert "connected" in events
+    assert "stopping" in events
+    agent_key = json.loads(Path(env["PRINTCLOUD_AGENT_CONFIG"]).read_text())["api_key"]
+    assert agent_key not in log.read_text()
