@@ -47,16 +47,16 @@ async def http(live: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
 
 
 def config(server: str, account: TestAccount, data_dir: Path, **fields: Any) -> AgentConfig:
-    return AgentConfig(
-        server=server,
-        api_key=account.keys[Permission.FULL],
-        name="Test-PC",
-        cups=False,
-        windows=False,
-        data_dir=data_dir,
-        printer_poll_interval=0.2,
-        **fields,
-    )
+    values: dict[str, Any] = {
+        "server": server,
+        "api_key": account.keys[Permission.FULL],
+        "name": "Test-PC",
+        "cups": False,
+        "windows": False,
+        "data_dir": data_dir,
+        "printer_poll_interval": 0.2,
+    }
+    return AgentConfig(**(values | fields))
 
 
 @contextlib.asynccontextmanager

@@ -1,0 +1,609 @@
+"""CUPS queues, spoken to in IPP over CUPS's local socket or its port.
+
+We do not use pycups (GPL) or the ``lp`` command (no job following, fragile
+parsing): CUPS is an IPP server, and :mod:`.ipp` encodes and decodes IPP.
+A job is submitted with Print-Job and then followed with Get-Job-Attributes to
+its end, so the server hears "completed" only when CUPS says the job completed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import itertools
+import os
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn
+from urllib.parse import quote
+
+import httpx
+import structlog
+
+from printcloud.agent.printers import ipp
+from printcloud.agent.printers.base import Document, PrintFailed
+from printcloud.agent.printers.ipp import (
+    Attribute,
+    GroupTag,
+    JobState,
+    Operation,
+    PrinterState,
+    ValueTag,
+    attr,
+)
+from printcloud.protocol.messages import PrinterInfo
+
+log = structlog.get_logger(__name__)
+
+DEFAULT_PORT = 631
+DEFAULT_SOCKETS = ("/run/cups/cups.sock", "/var/run/cups/cups.sock")
+NOT_FOUND = 0x0406  # client-error-not-found: also CUPS's answer for "no printers" / "no default"
+PDF = "application/pdf"
+RAW = "application/vnd.cups-raw"  # CUPS sends it to the device untouched, no filters
+MAX_NAME_BYTES = 255  # name(MAX) in IPP
+LOOPBACK = {"localhost", "127.0.0.1", "::1"}
+# CUPS answers a Print-Job once it has the whole document: minutes for a big one on a
+# slow link, not the 5 s httpx allows by default.
+TIMEOUT = httpx.Timeout(300.0, connect=10.0)
+
+
+class CupsUnavailable(PrintFailed):
+    """CUPS cannot be reached, or did not answer in IPP.
+
+    A PrintFailed, so that a job sent while CUPS is down fails with this reason
+    rather than as a crash of the agent; ``printers()`` callers can tell it apart.
+    """
+
+
+# Where CUPS is
+
+
+@dataclass(frozen=True)
+class CupsServer:
+    """A local socket (``socket``) or a host and port."""
+
+    socket: str | None = None
+    host: str = "localhost"
+    port: int = DEFAULT_PORT
+
+    def __str__(self) -> str:
+        if self.socket:
+            return self.socket
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+
+def parse_server(spec: str) -> CupsServer:
+    """CUPS_SERVER's forms: ``/path/to/cups.sock``, ``host``, ``host:port``, ``[v6]:port``.
+    A trailing ``/version=1.1`` (for old servers) is accepted and ignored."""
+    spec = spec.strip()
+    if spec.startswith("/"):
+        return CupsServer(socket=spec)
+    spec = spec.split("/version=", 1)[0]
+    match = re.fullmatch(r"\[([0-9A-Fa-f:.]+)\](?::(\d+))?|([^:\[\]/\s]+)(?::(\d+))?", spec)
+    if not match:
+        raise ValueError(f"CUPS server {spec!r} is neither a socket path nor host[:port]")
+    host = match.group(1) or match.group(3)
+    port = int(match.group(2) or match.group(4) or DEFAULT_PORT)
+    if not 0 < port < 65536:
+        raise ValueError(f"CUPS server {spec!r}: port {port} out of range")
+    return CupsServer(host=host, port=port)
+
+
+def locate_server(
+    explicit: str | None = None,
+    environ: Mapping[str, str] = os.environ,
+    sockets: Sequence[str] = DEFAULT_SOCKETS,
+) -> CupsServer:
+    """As CUPS's own tools look: the explicit setting, CUPS_SERVER, the local socket, port 631."""
+    spec = explicit or environ.get("CUPS_SERVER", "").strip()
+    if spec:
+        return parse_server(spec)
+    for path in sockets:
+        if Path(path).exists():
+            return CupsServer(socket=path)
+    return CupsServer()
+
+
+# The API's options as IPP job attributes
+
+SIDES = {
+    "one-sided": "one-sided",
+    "long-edge": "two-sided-long-edge",
+    "short-edge": "two-sided-short-edge",
+}
+
+# Common paper names -> PWG 5101.1 media keyword and size in hundredths of a millimetre.
+PAPER: dict[str, tuple[str, int, int]] = {
+    "a3": ("iso_a3_297x420mm", 29700, 42000),
+    "a4": ("iso_a4_210x297mm", 21000, 29700),
+    "a5": ("iso_a5_148x210mm", 14800, 21000),
+    "a6": ("iso_a6_105x148mm", 10500, 14800),
+    "b4": ("iso_b4_250x353mm", 25000, 35300),  # ISO B, not JIS B (jis_b4_257x364mm)
+    "b5": ("iso_b5_176x250mm", 17600, 25000),
+    "letter": ("na_letter_8.5x11in", 21590, 27940),
+    "legal": ("na_legal_8.5x14in", 21590, 35560),
+    "tabloid": ("na_ledger_11x17in", 27940, 43180),
+    "ledger": ("na_ledger_11x17in", 27940, 43180),
+    "executive": ("na_executive_7.25x10.5in", 18415, 26670),
+    "dl": ("iso_dl_110x220mm", 11000, 22000),
+}
+
+# A PWG self-describing name ends with its size: iso_a4_210x297mm, na_index-4x6_4x6in.
+_PWG_SIZE = re.compile(r"_(\d+(?:\.\d+)?)x(\d+(?:\.\d+)?)(mm|in)$")
+
+
+def media_size(keyword: str) -> tuple[int, int] | None:
+    """Width and height of a PWG media keyword in hundredths of a millimetre, if it says."""
+    for pwg, width, height in PAPER.values():
+        if pwg == keyword:
+            return width, height
+    match = _PWG_SIZE.search(keyword)
+    if not match:
+        return None
+    scale = 100 if match.group(3) == "mm" else 2540
+    return round(float(match.group(1)) * scale), round(float(match.group(2)) * scale)
+
+
+def job_attributes(options: Mapping[str, Any], *, raw: bool, copies: int = 1) -> list[Attribute]:
+    """IPP job attributes for the API's options; ``copies`` multiplies the option's copies.
+
+    Raw data goes to the device as it is, so layout options mean nothing to it:
+    only copies are sent. Unknown options are ignored (a newer server may send more);
+    an invalid value of a known one raises PrintFailed, rather than print something
+    other than what was asked.
+    """
+    wanted = _option(options, "copies", int, 1)
+    if not 1 <= wanted <= 999:
+        raise PrintFailed(f"invalid option copies={wanted!r}: 1 to 999")
+    total = wanted * copies
+    attributes = [attr("copies", ValueTag.INTEGER, total)] if total != 1 else []
+    if raw:
+        return attributes
+    duplex = _option(options, "duplex", str, None)
+    if duplex is not None:
+        if duplex not in SIDES:
+            raise PrintFailed(f"invalid option duplex={duplex!r}: one of {', '.join(SIDES)}")
+        attributes.append(attr("sides", ValueTag.KEYWORD, SIDES[duplex]))
+    color = _option(options, "color", bool, None)
+    if color is not None:
+        mode = "color" if color else "monochrome"
+        attributes.append(attr("print-color-mode", ValueTag.KEYWORD, mode))
+    attributes += _media(_option(options, "paper", str, None), _option(options, "media", str, None))
+    pages = _option(options, "pages", str, None)
+    if pages is not None and pages.strip():
+        try:
+            ranges = ipp.parse_ranges(pages)
+        except ValueError as exc:
+            raise PrintFailed(f"invalid option pages={pages!r}: {exc}") from None
+        attributes.append(attr("page-ranges", ValueTag.RANGE_OF_INTEGER, *ranges))
+    if _option(options, "fit_to_page", bool, False):
+        attributes.append(attr("print-scaling", ValueTag.KEYWORD, "fit"))
+    return attributes
+
+
+def _option(options: Mapping[str, Any], name: str, kind: type, default: Any) -> Any:
+    value = options.get(name)
+    if value is None:
+        return default
+    # bool is an int in Python; copies=True is not a number of copies.
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise PrintFailed(f"invalid option {name}={value!r}: expected {kind.__name__}")
+    return value
+
+
+def _media(paper: str | None, source: str | None) -> list[Attribute]:
+    """``media`` for a paper size alone; a ``media-col`` when a tray is asked for too,
+    since ``media`` and ``media-col`` must not both be sent."""
+    paper = paper.strip() if paper else None
+    keyword = PAPER.get(paper.lower(), (paper,))[0] if paper else None
+    if not source:
+        return [attr("media", ValueTag.KEYWORD, keyword)] if keyword else []
+    members = [attr("media-source", ValueTag.KEYWORD, source)]
+    size = media_size(keyword) if keyword else None
+    if size:
+        dimensions = [
+            attr("x-dimension", ValueTag.INTEGER, size[0]),
+            attr("y-dimension", ValueTag.INTEGER, size[1]),
+        ]
+        members.insert(0, attr("media-size", ValueTag.BEG_COLLECTION, dimensions))
+    elif keyword:
+        # A media-col cannot name a size CUPS knows only by name: the size wins over the
+        # tray, as paper of the wrong size is the worse mistake.
+        log.warning("cups_media_source_dropped", paper=keyword, media_source=source)
+        return [attr("media", ValueTag.KEYWORD, keyword)]
+    return [attr("media-col", ValueTag.BEG_COLLECTION, members)]
+
+
+def _job_name(title: str) -> str:
+    """IPP names are at most 255 bytes; cut on a character boundary."""
+    return title.encode()[:MAX_NAME_BYTES].decode("utf-8", errors="ignore")
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name and no passwd entry (some containers)
+        return "printcloud"
+
+
+# The backend
+
+PRINTER_ATTRIBUTES = (
+    "printer-name",
+    "printer-type",
+    "printer-make-and-model",
+    "color-supported",
+    "sides-supported",
+    "media-supported",
+    "media-source-supported",
+    "printer-state",
+    "printer-is-accepting-jobs",
+)
+JOB_ATTRIBUTES = (
+    "job-state",
+    "job-state-reasons",
+    "job-state-message",
+    "job-printer-state-message",
+    "job-impressions-completed",
+    "job-media-sheets-completed",
+)
+PRINTER_STATES: dict[int, str] = {
+    PrinterState.IDLE: "idle",
+    PrinterState.PROCESSING: "processing",
+    PrinterState.STOPPED: "stopped",
+}
+FAILED: dict[int, str] = {
+    JobState.PROCESSING_STOPPED: "stopped",
+    JobState.CANCELED: "was cancelled",
+    JobState.ABORTED: "was aborted",
+}
+CUPS_CLASS = 0x0001  # printer-type bit: a class of printers, at /classes/<name>
+RAW_MODEL = "Local Raw Printer"  # what CUPS reports for a queue made with -m raw
+
+
+class CupsBackend:
+    name = "cups"
+
+    def __init__(
+        self,
+        server: str | None = None,
+        *,
+        job_timeout: float = 120.0,
+        poll_interval: float = 1.0,
+    ) -> None:
+        self.server = locate_server(server)
+        self._job_timeout = job_timeout
+        self._poll_interval = poll_interval
+        self._user = _os_user()
+        self._request_ids = itertools.count(1)
+        self._classes: set[str] = set()
+        self._client = self._make_client()
+
+    def _make_client(self) -> httpx.AsyncClient:
+        server = self.server
+        # trust_env=False: an HTTP(S)_PROXY meant for the internet must not catch
+        # requests to the local CUPS.
+        if server.socket:
+            transport = httpx.AsyncHTTPTransport(uds=server.socket)
+            return httpx.AsyncClient(
+                transport=transport, base_url="http://localhost", trust_env=False, timeout=TIMEOUT
+            )
+        return httpx.AsyncClient(base_url=f"http://{server}", trust_env=False, timeout=TIMEOUT)
+
+    def _host_header(self) -> str:
+        # CUPS accepts only "localhost" (or the loopback address) as Host on a local
+        # connection; a remote CUPS checks the name against its ServerAlias.
+        server = self.server
+        if server.socket or server.host in LOOPBACK:
+            return "localhost"
+        return str(server)
+
+    async def close(self) -> None:
+        await self._client.aclose()
+
+    # printers
+
+    async def printers(self) -> list[PrinterInfo]:
+        response = await self._call(
+            Operation.CUPS_GET_PRINTERS,
+            "/",
+            [attr("requested-attributes", ValueTag.KEYWORD, *PRINTER_ATTRIBUTES)],
+        )
+        if response.status == NOT_FOUND:  # CUPS's way of saying "no printers"
+            return []
+        _check(response, "CUPS-Get-Printers")
+        default = await self._default_printer()
+        found: list[PrinterInfo] = []
+        classes: set[str] = set()
+        for group in response.all(GroupTag.PRINTER):
+            name = _first(group, "printer-name")
+            if not isinstance(name, str) or not name:
+                continue
+            printer_type = _first(group, "printer-type")
+            if isinstance(printer_type, int) and printer_type & CUPS_CLASS:
+                classes.add(name)
+            found.append(
+                PrinterInfo(
+                    name=name, capabilities=_capabilities(group), is_default=name == default
+                )
+            )
+        self._classes = classes
+        return found
+
+    async def _default_printer(self) -> str | None:
+        response = await self._call(
+            Operation.CUPS_GET_DEFAULT,
+            "/",
+            [attr("requested-attributes", ValueTag.KEYWORD, "printer-name")],
+        )
+        name = response.value("printer-name", GroupTag.PRINTER) if response.ok else None
+        return name if isinstance(name, str) else None
+
+    # print
+
+    async def print(self, printer: str, document: Document) -> str:
+        # Raw data is sent as it is, so N times the job is N times the copies, byte for
+        # byte: one CUPS job. A PDF's copies may come out uncollated (1,1,2,2) where the
+        # job printed N times must be (1,2,1,2), so a PDF is one CUPS job per copy of
+        # the job, each followed to its end before the next: a failure stops the rest.
+        raw = not document.is_pdf
+        qty = max(document.copies_of_job, 1)
+        runs = 1 if raw else qty
+        attributes = job_attributes(document.options, raw=raw, copies=qty if raw else 1)
+        job_ids: list[int] = []
+        for done in range(runs):
+            try:
+                job_id = await self._submit(printer, document, attributes)
+                job_ids.append(job_id)
+                await self._follow(printer, job_id)
+            except PrintFailed as exc:
+                if done == 0:
+                    raise
+                # The server should know that some of the copies did print.
+                raise PrintFailed(f"{exc} ({done} of {runs} copies of the job printed)") from None
+        jobs = ", ".join(str(job_id) for job_id in job_ids)
+        return f"Printed on {printer} (CUPS job{'s' if len(job_ids) > 1 else ''} {jobs})"
+
+    def _printer_path(self, printer: str) -> str:
+        kind = "classes" if printer in self._classes else "printers"
+        return f"/{kind}/{quote(printer, safe='')}"
+
+    def _printer_uri(self, printer: str) -> Attribute:
+        # CUPS finds the queue by the URI's path; the host part is not checked.
+        return attr("printer-uri", ValueTag.URI, f"ipp://localhost{self._printer_path(printer)}")
+
+    async def _submit(self, printer: str, document: Document, attributes: list[Attribute]) -> int:
+        operation = [
+            self._printer_uri(printer),
+            attr("requesting-user-name", ValueTag.NAME, self._user),
+            attr("document-format", ValueTag.MIME_MEDIA_TYPE, PDF if document.is_pdf else RAW),
+        ]
+        if document.title:
+            operation.insert(2, attr("job-name", ValueTag.NAME, _job_name(document.title)))
+        response = await self._call(
+            Operation.PRINT_JOB,
+            self._printer_path(printer),
+            operation,
+            attributes,
+            data=document.data,
+        )
+        _check(response, f"{printer} refused the job")
+        job_id = response.value("job-id", GroupTag.JOB)
+        if not isinstance(job_id, int) or isinstance(job_id, bool):
+            raise PrintFailed(f"{printer} accepted the job but CUPS gave no job-id")
+        log.info(
+            "cups_job_submitted",
+            printer=printer,
+            cups_job=job_id,
+            bytes=len(document.data),
+            raw=not document.is_pdf,
+            ignored=_names(response.all(GroupTag.UNSUPPORTED)),
+        )
+        return job_id
+
+    async def _follow(self, printer: str, job_id: int) -> None:
+        """Until the job completes; a failure, or no progress for job_timeout, raises."""
+        loop = asyncio.get_running_loop()
+        progress: tuple[Any, ...] | None = None
+        changed_at = loop.time()
+        while True:
+            job = await self._poll(printer, job_id, since=changed_at)
+            state = _first(job, "job-state") if job is not None else None
+            if state == JobState.COMPLETED:
+                log.info("cups_job_completed", printer=printer, cups_job=job_id)
+                return
+            if job is not None and isinstance(state, int) and state in FAILED:
+                reason = await self._reason(printer, job)
+                if state == JobState.PROCESSING_STOPPED:
+                    # Stopped is not an end in CUPS: the job would print once someone
+                    # restarts it, after the server was told it failed.
+                    await self._cancel(printer, job_id)
+                log.warning("cups_job_failed", printer=printer, cups_job=job_id, reason=reason)
+                raise PrintFailed(f"CUPS job {job_id} on {printer} {FAILED[state]}: {reason}")
+            if job is not None:
+                now = (
+                    state,
+                    _first(job, "job-impressions-completed"),
+                    _first(job, "job-media-sheets-completed"),
+                    *_all(job, "job-state-reasons"),
+                )
+                if now != progress:
+                    progress, changed_at = now, loop.time()
+            if loop.time() - changed_at >= self._job_timeout:
+                await self._give_up(printer, job_id, job)
+            await asyncio.sleep(self._poll_interval)
+
+    async def _poll(self, printer: str, job_id: int, since: float) -> ipp.Group | None:
+        """The job's attributes; None while CUPS is unreachable (a restart), until the
+        no-progress timeout runs out."""
+        try:
+            response = await self._call(
+                Operation.GET_JOB_ATTRIBUTES,
+                "/jobs/",
+                [
+                    self._printer_uri(printer),
+                    attr("job-id", ValueTag.INTEGER, job_id),
+                    attr("requesting-user-name", ValueTag.NAME, self._user),
+                    attr("requested-attributes", ValueTag.KEYWORD, *JOB_ATTRIBUTES),
+                ],
+            )
+        except CupsUnavailable as exc:
+            if asyncio.get_running_loop().time() - since >= self._job_timeout:
+                raise PrintFailed(f"lost CUPS while following job {job_id}: {exc}") from None
+            log.warning("cups_poll_failed", cups_job=job_id, error=str(exc))
+            return None
+        # Not found: the job was purged (PreserveJobHistory No) or CUPS lost its spool;
+        # either way nobody can say it printed.
+        _check(response, f"CUPS job {job_id} on {printer} can no longer be followed")
+        return response.first(GroupTag.JOB)
+
+    async def _give_up(self, printer: str, job_id: int, job: ipp.Group | None) -> NoReturn:
+        where = ""
+        if job is not None:
+            words = _state_word(_first(job, "job-state"))
+            where = f" (CUPS job {job_id} {words}: {await self._reason(printer, job)})"
+        await self._cancel(printer, job_id)
+        log.warning("cups_job_stalled", printer=printer, cups_job=job_id, detail=where)
+        raise PrintFailed(f"no progress within {self._job_timeout:g} s; cancelled{where}")
+
+    async def _reason(self, printer: str, job: ipp.Group) -> str:
+        """The job's reasons and messages; the printer's message when the job has none."""
+        reasons = [r for r in _strings(job, "job-state-reasons") if r != "none"]
+        messages = [
+            m
+            for m in (_first(job, "job-printer-state-message"), _first(job, "job-state-message"))
+            if isinstance(m, str) and m.strip()
+        ]
+        if not messages:
+            messages = await self._printer_message(printer)
+        return (
+            "; ".join([*(str(r) for r in reasons), *dict.fromkeys(messages)]) or "no reason given"
+        )
+
+    async def _printer_message(self, printer: str) -> list[str]:
+        try:
+            response = await self._call(
+                Operation.GET_PRINTER_ATTRIBUTES,
+                self._printer_path(printer),
+                [
+                    self._printer_uri(printer),
+                    attr(
+                        "requested-attributes",
+                        ValueTag.KEYWORD,
+                        "printer-state-message",
+                        "printer-state-reasons",
+                    ),
+                ],
+            )
+        except CupsUnavailable:
+            return []
+        group = response.first(GroupTag.PRINTER)
+        message = _first(group, "printer-state-message")
+        reasons = [f"printer {r}" for r in _strings(group, "printer-state-reasons") if r != "none"]
+        return [*reasons, *([message] if isinstance(message, str) and message.strip() else [])]
+
+    async def _cancel(self, printer: str, job_id: int) -> None:
+        """Best effort: the reason the job failed matters more than a failed cancel."""
+        try:
+            response = await self._call(
+                Operation.CANCEL_JOB,
+                "/jobs/",
+                [
+                    self._printer_uri(printer),
+                    attr("job-id", ValueTag.INTEGER, job_id),
+                    attr("requesting-user-name", ValueTag.NAME, self._user),
+                ],
+            )
+        except CupsUnavailable as exc:
+            log.warning("cups_cancel_failed", cups_job=job_id, error=str(exc))
+            return
+        if not response.ok:
+            log.warning(
+                "cups_cancel_refused",
+                cups_job=job_id,
+                status=response.status_name,
+                message=response.status_message,
+            )
+
+    # IPP over HTTP
+
+    async def _call(
+        self,
+        operation: Operation,
+        path: str,
+        operation_attributes: Iterable[Attribute],
+        job_attributes: Iterable[Attribute] = (),
+        data: bytes = b"",
+    ) -> ipp.Message:
+        request_id = next(self._request_ids)
+        body = ipp.request(operation, request_id, operation_attributes, job_attributes, data)
+        where = f"CUPS at {self.server}"
+        try:
+            response = await self._client.post(
+                path,
+                content=body,
+                headers={"Content-Type": "application/ipp", "Host": self._host_header()},
+            )
+        except httpx.TransportError as exc:
+            raise CupsUnavailable(
+                f"{where} is not reachable: {exc or type(exc).__name__}"
+            ) from None
+        if response.status_code != 200 or not response.headers.get("content-type", "").startswith(
+            "application/ipp"
+        ):
+            raise CupsUnavailable(
+                f"{where} answered {operation.name} with HTTP {response.status_code}"
+                f" {response.reason_phrase}, not IPP"
+            )
+        try:
+            return ipp.parse(response.content)
+        except ipp.IppError as exc:
+            raise CupsUnavailable(f"{where} sent a malformed IPP answer: {exc}") from None
+
+
+def _check(response: ipp.Message, what: str) -> None:
+    if response.ok:
+        return
+    detail = f": {response.status_message}" if response.status_message else ""
+    raise PrintFailed(f"{what} ({response.status_name}{detail})")
+
+
+def _first(group: ipp.Group, name: str) -> ipp.Value | None:
+    values = group.get(name)
+    return values[0] if values else None
+
+
+def _all(group: ipp.Group, name: str) -> list[ipp.Value]:
+    return list(group.get(name, []))
+
+
+def _strings(group: ipp.Group, name: str) -> list[str]:
+    return [value for value in group.get(name, []) if isinstance(value, str)]
+
+
+def _state_word(state: ipp.Value | None) -> str:
+    try:
+        return JobState(state).name.lower().replace("_", "-") if isinstance(state, int) else "?"
+    except ValueError:
+        return f"in state {state}"
+
+
+def _names(groups: list[ipp.Group]) -> list[str]:
+    return [name for group in groups for name in group]
+
+
+def _capabilities(group: ipp.Group) -> dict[str, Any]:
+    state = _first(group, "printer-state")
+    sides = _all(group, "sides-supported")
+    return {
+        "color": _first(group, "color-supported") is True,
+        "duplex": any(isinstance(s, str) and s.startswith("two-sided") for s in sides),
+        "media": _strings(group, "media-supported"),
+        "bins": _strings(group, "media-source-supported"),
+        "state": PRINTER_STATES.get(state, "unknown") if isinstance(state, int) else "unknown",
+        "accepting": _first(group, "printer-is-accepting-jobs") is True,
+        "raw": _first(group, "printer-make-and-model") == RAW_MODEL,
+    }

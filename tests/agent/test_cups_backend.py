@@ -1,0 +1,500 @@
+"""The CUPS backend against the real print rig: a private cupsd, an IPP Everywhere
+emulator behind PDFQ and a raw socket sink behind ZPLQ. No mocks.
+
+Every test prints under a title of its own and finds its job by that name, so the
+tests do not depend on what else the rig printed. They wait with deadlines, not
+fixed sleeps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import os
+import re
+import secrets
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from printcloud.agent.printers import ipp
+from printcloud.agent.printers.base import Document, PrintFailed
+from printcloud.agent.printers.cups import (
+    CupsBackend,
+    CupsServer,
+    CupsUnavailable,
+    job_attributes,
+    locate_server,
+    media_size,
+    parse_server,
+)
+from printcloud.agent.printers.ipp import GroupTag, JobState, Operation, ValueTag, attr
+from tests.agent.printrig import PrintRig
+
+TIMEOUT = 3.0  # the backend's no-progress timeout in these tests
+POLL = 0.2
+
+
+def minimal_pdf(text: str = "PrintCloud") -> bytes:
+    """A valid one-page A4 PDF, with a correct cross-reference table."""
+    stream = f"BT /F1 24 Tf 72 720 Td ({text}) Tj ET".encode()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R"
+        b" /Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    return bytes(out)
+
+
+def unique_title(kind: str) -> str:
+    return f"pc-{kind}-{secrets.token_hex(4)}"
+
+
+async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 10.0) -> Any:
+    """``check()``'s first truthy answer, polled until the deadline."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = await check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            pytest.fail(f"still nothing after {timeout:g} s")
+        await asyncio.sleep(0.1)
+
+
+async def ipp_call(
+    url: str, operation: Operation, attributes: list[ipp.Attribute], uds: str | None = None
+) -> ipp.Message:
+    """One IPP request with our own client: to the emulator, or to CUPS over its socket."""
+    transport = httpx.AsyncHTTPTransport(uds=uds) if uds else None
+    async with httpx.AsyncClient(transport=transport, trust_env=False) as client:
+        response = await client.post(
+            url,
+            content=ipp.request(operation, 1, attributes),
+            headers={"Content-Type": "application/ipp", "Host": "localhost"},
+        )
+    message = ipp.parse(response.content)
+    assert message.ok, (operation.name, message.status_name, message.status_message)
+    return message
+
+
+async def spool_files(rig: PrintRig, title: str, count: int) -> list[Path]:
+    """The emulator's files of the jobs called ``title``, once there are ``count`` of them
+    (it names them <job-id>-<job-name>.pdf)."""
+
+    async def find() -> list[Path] | None:
+        files = sorted(rig.ipp_spool.glob(f"*-{title}.pdf"))
+        return files if len(files) >= count else None
+
+    found: list[Path] = await eventually(find)
+    return found
+
+
+async def emulator_job(rig: PrintRig, name: str) -> ipp.Group:
+    """The emulator's own record of the completed job called ``name``."""
+
+    async def find() -> ipp.Group | None:
+        message = await ipp_call(
+            rig.ipp_http_url,
+            Operation.GET_JOBS,
+            [
+                attr("printer-uri", ValueTag.URI, rig.ipp_url),
+                attr("which-jobs", ValueTag.KEYWORD, "completed"),
+                attr("requested-attributes", ValueTag.KEYWORD, "all"),
+            ],
+        )
+        jobs = [job for job in message.all(GroupTag.JOB) if job.get("job-name") == [name]]
+        return jobs[0] if jobs else None
+
+    found: ipp.Group = await eventually(find)
+    return found
+
+
+async def cups_job_state(rig: PrintRig, failure: PrintFailed) -> int:
+    """The state CUPS reports now for the job a failure names ("CUPS job N ...").
+
+    By id, not by name: CUPS drops the name of a job cancelled before it started."""
+    match = re.search(r"CUPS job (\d+)", str(failure))
+    assert match, f"no CUPS job id in {failure}"
+    message = await ipp_call(
+        "http://localhost/",
+        Operation.GET_JOB_ATTRIBUTES,
+        [
+            attr("printer-uri", ValueTag.URI, "ipp://localhost/"),
+            attr("job-id", ValueTag.INTEGER, int(match.group(1))),
+            attr("requesting-user-name", ValueTag.NAME, getpass.getuser()),
+            attr("requested-attributes", ValueTag.KEYWORD, "job-state"),
+        ],
+        uds=rig.cups_server,
+    )
+    state = message.value("job-state", GroupTag.JOB)
+    assert isinstance(state, int)
+    return state
+
+
+def run_cups_tool(rig: PrintRig, *args: str) -> None:
+    if shutil.which(args[0]) is None:
+        pytest.skip(f"{args[0]} is not installed")
+    subprocess.run(
+        args,
+        env={**os.environ, "CUPS_SERVER": rig.cups_server},
+        check=True,
+        capture_output=True,
+        timeout=10,
+    )
+
+
+def closed_port() -> int:
+    """A port nothing listens on (bound, then released)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+@pytest.fixture
+async def backend(printrig: PrintRig) -> AsyncIterator[CupsBackend]:
+    cups = CupsBackend(printrig.cups_server, job_timeout=TIMEOUT, poll_interval=POLL)
+    yield cups
+    await cups.close()
+
+
+@pytest.fixture
+def dead_queue(printrig: PrintRig) -> Iterator[str]:
+    """A raw queue of our own whose device refuses connections; deleted afterwards."""
+    name = f"PCTEST_{secrets.token_hex(4)}"
+    run_cups_tool(
+        printrig,
+        "lpadmin",
+        "-p",
+        name,
+        "-E",
+        "-v",
+        f"socket://127.0.0.1:{closed_port()}",
+        "-m",
+        "raw",
+    )
+    try:
+        yield name
+    finally:
+        run_cups_tool(printrig, "lpadmin", "-x", name)
+
+
+# printers()
+
+
+async def test_printers_lists_the_rig_queues_with_their_capabilities(
+    backend: CupsBackend,
+) -> None:
+    found = {info.name: info for info in await backend.printers()}
+
+    pdf = found["PDFQ"].capabilities
+    assert pdf["color"] is True
+    assert pdf["duplex"] is True
+    assert "iso_a4_210x297mm" in pdf["media"]
+    assert "na_letter_8.5x11in" in pdf["media"]
+    assert {"main", "photo"} <= set(pdf["bins"])  # the emulator's media-source-supported
+    assert pdf["state"] in {"idle", "processing"}
+    assert pdf["accepting"] is True
+    assert pdf["raw"] is False
+    zpl = found["ZPLQ"].capabilities
+    assert zpl["raw"] is True
+    assert zpl["color"] is False
+    assert zpl["duplex"] is False
+    assert zpl["accepting"] is True
+
+
+async def test_cups_over_tcp_answers_the_same(printrig: PrintRig) -> None:
+    server = printrig.cups_url.removeprefix("ipp://")  # CUPS_SERVER=host:port
+    cups = CupsBackend(server, job_timeout=TIMEOUT, poll_interval=POLL)
+    try:
+        names = {info.name for info in await cups.printers()}
+    finally:
+        await cups.close()
+    assert {"PDFQ", "ZPLQ"} <= names
+
+
+async def test_the_cups_default_printer_is_marked(
+    printrig: PrintRig, backend: CupsBackend, dead_queue: str
+) -> None:
+    before = [info.name for info in await backend.printers() if info.is_default]
+    run_cups_tool(printrig, "lpadmin", "-d", dead_queue)
+    try:
+        defaults = [info.name for info in await backend.printers() if info.is_default]
+    finally:  # deleting the queue clears the default; put back one the rig had
+        if before:
+            run_cups_tool(printrig, "lpadmin", "-d", before[0])
+    assert defaults == [dead_queue]
+
+
+# print(): what reaches the printer
+
+
+async def test_a_pdf_with_options_reaches_the_printer(
+    printrig: PrintRig, backend: CupsBackend
+) -> None:
+    title = unique_title("options")
+    document = Document(
+        job_id="job_1",
+        title=title,
+        data=minimal_pdf(),
+        is_pdf=True,
+        options={"copies": 2, "duplex": "long-edge", "color": False, "paper": "A4"},
+    )
+
+    message = await backend.print("PDFQ", document)
+
+    assert message.startswith("Printed on PDFQ")
+    spooled = await spool_files(printrig, title, count=1)
+    assert spooled[0].read_bytes().startswith(b"%PDF")  # rewritten by CUPS, still a PDF
+    job = await emulator_job(printrig, title)
+    assert job["copies"] == [2]
+    assert job["sides"] == ["two-sided-long-edge"]
+    assert job["print-color-mode"] == ["monochrome"]
+    # CUPS passes the media on as a media-col with the size
+    media = job["media-col"][0]
+    assert isinstance(media, dict)
+    assert media["media-size"] == [{"x-dimension": [21000], "y-dimension": [29700]}]
+
+
+async def test_a_tray_and_a_paper_size_reach_the_printer_as_a_media_col(
+    printrig: PrintRig, backend: CupsBackend
+) -> None:
+    title = unique_title("tray")
+    document = Document("job_2", title, minimal_pdf(), True, {"paper": "A5", "media": "photo"})
+
+    await backend.print("PDFQ", document)
+
+    media = (await emulator_job(printrig, title))["media-col"][0]
+    assert isinstance(media, dict)
+    assert media["media-source"] == ["photo"]
+    assert media["media-size"] == [{"x-dimension": [14800], "y-dimension": [21000]}]
+
+
+async def test_the_job_qty_prints_the_whole_job_again(
+    printrig: PrintRig, backend: CupsBackend
+) -> None:
+    title = unique_title("qty")
+    document = Document("job_3", title, minimal_pdf(), True, {}, copies_of_job=2)
+
+    message = await backend.print("PDFQ", document)
+
+    assert message.startswith("Printed on PDFQ (CUPS jobs ")
+    assert len(await spool_files(printrig, title, count=2)) == 2
+
+
+async def new_sink_file(rig: PrintRig, before: set[Path], data: bytes) -> bytes:
+    """The new sink file that holds ``data`` (another test may write the sink too)."""
+
+    async def find() -> bytes | None:
+        for path in set(rig.sink.glob("*.bin")) - before:
+            content = path.read_bytes()
+            if data in content:
+                return content
+        return None
+
+    found: bytes = await eventually(find)
+    return found
+
+
+async def test_raw_zpl_arrives_byte_identical(printrig: PrintRig, backend: CupsBackend) -> None:
+    label = b"^XA^FO50,50^ADN,36,20^FD" + secrets.token_hex(8).encode() + b"^FS^XZ\r\n\x00\xff"
+    before = set(printrig.sink.glob("*.bin"))
+    # layout options mean nothing to raw data: they are not sent, and do not fail the job
+    document = Document("job_4", unique_title("zpl"), label, False, {"duplex": "long-edge"})
+
+    message = await backend.print("ZPLQ", document)
+
+    assert message.startswith("Printed on ZPLQ")
+    assert await new_sink_file(printrig, before, label) == label
+
+
+async def test_raw_copies_and_qty_repeat_the_data(printrig: PrintRig, backend: CupsBackend) -> None:
+    label = b"^XA^FD" + secrets.token_hex(8).encode() + b"^FS^XZ"
+    before = set(printrig.sink.glob("*.bin"))
+    document = Document("job_5", unique_title("zpl"), label, False, {"copies": 2}, copies_of_job=3)
+
+    await backend.print("ZPLQ", document)
+
+    assert await new_sink_file(printrig, before, label) == label * 6
+
+
+# print(): failures
+
+
+async def test_a_broken_pdf_fails_with_the_reason(printrig: PrintRig, backend: CupsBackend) -> None:
+    title = unique_title("broken")
+    document = Document("job_6", title, b"%PDF-1.4 garbage", True, {})
+
+    with pytest.raises(PrintFailed) as failed:
+        await backend.print("PDFQ", document)
+
+    assert "job-completed-with-errors" in str(failed.value)
+    assert "stopped" in str(failed.value)
+    # a stopped job is cancelled, so that it does not print after the failure was reported
+    assert await cups_job_state(printrig, failed.value) == JobState.CANCELED
+
+
+async def test_a_paused_queue_fails_after_the_no_progress_timeout(
+    printrig: PrintRig, backend: CupsBackend
+) -> None:
+    title = unique_title("paused")
+    queue = [attr("printer-uri", ValueTag.URI, "ipp://localhost/printers/PDFQ")]
+    await ipp_call(
+        "http://localhost/admin/", Operation.PAUSE_PRINTER, queue, uds=printrig.cups_server
+    )
+    try:
+        started = time.monotonic()
+        with pytest.raises(PrintFailed, match=r"^no progress within 3 s; cancelled") as failed:
+            await backend.print("PDFQ", Document("job_7", title, minimal_pdf(), True))
+        elapsed = time.monotonic() - started
+    finally:
+        await ipp_call(
+            "http://localhost/admin/", Operation.RESUME_PRINTER, queue, uds=printrig.cups_server
+        )
+    assert TIMEOUT <= elapsed < TIMEOUT + 3
+    assert "pending" in str(failed.value)
+    assert await cups_job_state(printrig, failed.value) == JobState.CANCELED
+
+
+async def test_an_unreachable_device_fails_after_the_no_progress_timeout(
+    printrig: PrintRig, backend: CupsBackend, dead_queue: str
+) -> None:
+    await backend.printers()  # as the agent does: print() is called with listed printers
+    title = unique_title("unreachable")
+
+    with pytest.raises(PrintFailed, match=r"^no progress within 3 s; cancelled") as failed:
+        await backend.print(dead_queue, Document("job_8", title, b"^XA^XZ", False))
+
+    assert "processing" in str(failed.value)
+    assert await cups_job_state(printrig, failed.value) == JobState.CANCELED
+
+
+async def test_a_queue_that_rejects_jobs_refuses_with_the_ipp_status(
+    printrig: PrintRig, backend: CupsBackend, dead_queue: str
+) -> None:
+    run_cups_tool(printrig, "cupsreject", dead_queue)
+
+    with pytest.raises(PrintFailed, match="server-error-not-accepting-jobs"):
+        await backend.print(dead_queue, Document("job_9", unique_title("rejected"), b"x", False))
+
+
+async def test_an_unknown_queue_names_the_ipp_status(backend: CupsBackend) -> None:
+    with pytest.raises(PrintFailed, match="client-error-not-found") as failed:
+        await backend.print("NO_SUCH_QUEUE", Document("job_10", "t", minimal_pdf(), True))
+    assert "NO_SUCH_QUEUE" in str(failed.value)
+
+
+async def test_an_invalid_option_fails_before_anything_is_sent(backend: CupsBackend) -> None:
+    document = Document("job_11", "t", minimal_pdf(), True, {"duplex": "sideways"})
+    with pytest.raises(PrintFailed, match="duplex"):
+        await backend.print("PDFQ", document)
+
+
+async def test_cups_unreachable_raises_cups_unavailable(tmp_path: Path) -> None:
+    missing = str(tmp_path / "cups.sock")
+    cups = CupsBackend(missing, job_timeout=TIMEOUT, poll_interval=POLL)
+    try:
+        with pytest.raises(CupsUnavailable, match=f"CUPS at {missing} is not reachable"):
+            await cups.printers()
+        # print() reports it as a failed job: CupsUnavailable is a PrintFailed
+        with pytest.raises(PrintFailed, match="not reachable"):
+            await cups.print("PDFQ", Document("job_12", "t", b"x", False))
+    finally:
+        await cups.close()
+
+
+# without the rig: where CUPS is, and how options become attributes
+
+
+def test_the_server_is_found_as_cups_tools_find_it(tmp_path: Path) -> None:
+    socket_path = tmp_path / "cups.sock"
+    socket_path.touch()
+    assert locate_server("/x/cups.sock", {"CUPS_SERVER": "other"}) == CupsServer(
+        socket="/x/cups.sock"
+    )
+    assert locate_server(None, {"CUPS_SERVER": "print.example:8631"}) == CupsServer(
+        host="print.example", port=8631
+    )
+    assert locate_server(None, {}, [str(tmp_path / "none"), str(socket_path)]) == CupsServer(
+        socket=str(socket_path)
+    )
+    assert locate_server(None, {}, [str(tmp_path / "none")]) == CupsServer(
+        host="localhost", port=631
+    )
+    assert parse_server("[::1]:632") == CupsServer(host="::1", port=632)
+    assert parse_server("cups.lan/version=1.1") == CupsServer(host="cups.lan", port=631)
+    assert str(parse_server("[::1]")) == "[::1]:631"
+    with pytest.raises(ValueError, match="neither"):
+        parse_server("host:port:more")
+
+
+def test_options_become_ipp_job_attributes() -> None:
+    options = {
+        "copies": 3,
+        "color": True,
+        "duplex": "short-edge",
+        "paper": "Letter",
+        "pages": "8,1-5",
+        "fit_to_page": True,
+        "something_newer": "ignored",
+    }
+    found = {a.name: a.values for a in job_attributes(options, raw=False)}
+    assert found == {
+        "copies": (3,),
+        "sides": ("two-sided-short-edge",),
+        "print-color-mode": ("color",),
+        "media": ("na_letter_8.5x11in",),
+        "page-ranges": (ipp.Range(1, 5), ipp.Range(8, 8)),
+        "print-scaling": ("fit",),
+    }
+    assert [a.name for a in job_attributes(options, raw=True, copies=2)] == ["copies"]
+    assert job_attributes(options, raw=True, copies=2)[0].values == (6,)
+    assert job_attributes({}, raw=False) == []
+    assert job_attributes({"paper": "Custom.4x6in"}, raw=False)[0].values == ("Custom.4x6in",)
+
+
+def test_paper_sizes() -> None:
+    assert media_size("iso_a4_210x297mm") == (21000, 29700)
+    assert media_size("na_ledger_11x17in") == (27940, 43180)
+    assert media_size("na_index-4x6_4x6in") == (10160, 15240)
+    assert media_size("Custom") is None
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"copies": 0},
+        {"copies": 1000},
+        {"copies": True},
+        {"copies": "2"},
+        {"color": "yes"},
+        {"pages": "5-1"},
+        {"fit_to_page": 1},
+    ],
+)
+def test_invalid_options_are_refused(options: dict[str, Any]) -> None:
+    with pytest.raises(PrintFailed, match="invalid option"):
+        job_attributes(options, raw=False)

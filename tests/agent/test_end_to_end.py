@@ -1,0 +1,188 @@
+"""The whole way: a job POSTed to the API, the server, the agent, CUPS, the printer.
+
+On the print rig (shared/printrig): a private CUPS whose PDFQ queue prints to an IPP
+Everywhere printer emulator and whose ZPLQ queue sends raw data to a socket sink.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from printcloud.agent.journal import Journal
+from printcloud.agent.printers.cups import CupsBackend
+from printcloud.agent.runner import Agent
+from printcloud.server.runtime import Runtime
+from tests.agent.printrig import PrintRig
+from tests.agent.test_cups_backend import (
+    dead_queue,  # noqa: F401 - a fixture, used by name
+    emulator_job,
+    minimal_pdf,
+    new_sink_file,
+    unique_title,
+)
+from tests.agent.test_runner import config, final_state, printer_id, running
+from tests.conftest import TestAccount, make_account
+from tests.live import LiveServer, serve
+
+
+@pytest.fixture
+async def live(runtime_factory: Callable[..., Runtime]) -> AsyncIterator[LiveServer]:
+    async with serve(runtime_factory(sweep_interval=0.2)) as server:
+        yield server
+
+
+@pytest.fixture
+async def owner(live: LiveServer) -> TestAccount:
+    return await make_account(live.runtime)
+
+
+@pytest.fixture
+async def http(live: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=live.url, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture
+async def agent(
+    live: LiveServer, owner: TestAccount, printrig: PrintRig, tmp_path: Path
+) -> AsyncIterator[Agent]:
+    settings = config(
+        live.url,
+        owner,
+        tmp_path / "agent",
+        cups=True,
+        cups_server=printrig.cups_server,
+        job_timeout=3,
+    )
+    cups = CupsBackend(printrig.cups_server, job_timeout=3, poll_interval=0.2)
+    running_agent = Agent(settings, [cups], Journal(tmp_path / "journal.sqlite3"))
+    async with running(running_agent):
+        yield running_agent
+    await cups.close()
+
+
+async def post(http: httpx.AsyncClient, account: TestAccount, body: dict[str, Any]) -> str:
+    response = await http.post("/api/printjobs", auth=account.auth(), json=body)
+    assert response.status_code == 201, response.text
+    return str(response.json())
+
+
+async def test_cups_queues_are_reported_with_their_capabilities(
+    agent: Agent, http: httpx.AsyncClient, owner: TestAccount
+) -> None:
+    await printer_id(http, owner, "PDFQ")
+    printers = {p["name"]: p for p in (await http.get("/api/printers", auth=owner.auth())).json()}
+    pdfq = printers["PDFQ"]["capabilities"]
+    assert pdfq["color"] is True
+    assert pdfq["duplex"] is True
+    assert "iso_a4_210x297mm" in pdfq["media"]
+    assert printers["ZPLQ"]["state"] == "online"
+
+
+async def test_a_pdf_posted_to_the_api_reaches_the_printer_with_its_options(
+    agent: Agent, http: httpx.AsyncClient, owner: TestAccount, printrig: PrintRig
+) -> None:
+    title = unique_title("api-pdf")
+    job_id = await post(
+        http,
+        owner,
+        {
+            "printerId": await printer_id(http, owner, "PDFQ"),
+            "contentType": "pdf_base64",
+            "content": base64.b64encode(minimal_pdf()).decode(),
+            "title": title,
+            "options": {"copies": 2, "duplex": "long-edge", "color": False, "paper": "A4"},
+        },
+    )
+
+    job = await final_state(http, owner, job_id)
+
+    assert job["state"] == "completed", job["history"]
+    assert [state for state, _ in job["history"]] == ["pending", "sent", "printing", "completed"]
+    assert list(printrig.ipp_spool.glob(f"*-{title}.pdf"))
+    received = await emulator_job(printrig, title)
+    assert received["copies"] == [2]
+    assert received["sides"] == ["two-sided-long-edge"]
+    assert received["print-color-mode"] == ["monochrome"]
+
+
+async def test_a_zpl_label_arrives_byte_identical(
+    agent: Agent, http: httpx.AsyncClient, owner: TestAccount, printrig: PrintRig
+) -> None:
+    label = b"^XA^FO50,50^ADN,36,20^FD" + secrets.token_hex(8).encode() + b"^FS^XZ"
+    before = set(printrig.sink.glob("*.bin"))
+    job_id = await post(
+        http,
+        owner,
+        {
+            "printerId": await printer_id(http, owner, "ZPLQ"),
+            "contentType": "raw_base64",
+            "content": base64.b64encode(label).decode(),
+            "title": unique_title("api-zpl"),
+        },
+    )
+
+    job = await final_state(http, owner, job_id)
+
+    assert job["state"] == "completed", job["history"]
+    assert await new_sink_file(printrig, before, label) == label
+
+
+async def test_a_broken_pdf_ends_in_error_with_the_reason(
+    agent: Agent, http: httpx.AsyncClient, owner: TestAccount
+) -> None:
+    job_id = await post(
+        http,
+        owner,
+        {
+            "printerId": await printer_id(http, owner, "PDFQ"),
+            "contentType": "pdf_base64",
+            "content": base64.b64encode(b"%PDF-1.4 this is not a document").decode(),
+            "title": unique_title("api-broken"),
+        },
+    )
+
+    job = await final_state(http, owner, job_id)
+
+    assert job["state"] == "error"
+    assert "job-completed-with-errors" in job["history"][-1][1]
+
+
+async def test_an_unreachable_printer_ends_in_error_after_the_timeout(
+    live: LiveServer,
+    owner: TestAccount,
+    printrig: PrintRig,
+    dead_queue: str,  # noqa: F811
+    http: httpx.AsyncClient,
+    tmp_path: Path,
+) -> None:
+    settings = config(
+        live.url,
+        owner,
+        tmp_path / "agent",
+        cups=True,
+        cups_server=printrig.cups_server,
+        job_timeout=3,
+    )
+    cups = CupsBackend(printrig.cups_server, job_timeout=3, poll_interval=0.2)
+    async with running(Agent(settings, [cups], Journal(tmp_path / "journal.sqlite3"))):
+        job_id = await post(
+            http,
+            owner,
+            {
+                "printerId": await printer_id(http, owner, dead_queue),
+                "contentType": "raw_base64",
+                "content": base64.b64encode(b"^XA^XZ").decode(),
+            },
+        )
+        job = await final_state(http, owner, job_id)
+    await cups.close()
+    assert job["state"] == "error"
+    assert job["history"][-1][1].startswith("no progress within 3 s; cancelled")
