@@ -305,11 +305,12 @@ async def test_the_job_qty_prints_the_whole_job_again(
     assert len(await spool_files(printrig, title, count=2)) == 2
 
 
-async def new_sink_file(rig: PrintRig, before: set[Path], data: bytes) -> bytes:
-    """The new sink file that holds ``data`` (another test may write the sink too)."""
+async def sink_file_with(rig: PrintRig, data: bytes) -> bytes:
+    """The sink file that holds ``data``, a unique token: found by content, since the
+    sink numbers its files from 1 again each time the rig restarts."""
 
     async def find() -> bytes | None:
-        for path in set(rig.sink.glob("*.bin")) - before:
+        for path in rig.sink.glob("*.bin"):
             content = path.read_bytes()
             if data in content:
                 return content
@@ -321,24 +322,22 @@ async def new_sink_file(rig: PrintRig, before: set[Path], data: bytes) -> bytes:
 
 async def test_raw_zpl_arrives_byte_identical(printrig: PrintRig, backend: CupsBackend) -> None:
     label = b"^XA^FO50,50^ADN,36,20^FD" + secrets.token_hex(8).encode() + b"^FS^XZ\r\n\x00\xff"
-    before = set(printrig.sink.glob("*.bin"))
     # layout options mean nothing to raw data: they are not sent, and do not fail the job
     document = Document("job_4", unique_title("zpl"), label, False, {"duplex": "long-edge"})
 
     message = await backend.print("ZPLQ", document)
 
     assert message.startswith("Printed on ZPLQ")
-    assert await new_sink_file(printrig, before, label) == label
+    assert await sink_file_with(printrig, label) == label
 
 
 async def test_raw_copies_and_qty_repeat_the_data(printrig: PrintRig, backend: CupsBackend) -> None:
     label = b"^XA^FD" + secrets.token_hex(8).encode() + b"^FS^XZ"
-    before = set(printrig.sink.glob("*.bin"))
     document = Document("job_5", unique_title("zpl"), label, False, {"copies": 2}, copies_of_job=3)
 
     await backend.print("ZPLQ", document)
 
-    assert await new_sink_file(printrig, before, label) == label * 6
+    assert await sink_file_with(printrig, label) == label * 6
 
 
 # print(): failures

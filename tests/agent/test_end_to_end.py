@@ -24,7 +24,7 @@ from tests.agent.test_cups_backend import (
     dead_queue,  # noqa: F401 - a fixture, used by name
     emulator_job,
     minimal_pdf,
-    new_sink_file,
+    sink_file_with,
     unique_title,
 )
 from tests.agent.test_runner import config, final_state, printer_id, running
@@ -117,7 +117,6 @@ async def test_a_zpl_label_arrives_byte_identical(
     agent: Agent, http: httpx.AsyncClient, owner: TestAccount, printrig: PrintRig
 ) -> None:
     label = b"^XA^FO50,50^ADN,36,20^FD" + secrets.token_hex(8).encode() + b"^FS^XZ"
-    before = set(printrig.sink.glob("*.bin"))
     job_id = await post(
         http,
         owner,
@@ -132,7 +131,7 @@ async def test_a_zpl_label_arrives_byte_identical(
     job = await final_state(http, owner, job_id)
 
     assert job["state"] == "completed", job["history"]
-    assert await new_sink_file(printrig, before, label) == label
+    assert await sink_file_with(printrig, label) == label
 
 
 async def test_a_broken_pdf_ends_in_error_with_the_reason(
