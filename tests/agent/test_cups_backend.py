@@ -497,3 +497,20 @@ def test_paper_sizes() -> None:
 def test_invalid_options_are_refused(options: dict[str, Any]) -> None:
     with pytest.raises(PrintFailed, match="invalid option"):
         job_attributes(options, raw=False)
+
+
+async def test_a_paused_queue_is_reported_offline(printrig: PrintRig, backend: CupsBackend) -> None:
+    queue = [attr("printer-uri", ValueTag.URI, "ipp://localhost/printers/PDFQ")]
+    await ipp_call(
+        "http://localhost/admin/", Operation.PAUSE_PRINTER, queue, uds=printrig.cups_server
+    )
+    try:
+        paused = {p.name: p for p in await backend.printers()}["PDFQ"]
+    finally:
+        await ipp_call(
+            "http://localhost/admin/", Operation.RESUME_PRINTER, queue, uds=printrig.cups_server
+        )
+    resumed = {p.name: p for p in await backend.printers()}["PDFQ"]
+    assert paused.state == "offline"
+    assert paused.capabilities["state"] == "stopped"
+    assert resumed.state == "online"

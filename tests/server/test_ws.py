@@ -517,3 +517,23 @@ async def test_a_job_left_printing_is_sent_again_for_its_outcome(
     await wait_for(lambda: _job_state_is(http, owner, job_id, "completed"))
     assert await states(http, owner, job_id) == ["pending", "sent", "printing", "completed"]
     await back.close()
+
+
+async def test_a_printer_reported_offline_is_shown_offline(
+    live: LiveServer, http: httpx.AsyncClient, owner: TestAccount
+) -> None:
+    link = agent(live, owner)
+    await link.connect()
+    await link.send(
+        {
+            "type": "printers",
+            "printers": [{"name": "Stopped queue", "state": "offline"}, {"name": "Working queue"}],
+        }
+    )
+    assert await link.recv() == {"type": "printers_ok", "count": 2}
+    printers = (await http.get("/api/printers", auth=owner.auth())).json()
+    assert {p["name"]: p["state"] for p in printers} == {
+        "Stopped queue": "offline",
+        "Working queue": "online",
+    }
+    await link.close()

@@ -46,6 +46,9 @@ class PrinterInfo(_Message):
     name: str = Field(min_length=1, max_length=MAX_NAME_LENGTH)
     capabilities: dict[str, Any] = Field(default_factory=dict)
     is_default: bool = False
+    # [ext] A printer the agent sees but that cannot print now (a stopped or rejecting
+    # queue) is reported "offline"; absent, as from the original's clients, it is online.
+    state: Literal["online", "offline"] | None = None
 
 
 class Printers(_Message):

@@ -327,7 +327,13 @@ class CupsBackend:
                 classes.add(name)
             found.append(
                 PrinterInfo(
-                    name=name, capabilities=_capabilities(group), is_default=name == default
+                    name=name,
+                    capabilities=(capabilities := _capabilities(group)),
+                    is_default=name == default,
+                    # A stopped or rejecting queue cannot print now: say so to the server.
+                    state="online"
+                    if capabilities["state"] != "stopped" and capabilities["accepting"]
+                    else "offline",
                 )
             )
         self._classes = classes

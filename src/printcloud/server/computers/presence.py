@@ -114,7 +114,7 @@ async def report_printers(
         printer.capabilities = info.capabilities
         printer.is_default = info.is_default
         printer.updated_at = now
-        await _set_state(session, printer, "online")
+        await _set_state(session, printer, info.state or "online")
     for name, printer in existing.items():
         if name not in by_name:
             await _set_state(session, printer, "offline")
