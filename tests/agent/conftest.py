@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Iterator
+
 import pytest
 
-from tests.agent.printrig import PrintRig, load
+from tests.agent.printrig import PrintRig, closed_port, load, run_cups_tool
 
 
 @pytest.fixture(scope="session")
@@ -12,3 +15,24 @@ def printrig() -> PrintRig:
     """The running print rig (shared/printrig), or the test is skipped (failed under
     PRINTCLOUD_TEST_REQUIRE_SERVICES=1)."""
     return load()
+
+
+@pytest.fixture
+def dead_queue(printrig: PrintRig) -> Iterator[str]:
+    """A raw queue of our own whose device refuses connections; deleted afterwards."""
+    name = f"PCTEST_{secrets.token_hex(4)}"
+    run_cups_tool(
+        printrig,
+        "lpadmin",
+        "-p",
+        name,
+        "-E",
+        "-v",
+        f"socket://127.0.0.1:{closed_port()}",
+        "-m",
+        "raw",
+    )
+    try:
+        yield name
+    finally:
+        run_cups_tool(printrig, "lpadmin", "-x", name)

@@ -8,20 +8,12 @@ fixed sleeps.
 
 from __future__ import annotations
 
-import asyncio
-import getpass
-import os
-import re
 import secrets
-import shutil
-import socket
-import subprocess
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from printcloud.agent.printers import ipp
@@ -35,143 +27,21 @@ from printcloud.agent.printers.cups import (
     media_size,
     parse_server,
 )
-from printcloud.agent.printers.ipp import GroupTag, JobState, Operation, ValueTag, attr
-from tests.agent.printrig import PrintRig
+from printcloud.agent.printers.ipp import JobState, Operation, ValueTag, attr
+from tests.agent.printrig import (
+    PrintRig,
+    cups_job_state,
+    emulator_job,
+    ipp_call,
+    minimal_pdf,
+    run_cups_tool,
+    sink_file_with,
+    spool_files,
+    unique_title,
+)
 
 TIMEOUT = 3.0  # the backend's no-progress timeout in these tests
 POLL = 0.2
-
-
-def minimal_pdf(text: str = "PrintCloud") -> bytes:
-    """A valid one-page A4 PDF, with a correct cross-reference table."""
-    stream = f"BT /F1 24 Tf 72 720 Td ({text}) Tj ET".encode()
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R"
-        b" /Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1,
-        xref,
-    )
-    return bytes(out)
-
-
-def unique_title(kind: str) -> str:
-    return f"pc-{kind}-{secrets.token_hex(4)}"
-
-
-async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 10.0) -> Any:
-    """``check()``'s first truthy answer, polled until the deadline."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = await check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            pytest.fail(f"still nothing after {timeout:g} s")
-        await asyncio.sleep(0.1)
-
-
-async def ipp_call(
-    url: str, operation: Operation, attributes: list[ipp.Attribute], uds: str | None = None
-) -> ipp.Message:
-    """One IPP request with our own client: to the emulator, or to CUPS over its socket."""
-    transport = httpx.AsyncHTTPTransport(uds=uds) if uds else None
-    async with httpx.AsyncClient(transport=transport, trust_env=False) as client:
-        response = await client.post(
-            url,
-            content=ipp.request(operation, 1, attributes),
-            headers={"Content-Type": "application/ipp", "Host": "localhost"},
-        )
-    message = ipp.parse(response.content)
-    assert message.ok, (operation.name, message.status_name, message.status_message)
-    return message
-
-
-async def spool_files(rig: PrintRig, title: str, count: int) -> list[Path]:
-    """The emulator's files of the jobs called ``title``, once there are ``count`` of them
-    (it names them <job-id>-<job-name>.pdf)."""
-
-    async def find() -> list[Path] | None:
-        files = sorted(rig.ipp_spool.glob(f"*-{title}.pdf"))
-        return files if len(files) >= count else None
-
-    found: list[Path] = await eventually(find)
-    return found
-
-
-async def emulator_job(rig: PrintRig, name: str) -> ipp.Group:
-    """The emulator's own record of the completed job called ``name``."""
-
-    async def find() -> ipp.Group | None:
-        message = await ipp_call(
-            rig.ipp_http_url,
-            Operation.GET_JOBS,
-            [
-                attr("printer-uri", ValueTag.URI, rig.ipp_url),
-                attr("which-jobs", ValueTag.KEYWORD, "completed"),
-                attr("requested-attributes", ValueTag.KEYWORD, "all"),
-            ],
-        )
-        jobs = [job for job in message.all(GroupTag.JOB) if job.get("job-name") == [name]]
-        return jobs[0] if jobs else None
-
-    found: ipp.Group = await eventually(find)
-    return found
-
-
-async def cups_job_state(rig: PrintRig, failure: PrintFailed) -> int:
-    """The state CUPS reports now for the job a failure names ("CUPS job N ...").
-
-    By id, not by name: CUPS drops the name of a job cancelled before it started."""
-    match = re.search(r"CUPS job (\d+)", str(failure))
-    assert match, f"no CUPS job id in {failure}"
-    message = await ipp_call(
-        "http://localhost/",
-        Operation.GET_JOB_ATTRIBUTES,
-        [
-            attr("printer-uri", ValueTag.URI, "ipp://localhost/"),
-            attr("job-id", ValueTag.INTEGER, int(match.group(1))),
-            attr("requesting-user-name", ValueTag.NAME, getpass.getuser()),
-            attr("requested-attributes", ValueTag.KEYWORD, "job-state"),
-        ],
-        uds=rig.cups_server,
-    )
-    state = message.value("job-state", GroupTag.JOB)
-    assert isinstance(state, int)
-    return state
-
-
-def run_cups_tool(rig: PrintRig, *args: str) -> None:
-    if shutil.which(args[0]) is None:
-        pytest.skip(f"{args[0]} is not installed")
-    subprocess.run(
-        args,
-        env={**os.environ, "CUPS_SERVER": rig.cups_server},
-        check=True,
-        capture_output=True,
-        timeout=10,
-    )
-
-
-def closed_port() -> int:
-    """A port nothing listens on (bound, then released)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
 
 
 @pytest.fixture
@@ -179,27 +49,6 @@ async def backend(printrig: PrintRig) -> AsyncIterator[CupsBackend]:
     cups = CupsBackend(printrig.cups_server, job_timeout=TIMEOUT, poll_interval=POLL)
     yield cups
     await cups.close()
-
-
-@pytest.fixture
-def dead_queue(printrig: PrintRig) -> Iterator[str]:
-    """A raw queue of our own whose device refuses connections; deleted afterwards."""
-    name = f"PCTEST_{secrets.token_hex(4)}"
-    run_cups_tool(
-        printrig,
-        "lpadmin",
-        "-p",
-        name,
-        "-E",
-        "-v",
-        f"socket://127.0.0.1:{closed_port()}",
-        "-m",
-        "raw",
-    )
-    try:
-        yield name
-    finally:
-        run_cups_tool(printrig, "lpadmin", "-x", name)
 
 
 # printers()
@@ -303,21 +152,6 @@ async def test_the_job_qty_prints_the_whole_job_again(
 
     assert message.startswith("Printed on PDFQ (CUPS jobs ")
     assert len(await spool_files(printrig, title, count=2)) == 2
-
-
-async def sink_file_with(rig: PrintRig, data: bytes) -> bytes:
-    """The sink file that holds ``data``, a unique token: found by content, since the
-    sink numbers its files from 1 again each time the rig restarts."""
-
-    async def find() -> bytes | None:
-        for path in rig.sink.glob("*.bin"):
-            content = path.read_bytes()
-            if data in content:
-                return content
-        return None
-
-    found: bytes = await eventually(find)
-    return found
 
 
 async def test_raw_zpl_arrives_byte_identical(printrig: PrintRig, backend: CupsBackend) -> None:

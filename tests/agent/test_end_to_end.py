@@ -19,9 +19,8 @@ from printcloud.agent.journal import Journal
 from printcloud.agent.printers.cups import CupsBackend
 from printcloud.agent.runner import Agent
 from printcloud.server.runtime import Runtime
-from tests.agent.printrig import PrintRig
-from tests.agent.test_cups_backend import (
-    dead_queue,  # noqa: F401 - a fixture, used by name
+from tests.agent.printrig import (
+    PrintRig,
     emulator_job,
     minimal_pdf,
     sink_file_with,
@@ -158,7 +157,7 @@ async def test_an_unreachable_printer_ends_in_error_after_the_timeout(
     live: LiveServer,
     owner: TestAccount,
     printrig: PrintRig,
-    dead_queue: str,  # noqa: F811
+    dead_queue: str,
     http: httpx.AsyncClient,
     tmp_path: Path,
 ) -> None:
