@@ -25,6 +25,7 @@ from printcloud.server.db.types import utcnow
 from printcloud.server.runtime import Runtime
 from printcloud.server.settings import Settings
 from tests import services
+from tests.live import LiveServer, serve
 
 PASSWORD = "correct horse battery"
 
@@ -263,3 +264,26 @@ async def printer_id(runtime: Runtime, account: TestAccount) -> str:
         found = await session.scalar(select(Printer.id).where(Printer.computer_id == computer.id))
         assert found is not None
         return found
+
+
+@pytest.fixture
+async def live(runtime_factory: Callable[..., Runtime]) -> AsyncIterator[LiveServer]:
+    """PrintCloud under uvicorn on a real socket, with quick sweeps and short limits."""
+    runtime = runtime_factory(
+        sweep_interval=0.2, ws_auth_timeout=1.0, ws_max_message_size=64 * 1024
+    )
+    async with serve(runtime) as server:
+        yield server
+
+
+@pytest.fixture
+async def http(live: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client of the live server."""
+    async with httpx.AsyncClient(base_url=live.url, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture
+async def owner(live: LiveServer) -> TestAccount:
+    """An account on the live server."""
+    return await make_account(live.runtime)

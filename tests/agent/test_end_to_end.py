@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 import secrets
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,6 @@ import pytest
 from printcloud.agent.journal import Journal
 from printcloud.agent.printers.cups import CupsBackend
 from printcloud.agent.runner import Agent
-from printcloud.server.runtime import Runtime
 from tests.agent.printrig import (
     PrintRig,
     emulator_job,
@@ -27,25 +26,8 @@ from tests.agent.printrig import (
     unique_title,
 )
 from tests.agent.test_runner import config, final_state, printer_id, running
-from tests.conftest import TestAccount, make_account
-from tests.live import LiveServer, serve
-
-
-@pytest.fixture
-async def live(runtime_factory: Callable[..., Runtime]) -> AsyncIterator[LiveServer]:
-    async with serve(runtime_factory(sweep_interval=0.2)) as server:
-        yield server
-
-
-@pytest.fixture
-async def owner(live: LiveServer) -> TestAccount:
-    return await make_account(live.runtime)
-
-
-@pytest.fixture
-async def http(live: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=live.url, timeout=30) as client:
-        yield client
+from tests.conftest import TestAccount
+from tests.live import LiveServer
 
 
 @pytest.fixture

@@ -29,23 +29,6 @@ from tests.server.test_jobs_api import PDF, PDF_B64
 ZPL = b"^XA^FO50,50^ADN,36,20^FDShipping label^FS^XZ"
 
 
-@pytest.fixture
-async def live(runtime_factory: Callable[..., Runtime]) -> AsyncIterator[LiveServer]:
-    async with serve(runtime_factory(sweep_interval=0.2)) as server:
-        yield server
-
-
-@pytest.fixture
-async def owner(live: LiveServer) -> TestAccount:
-    return await make_account(live.runtime)
-
-
-@pytest.fixture
-async def http(live: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=live.url, timeout=10) as client:
-        yield client
-
-
 def config(server: str, account: TestAccount, data_dir: Path, **fields: Any) -> AgentConfig:
     values: dict[str, Any] = {
         "server": server,

@@ -7,19 +7,17 @@ import asyncio
 import itertools
 import random
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 
 import httpx
-import pytest
 from sqlalchemy import select
 from websockets.exceptions import ConnectionClosed
 
 from printcloud.protocol.job_states import TRANSITIONS, JobState
 from printcloud.server.accounts.permissions import Permission
 from printcloud.server.db.models import JobStateEvent, PrintJob
-from printcloud.server.runtime import Runtime
 from tests.conftest import TestAccount, make_account
-from tests.live import LiveServer, WsAgent, serve
+from tests.live import LiveServer, WsAgent
 from tests.server.test_jobs_api import ZPL_B64
 
 JOBS = 120
@@ -68,12 +66,6 @@ class FlakyAgent:
                 # the job again on the next connection and the journal answers it.
                 return
             await agent.report(job_id, "completed")
-
-
-@pytest.fixture
-async def live(runtime_factory: Callable[..., Runtime]) -> AsyncIterator[LiveServer]:
-    async with serve(runtime_factory(sweep_interval=0.2)) as server:
-        yield server
 
 
 async def test_no_job_is_lost_or_printed_twice_while_the_agent_reconnects(live: LiveServer) -> None:

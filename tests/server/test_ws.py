@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -18,26 +18,6 @@ from printcloud.server.runtime import Runtime
 from tests.conftest import TestAccount, make_account
 from tests.live import LiveServer, WsAgent, serve
 from tests.server.test_jobs_api import PDF_B64, ZPL_B64
-
-
-@pytest.fixture
-async def live(runtime_factory: Callable[..., Runtime]) -> AsyncIterator[LiveServer]:
-    runtime = runtime_factory(
-        sweep_interval=0.2, ws_auth_timeout=1.0, ws_max_message_size=64 * 1024
-    )
-    async with serve(runtime) as server:
-        yield server
-
-
-@pytest.fixture
-async def http(live: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=live.url, timeout=10) as client:
-        yield client
-
-
-@pytest.fixture
-async def owner(live: LiveServer) -> TestAccount:
-    return await make_account(live.runtime)
 
 
 def agent(live: LiveServer, account: TestAccount, name: str = "Office-PC") -> WsAgent:
