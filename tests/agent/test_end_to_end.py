@@ -136,33 +136,17 @@ async def test_a_broken_pdf_ends_in_error_with_the_reason(
 
 
 async def test_an_unreachable_printer_ends_in_error_after_the_timeout(
-    live: LiveServer,
-    owner: TestAccount,
-    printrig: PrintRig,
-    dead_queue: str,
-    http: httpx.AsyncClient,
-    tmp_path: Path,
+    dead_queue: str, agent: Agent, http: httpx.AsyncClient, owner: TestAccount
 ) -> None:
-    settings = config(
-        live.url,
+    job_id = await post(
+        http,
         owner,
-        tmp_path / "agent",
-        cups=True,
-        cups_server=printrig.cups_server,
-        job_timeout=3,
+        {
+            "printerId": await printer_id(http, owner, dead_queue),
+            "contentType": "raw_base64",
+            "content": base64.b64encode(b"^XA^XZ").decode(),
+        },
     )
-    cups = CupsBackend(printrig.cups_server, job_timeout=3, poll_interval=0.2)
-    async with running(Agent(settings, [cups], Journal(tmp_path / "journal.sqlite3"))):
-        job_id = await post(
-            http,
-            owner,
-            {
-                "printerId": await printer_id(http, owner, dead_queue),
-                "contentType": "raw_base64",
-                "content": base64.b64encode(b"^XA^XZ").decode(),
-            },
-        )
-        job = await final_state(http, owner, job_id)
-    await cups.close()
+    job = await final_state(http, owner, job_id)
     assert job["state"] == "error"
     assert job["history"][-1][1].startswith("no progress within 3 s; cancelled")
