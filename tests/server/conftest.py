@@ -12,7 +12,8 @@ from tests.server.test_jobs_api import job
 async def object_ids(
     client: httpx.AsyncClient, runtime: Runtime, account: TestAccount
 ) -> dict[str, str]:
-    """One object of each kind in ``account``, by kind: printer, computer, job, webhook, key."""
+    """One object of each kind in ``account``, by kind: printer, computer, job, webhook,
+    delivery, key."""
     computer = await account.add_computer(runtime)
     printer_id = (await client.get("/api/printers", auth=account.auth())).json()[0]["id"]
     job_id = (await client.post("/api/printjobs", auth=account.auth(), json=job(printer_id))).json()
@@ -24,7 +25,13 @@ async def object_ids(
     key = await client.post(
         "/api/account/apikeys", auth=account.auth(), json={"permission": "read_only"}
     )
+    # A job created after the webhook: its job.created event makes a delivery.
+    await client.post("/api/printjobs", auth=account.auth(), json=job(printer_id))
+    deliveries = await client.get(
+        f"/api/webhooks/{webhook.json()['id']}/deliveries", auth=account.auth()
+    )
     return {
+        "delivery": deliveries.json()[0]["id"],
         "printer": printer_id,
         "computer": computer.id,
         "job": job_id,

@@ -28,6 +28,9 @@ CALLS: list[tuple[str, str, str]] = [
     ("GET", "/api/printjobs?after={job}", "job"),
     ("DELETE", "/api/printjobs/{job}", "job"),
     ("GET", "/api/webhooks/{webhook}", "webhook"),
+    ("GET", "/api/webhooks/{webhook}/deliveries", "webhook"),
+    ("POST", "/api/webhooks/{webhook}/enable", "webhook"),
+    ("POST", "/api/webhooks/{webhook}/deliveries/msg_x/replay", "webhook"),
     ("DELETE", "/api/webhooks/{webhook}", "webhook"),
     ("DELETE", "/api/account/apikeys/{key}", "key"),
 ]
@@ -70,9 +73,10 @@ async def test_other_accounts_objects_are_untouched_and_unlisted(
     for method, path, _ in CALLS:
         await _call(client, other_account, method, path, object_ids)
 
-    for path in ("/api/printers", "/api/computers", "/api/printjobs", "/api/webhooks"):
+    owned = {"/api/printers": 1, "/api/computers": 1, "/api/printjobs": 2, "/api/webhooks": 1}
+    for path, count in owned.items():
         assert (await client.get(path, auth=other_account.auth())).json() == []
-        assert len((await client.get(path, auth=account.auth())).json()) == 1
+        assert len((await client.get(path, auth=account.auth())).json()) == count
     keys = (await client.get("/api/account/apikeys", auth=account.auth())).json()
     assert next(k for k in keys if k["id"] == object_ids["key"])["revokedAt"] is None
     assert object_ids["key"] not in str(

@@ -13,6 +13,12 @@ from printcloud.server.outbound import url_problem
         "https://93.184.216.34/doc.pdf",
         "https://[2606:4700::1111]/x",
         "HTTPS://EXAMPLE.COM/",
+        # Digits and dots that no resolver reads as an address are names, checked when resolved.
+        "http://1.2.3.4.5/",
+        "http://0x/",
+        "http://cafe.de/",
+        # A legacy form of a public address is as acceptable as the usual one.
+        "http://0x5db8d822/",
     ],
 )
 def test_public_http_urls_are_accepted(url: str) -> None:
@@ -42,6 +48,16 @@ def test_public_http_urls_are_accepted(url: str) -> None:
         ("http://[fc00::1]/", "not a public address"),
         ("http://[ff02::1]/", "not a public address"),
         ("http://[::ffff:127.0.0.1]/", "not a public address"),
+        # What C resolvers read as IPv4 addresses, though ``ipaddress`` does not.
+        ("http://0x7f000001/", "(127.0.0.1) is not a public address"),
+        ("http://2130706433/", "(127.0.0.1) is not a public address"),
+        ("http://0177.0.0.1/", "(127.0.0.1) is not a public address"),
+        ("http://127.1/", "(127.0.0.1) is not a public address"),
+        ("http://0x7f.1/", "(127.0.0.1) is not a public address"),
+        ("http://0XA000001/", "(10.0.0.1) is not a public address"),
+        ("http://0/", "(0.0.0.0) is not a public address"),
+        ("http://127.0.0.1./", "not a public address"),
+        ("http://localhost./", "localhost"),
         ("http://localhost/", "localhost"),
         ("http://api.localhost/", "localhost"),
         ("https://example.com/" + "a" * 2100, "longer than"),

@@ -16,7 +16,8 @@ from tests.server.test_jobs_api import job
 
 READ, PRINT, MANAGE = "read", "print", "manage"
 
-# (method, path, what it needs). Paths use {printer}, {computer}, {job}, {webhook}, {key}.
+# (method, path, what it needs). Paths use {printer}, {computer}, {job}, {webhook},
+# {delivery}, {key}.
 MATRIX: list[tuple[str, str, str]] = [
     ("GET", "/api/printers", READ),
     ("GET", "/api/printers/{printer}", READ),
@@ -31,6 +32,9 @@ MATRIX: list[tuple[str, str, str]] = [
     ("POST", "/api/webhooks", MANAGE),
     ("GET", "/api/webhooks", READ),
     ("GET", "/api/webhooks/{webhook}", READ),
+    ("GET", "/api/webhooks/{webhook}/deliveries", READ),
+    ("POST", "/api/webhooks/{webhook}/enable", MANAGE),
+    ("POST", "/api/webhooks/{webhook}/deliveries/{delivery}/replay", MANAGE),
     ("DELETE", "/api/webhooks/{webhook}", MANAGE),
     ("POST", "/api/account/apikeys", MANAGE),
     ("GET", "/api/account/apikeys", READ),

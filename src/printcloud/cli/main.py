@@ -53,6 +53,14 @@ def serve(
     run_server(_settings(host=host, port=port))
 
 
+@app.command()
+def worker() -> None:
+    """Deliver webhooks, without serving HTTP (a cluster may run it apart from `serve`)."""
+    from printcloud.cli.serve import run_worker
+
+    run_worker(_settings())
+
+
 @users_app.command("create")
 def users_create(
     email: Annotated[str, typer.Option(help="The user's e-mail address")],

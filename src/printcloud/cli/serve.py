@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 
 import structlog
 import uvicorn
@@ -54,3 +55,25 @@ async def create_user(
             return user
     finally:
         await runtime.close()
+
+
+def run_worker(settings: Settings) -> None:
+    """Migrate, then deliver webhooks until SIGINT/SIGTERM."""
+    configure_logging(settings.log_level, json=settings.log_json)
+
+    async def main() -> None:
+        runtime = Runtime.create(settings)
+        await upgrade(runtime.engine)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await runtime.webhooks.start()
+        log.info("worker_started")
+        try:
+            await stop.wait()
+        finally:
+            await runtime.webhooks.stop()
+            await runtime.close()
+
+    asyncio.run(main())

@@ -46,6 +46,10 @@ def event_id() -> str:
     return new_id("evt_")
 
 
+def message_id() -> str:
+    return new_id("msg_", 24)
+
+
 def split_ids(raw: str, *, limit: int = 100) -> list[str]:
     """``"a,b, c"`` → ``["a", "b", "c"]``: the comma-separated ids of a path, de-duplicated."""
     ids = list(dict.fromkeys(part.strip() for part in raw.split(",") if part.strip()))

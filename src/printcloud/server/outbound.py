@@ -1,25 +1,53 @@
-"""Which URLs the server will let a customer point it (or an agent) at.
+"""Which URLs the server will let a customer point it (or an agent) at, and how it calls them.
 
-This is the check made when a URL is accepted (a webhook, a document URI):
+``url_problem`` is the check made when a URL is accepted (a webhook, a document URI):
 http or https only, a host, and no loopback, private, link-local, CGNAT,
 multicast, unspecified or otherwise non-global address literal, nor
-``localhost``, unless ``PRINTCLOUD_ALLOW_PRIVATE_URLS`` is set. Names are
-checked again against their resolved addresses when a request is made.
+``localhost``, unless ``PRINTCLOUD_ALLOW_PRIVATE_URLS`` is set.
+
+``safe_request`` is the one way the server makes a request to such a URL: it checks
+the URL again, resolves the name, refuses it if any address is not public, and then
+connects to the address it checked (not the name again, so a DNS answer that changes
+between the check and the connection cannot redirect it to an internal address).
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import ipaddress
+import re
+import socket
+import ssl
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
+import certifi
+import httpx
+
 MAX_URL_LENGTH = 2048
+
+# C resolvers (inet_aton, and so getaddrinfo and every HTTP client built on it) read
+# "127.1", "0177.0.0.1", "2130706433" and "0x7f000001" as 127.0.0.1, while
+# ``ipaddress`` rejects them. A host made only of such parts is read the way C reads it.
+_IPV4_PART = r"(?:0[xX][0-9a-fA-F]*|[0-9]+)"
+_LEGACY_IPV4 = re.compile(rf"{_IPV4_PART}(?:\.{_IPV4_PART}){{0,3}}")
 
 
 def _address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     try:
         return ipaddress.ip_address(host)
     except ValueError:
-        return None
+        pass
+    if _LEGACY_IPV4.fullmatch(host):
+        try:
+            return ipaddress.IPv4Address(socket.inet_aton(host))
+        except OSError:  # not an address after all (a part out of range): a name
+            return None
+    return None
 
 
 def is_public_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
@@ -48,9 +76,161 @@ def url_problem(url: str, *, allow_private: bool) -> str | None:  # noqa: PLR091
         return "the URL has no host"
     if allow_private:
         return None
-    address = _address(host)
+    # A fully qualified name may end with a dot ("localhost.", "127.0.0.1."): same host.
+    bare = host.removesuffix(".")
+    address = _address(bare)
     if address is not None and not is_public_address(address):
-        return f"the address {host} is not a public address"
-    if host == "localhost" or host.endswith(".localhost"):
+        shown = host if str(address) == bare else f"{host} ({address})"
+        return f"the address {shown} is not a public address"
+    if bare == "localhost" or bare.endswith(".localhost"):
         return "the host localhost is not a public address"
     return None
+
+
+class UnsafeTarget(Exception):
+    """The URL, or an address its host resolves to, is one the server must not call."""
+
+
+@dataclass(frozen=True)
+class SafeResponse:
+    status_code: int
+    headers: dict[str, str]  # names in lower case
+    body: bytes  # at most ``max_response_bytes``, as sent (not decompressed)
+    elapsed: float  # seconds, resolution included
+
+
+async def safe_request(
+    method: str,
+    url: str,
+    *,
+    content: bytes = b"",
+    headers: Mapping[str, str] | None = None,
+    timeout: float,  # noqa: ASYNC109 - the contract's budget: httpx's per step, and the whole call
+    allow_private: bool,
+    max_response_bytes: int = 65536,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> SafeResponse:
+    """Make one request to ``url``, refusing (``UnsafeTarget``) anything not public.
+
+    Redirects are not followed: a 3xx is returned as it is. ``timeout`` bounds each
+    step and the whole call; a timeout or a connection failure (resolution included)
+    raises httpx's own exception. Nothing is logged here.
+    """
+    problem = url_problem(url, allow_private=allow_private)
+    if problem is not None:
+        raise UnsafeTarget(problem)
+    try:
+        # httpx's reading of the URL is the one that counts, since it makes the request;
+        # the addresses checked below are those of the host httpx sees.
+        target = httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        raise UnsafeTarget(f"the URL is malformed ({exc})") from exc
+    started = time.monotonic()
+    try:
+        async with asyncio.timeout(timeout):
+            addresses = await _resolve(target)
+            if not allow_private:
+                for address in addresses:
+                    if not is_public_address(address):
+                        raise UnsafeTarget(
+                            f"{target.host} resolves to {address}, which is not a public address"
+                        )
+            async with httpx.AsyncClient(
+                transport=transport,
+                timeout=timeout,
+                trust_env=False,  # an environment proxy would make the connection, not us
+                verify=_tls_context(),
+                follow_redirects=False,
+            ) as client:
+                return await _request_checked(
+                    client,
+                    method,
+                    target,
+                    addresses,
+                    content=content,
+                    headers=headers,
+                    max_response_bytes=max_response_bytes,
+                    started=started,
+                )
+    except TimeoutError:
+        # httpx's per-step timeouts raise its own exceptions; this is the overall bound,
+        # against a server that drips its answer a byte at a time.
+        raise httpx.TimeoutException(f"no answer from {target.host} within {timeout} s") from None
+
+
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    # Building a context (loading the CA bundle) costs milliseconds: once per process,
+    # not once per delivery. Certificates and host names are checked as by default.
+    return ssl.create_default_context(cafile=certifi.where())
+
+
+async def _resolve(target: httpx.URL) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    host = target.raw_host.decode("ascii")  # IDNA-encoded; an IPv6 literal without brackets
+    port = target.port or (443 if target.scheme == "https" else 80)
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise httpx.ConnectError(f"cannot resolve {target.host}: {exc}") from exc
+    addresses = list(dict.fromkeys(ipaddress.ip_address(info[4][0]) for info in infos))
+    if not addresses:
+        raise httpx.ConnectError(f"{target.host} has no address")
+    return addresses
+
+
+async def _request_checked(
+    client: httpx.AsyncClient,
+    method: str,
+    target: httpx.URL,
+    addresses: list[ipaddress.IPv4Address | ipaddress.IPv6Address],
+    *,
+    content: bytes,
+    headers: Mapping[str, str] | None,
+    max_response_bytes: int,
+    started: float,
+) -> SafeResponse:
+    request_headers = httpx.Headers(headers)
+    # The request goes to the checked address; the server still sees the name it was
+    # given (the Host header, and the TLS server name, which certificates are checked against).
+    request_headers["Host"] = target.netloc.decode("ascii")
+    # A compressed answer would be inflated in memory before it could be cut short.
+    request_headers.setdefault("Accept-Encoding", "identity")
+    extensions: dict[str, Any] = {}
+    if target.scheme == "https":
+        extensions["sni_hostname"] = target.raw_host.decode("ascii")
+    last_error: httpx.ConnectError | None = None
+    # Several addresses (IPv6 and IPv4, say), all checked: the next is tried only when
+    # the connection itself failed, so a request is never sent twice.
+    for address in addresses:
+        try:
+            async with client.stream(
+                method,
+                target.copy_with(host=str(address)),
+                content=content,
+                headers=request_headers,
+                extensions=extensions,
+            ) as response:
+                return SafeResponse(
+                    status_code=response.status_code,
+                    headers={name.lower(): value for name, value in response.headers.items()},
+                    body=await _read_at_most(response, max_response_bytes),
+                    elapsed=time.monotonic() - started,
+                )
+        except httpx.ConnectError as exc:
+            last_error = exc
+    assert last_error is not None  # ``addresses`` is never empty
+    raise last_error
+
+
+async def _read_at_most(response: httpx.Response, limit: int) -> bytes:
+    """The first ``limit`` bytes of the body, as sent; the rest is never read."""
+    if response.is_stream_consumed:
+        # A transport that answered with a body already in memory (httpx.MockTransport).
+        return response.content[:limit]
+    body = bytearray()
+    if limit > 0:
+        async for chunk in response.aiter_raw():
+            body += chunk[: limit - len(body)]
+            if len(body) >= limit:
+                break
+    return bytes(body)

@@ -14,6 +14,7 @@ from printcloud.server.db.engine import create_engine, create_sessionmaker
 from printcloud.server.jobs.dispatch import Dispatcher
 from printcloud.server.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from printcloud.server.settings import Settings
+from printcloud.server.webhooks.delivery import DeliveryWorker
 
 
 @dataclass
@@ -23,6 +24,7 @@ class Runtime:
     sessionmaker: async_sessionmaker[AsyncSession]
     limiter: RateLimiter
     dispatcher: Dispatcher
+    webhooks: DeliveryWorker
     started: bool = False
 
     @classmethod
@@ -40,15 +42,19 @@ class Runtime:
         dispatcher = Dispatcher(
             settings, sessionmaker, bus, instance_id="inst_" + secrets.token_hex(8)
         )
-        return cls(settings, engine, sessionmaker, limiter, dispatcher)
+        webhooks = DeliveryWorker(settings, sessionmaker)
+        return cls(settings, engine, sessionmaker, limiter, dispatcher, webhooks)
 
     async def start(self) -> None:
         """Start the background work: the bus subscription and the sweep."""
         await self.dispatcher.start()
+        if self.settings.run_webhook_worker:
+            await self.webhooks.start()
         self.started = True
 
     async def close(self) -> None:
         if self.started:
+            await self.webhooks.stop()
             await self.dispatcher.stop()
             self.started = False
         await self.limiter.close()

@@ -42,6 +42,13 @@ class Settings(BaseSettings):
     # missed; an instance silent for ``instance_timeout`` is dead and its computers offline.
     sweep_interval: float = Field(default=5.0, gt=0)
     instance_timeout: float = Field(default=30.0, gt=0)
+    # Webhook delivery.
+    run_webhook_worker: bool = True  # every `printcloud serve` delivers, unless turned off
+    webhook_timeout: float = Field(default=10.0, gt=0)
+    webhook_poll_interval: float = Field(default=0.5, gt=0)
+    # Multiplies the retry schedule (10 s ... 12 h, about a day in all); tests shrink it.
+    webhook_retry_scale: float = Field(default=1.0, gt=0)
+    webhook_disable_after: float = Field(default=3 * 24 * 3600.0, gt=0)
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
     log_level: str = "info"

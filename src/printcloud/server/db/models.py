@@ -186,6 +186,8 @@ class Webhook(Base):
     events: Mapped[list[str]] = mapped_column(JSON)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     disabled_reason: Mapped[str | None] = mapped_column(Text)
+    # Set at the first failed attempt after a success; a webhook failing for days is disabled.
+    failing_since: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -203,20 +205,42 @@ class Event(Base):
 
 
 class WebhookDelivery(Base):
-    """One event for one webhook; the delivery worker fills in the outcome."""
+    """One event for one webhook: the message, retried until it succeeds or is given up."""
 
     __tablename__ = "webhook_deliveries"
     __table_args__ = (
-        UniqueConstraint("webhook_id", "event_seq"),
         Index("ix_webhook_deliveries_status_next", "status", "next_attempt_at"),
+        Index("ix_webhook_deliveries_webhook_seq", "webhook_id", "seq"),
     )
 
     seq: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    # The Standard Webhooks message id (webhook-id): the same on every retry.
+    id: Mapped[str] = mapped_column(String(40), unique=True)
     webhook_id: Mapped[str] = mapped_column(ForeignKey("webhooks.id", ondelete="CASCADE"))
     event_seq: Mapped[int] = mapped_column(ForeignKey("events.seq", ondelete="CASCADE"))
-    status: Mapped[str] = mapped_column(String(20), default="pending")
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # succeeded | failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None]
+    # A worker that claimed the delivery holds it until then; past it, another may.
+    locked_until: Mapped[datetime | None]
     last_status_code: Mapped[int | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WebhookAttempt(Base):
+    """One HTTP attempt of a delivery, with what the receiver answered."""
+
+    __tablename__ = "webhook_attempts"
+
+    seq: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    delivery_seq: Mapped[int] = mapped_column(
+        ForeignKey("webhook_deliveries.seq", ondelete="CASCADE"), index=True
+    )
+    attempt: Mapped[int] = mapped_column(Integer)
+    status_code: Mapped[int | None]
+    response_body: Mapped[str] = mapped_column(Text, default="")  # the first KiB
+    error: Mapped[str | None] = mapped_column(Text)
+    duration_ms: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

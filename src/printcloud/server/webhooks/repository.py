@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from printcloud.server.db.models import Webhook
+from printcloud.server.db.models import Event, Webhook, WebhookAttempt, WebhookDelivery
 
 
 async def add(session: AsyncSession, webhook: Webhook) -> None:
@@ -34,3 +34,40 @@ async def remove(session: AsyncSession, account_id: str, webhook_id: str) -> Non
     await session.execute(
         delete(Webhook).where(Webhook.account_id == account_id, Webhook.id == webhook_id)
     )
+
+
+async def deliveries(
+    session: AsyncSession, webhook_id: str, limit: int
+) -> Sequence[tuple[WebhookDelivery, Event]]:
+    result = await session.execute(
+        select(WebhookDelivery, Event)
+        .join(Event, Event.seq == WebhookDelivery.event_seq)
+        .where(WebhookDelivery.webhook_id == webhook_id)
+        .order_by(WebhookDelivery.seq.desc())
+        .limit(limit)
+    )
+    return [(row[0], row[1]) for row in result.all()]
+
+
+async def attempts(session: AsyncSession, delivery_seqs: Sequence[int]) -> Sequence[WebhookAttempt]:
+    result = await session.scalars(
+        select(WebhookAttempt)
+        .where(WebhookAttempt.delivery_seq.in_(delivery_seqs))
+        .order_by(WebhookAttempt.seq)
+    )
+    return result.all()
+
+
+async def delivery(
+    session: AsyncSession, webhook_id: str, message_id: str
+) -> WebhookDelivery | None:
+    return await session.scalar(
+        select(WebhookDelivery).where(
+            WebhookDelivery.webhook_id == webhook_id, WebhookDelivery.id == message_id
+        )
+    )
+
+
+async def add_delivery(session: AsyncSession, delivery: WebhookDelivery) -> None:
+    session.add(delivery)
+    await session.flush()

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
 
 from printcloud.server.deps import CanManage, CanRead, RuntimeDep, SessionDep
 from printcloud.server.webhooks import service
-from printcloud.server.webhooks.schemas import WebhookCreated, WebhookIn, WebhookOut
+from printcloud.server.webhooks.schemas import DeliveryOut, WebhookCreated, WebhookIn, WebhookOut
 
 router = APIRouter(prefix="/api", tags=["webhooks"])
 
@@ -44,3 +46,39 @@ async def get_webhook(webhook_id: str, principal: CanRead, session: SessionDep) 
 async def delete_webhook(webhook_id: str, principal: CanManage, session: SessionDep) -> list[str]:
     await service.delete(session, principal.account_id, webhook_id)
     return [webhook_id]
+
+
+@router.get(
+    "/webhooks/{webhook_id}/deliveries",
+    response_model=list[DeliveryOut],
+    summary="[ext] A webhook's recent deliveries, newest first, with every attempt",
+)
+async def list_deliveries(
+    webhook_id: str,
+    principal: CanRead,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> list[DeliveryOut]:
+    return await service.list_deliveries(session, principal.account_id, webhook_id, limit)
+
+
+@router.post(
+    "/webhooks/{webhook_id}/deliveries/{delivery_id}/replay",
+    status_code=status.HTTP_201_CREATED,
+    response_model=list[str],
+    summary="[ext] Send a delivery's event again; answers the new delivery's id",
+)
+async def replay_delivery(
+    webhook_id: str, delivery_id: str, principal: CanManage, session: SessionDep
+) -> list[str]:
+    again = await service.replay(session, principal.account_id, webhook_id, delivery_id)
+    return [again.id]
+
+
+@router.post(
+    "/webhooks/{webhook_id}/enable",
+    response_model=WebhookOut,
+    summary="[ext] Re-enable a disabled webhook",
+)
+async def enable_webhook(webhook_id: str, principal: CanManage, session: SessionDep) -> WebhookOut:
+    return WebhookOut.of(await service.enable(session, principal.account_id, webhook_id))

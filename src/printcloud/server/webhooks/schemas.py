@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal, Self
+from typing import Any, Literal, Self
 
 from pydantic import Field, field_validator
 
@@ -58,3 +58,22 @@ class WebhookCreated(WebhookOut):
     secret: str | None = Field(
         default=None, description="Only when the server generated the secret: shown this once"
     )
+
+
+class AttemptOut(ApiModel):
+    attempt: int
+    status_code: int | None
+    response_body: str = Field(description="The first KiB of the receiver's answer")
+    error: str | None
+    duration_ms: int
+    created_at: datetime
+
+
+class DeliveryOut(ApiModel):
+    id: str = Field(description="The message id, sent as webhook-id on every attempt")
+    event_type: str
+    payload: dict[str, Any]
+    status: str = Field(description="pending | succeeded | failed")
+    attempts: list[AttemptOut]
+    next_attempt_at: datetime | None
+    created_at: datetime

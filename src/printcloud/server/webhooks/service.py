@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import secrets
 from collections.abc import Sequence
 
@@ -9,12 +10,12 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from printcloud.server import ids
-from printcloud.server.db.models import Webhook
+from printcloud.server.db.models import Webhook, WebhookDelivery
 from printcloud.server.db.types import utcnow
 from printcloud.server.errors import BadRequest, NotFound
 from printcloud.server.outbound import url_problem
-from printcloud.server.webhooks import repository
-from printcloud.server.webhooks.schemas import WebhookIn
+from printcloud.server.webhooks import repository, signing
+from printcloud.server.webhooks.schemas import AttemptOut, DeliveryOut, WebhookIn
 
 log = structlog.get_logger(__name__)
 
@@ -31,7 +32,7 @@ async def create(
         id=ids.webhook_id(),
         account_id=account_id,
         url=body.url,
-        secret=body.secret or "whsec_" + secrets.token_urlsafe(24),
+        secret=body.secret or signing.PREFIX + base64.b64encode(secrets.token_bytes(24)).decode(),
         events=list(body.events),
         active=True,
         created_at=utcnow(),
@@ -56,3 +57,66 @@ async def delete(session: AsyncSession, account_id: str, webhook_id: str) -> Non
     await get(session, account_id, webhook_id)
     await repository.remove(session, account_id, webhook_id)
     log.info("webhook_deleted", account_id=account_id, webhook_id=webhook_id)
+
+
+async def list_deliveries(
+    session: AsyncSession, account_id: str, webhook_id: str, limit: int
+) -> list[DeliveryOut]:
+    await get(session, account_id, webhook_id)
+    rows = await repository.deliveries(session, webhook_id, limit)
+    by_delivery: dict[int, list[AttemptOut]] = {}
+    for attempt in await repository.attempts(session, [d.seq for d, _ in rows]):
+        by_delivery.setdefault(attempt.delivery_seq, []).append(
+            AttemptOut(
+                attempt=attempt.attempt,
+                status_code=attempt.status_code,
+                response_body=attempt.response_body,
+                error=attempt.error,
+                duration_ms=attempt.duration_ms,
+                created_at=attempt.created_at,
+            )
+        )
+    return [
+        DeliveryOut(
+            id=d.id,
+            event_type=event.type,
+            payload=event.payload,
+            status=d.status,
+            attempts=by_delivery.get(d.seq, []),
+            next_attempt_at=d.next_attempt_at if d.status == "pending" else None,
+            created_at=d.created_at,
+        )
+        for d, event in rows
+    ]
+
+
+async def replay(
+    session: AsyncSession, account_id: str, webhook_id: str, message_id: str
+) -> WebhookDelivery:
+    """Send a delivery's event again, as a new message, whatever became of the first."""
+    await get(session, account_id, webhook_id)
+    original = await repository.delivery(session, webhook_id, message_id)
+    if original is None:
+        raise NotFound(f"Delivery {message_id} not found")
+    now = utcnow()
+    again = WebhookDelivery(
+        id=ids.message_id(),
+        webhook_id=webhook_id,
+        event_seq=original.event_seq,
+        status="pending",
+        next_attempt_at=now,
+        created_at=now,
+        updated_at=now,
+    )
+    await repository.add_delivery(session, again)
+    log.info("webhook_replay", webhook_id=webhook_id, message_id=message_id, new=again.id)
+    return again
+
+
+async def enable(session: AsyncSession, account_id: str, webhook_id: str) -> Webhook:
+    webhook = await get(session, account_id, webhook_id)
+    webhook.active = True
+    webhook.disabled_reason = None
+    webhook.failing_since = None
+    log.info("webhook_enabled", webhook_id=webhook_id)
+    return webhook

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 03:23:07.337412
+Create Date: 2026-11-28 04:27:49.288457
 """
 
 from collections.abc import Sequence
@@ -110,6 +110,7 @@ def upgrade() -> None:
         sa.Column("events", sa.JSON(), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("disabled_reason", sa.Text(), nullable=True),
+        sa.Column("failing_since", sa.DateTime(), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["account_id"],
@@ -186,6 +187,7 @@ def upgrade() -> None:
             autoincrement=True,
             nullable=False,
         ),
+        sa.Column("id", sa.String(length=40), nullable=False),
         sa.Column("webhook_id", sa.String(length=40), nullable=False),
         sa.Column(
             "event_seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
@@ -193,7 +195,9 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("next_attempt_at", sa.DateTime(), nullable=True),
+        sa.Column("locked_until", sa.DateTime(), nullable=True),
         sa.Column("last_status_code", sa.Integer(), nullable=True),
+        sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(
@@ -209,13 +213,14 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("seq", name=op.f("pk_webhook_deliveries")),
-        sa.UniqueConstraint(
-            "webhook_id", "event_seq", name=op.f("uq_webhook_deliveries_webhook_id")
-        ),
+        sa.UniqueConstraint("id", name=op.f("uq_webhook_deliveries_id")),
     )
     with op.batch_alter_table("webhook_deliveries", schema=None) as batch_op:
         batch_op.create_index(
             "ix_webhook_deliveries_status_next", ["status", "next_attempt_at"], unique=False
+        )
+        batch_op.create_index(
+            "ix_webhook_deliveries_webhook_seq", ["webhook_id", "seq"], unique=False
         )
 
     op.create_table(
@@ -270,6 +275,36 @@ def upgrade() -> None:
         batch_op.create_index("ix_print_jobs_state_seq", ["state", "seq"], unique=False)
 
     op.create_table(
+        "webhook_attempts",
+        sa.Column(
+            "seq",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column(
+            "delivery_seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("attempt", sa.Integer(), nullable=False),
+        sa.Column("status_code", sa.Integer(), nullable=True),
+        sa.Column("response_body", sa.Text(), nullable=False),
+        sa.Column("error", sa.Text(), nullable=True),
+        sa.Column("duration_ms", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["delivery_seq"],
+            ["webhook_deliveries.seq"],
+            name=op.f("fk_webhook_attempts_delivery_seq_webhook_deliveries"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("seq", name=op.f("pk_webhook_attempts")),
+    )
+    with op.batch_alter_table("webhook_attempts", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_webhook_attempts_delivery_seq"), ["delivery_seq"], unique=False
+        )
+
+    op.create_table(
         "job_state_events",
         sa.Column(
             "seq",
@@ -312,6 +347,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_job_state_events_job_seq"))
 
     op.drop_table("job_state_events")
+    with op.batch_alter_table("webhook_attempts", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_webhook_attempts_delivery_seq"))
+
+    op.drop_table("webhook_attempts")
     with op.batch_alter_table("print_jobs", schema=None) as batch_op:
         batch_op.drop_index("ix_print_jobs_state_seq")
         batch_op.drop_index(batch_op.f("ix_print_jobs_printer_id"))
@@ -320,6 +359,7 @@ def downgrade() -> None:
 
     op.drop_table("print_jobs")
     with op.batch_alter_table("webhook_deliveries", schema=None) as batch_op:
+        batch_op.drop_index("ix_webhook_deliveries_webhook_seq")
         batch_op.drop_index("ix_webhook_deliveries_status_next")
 
     op.drop_table("webhook_deliveries")

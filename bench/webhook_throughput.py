@@ -1,0 +1,79 @@
+"""Webhook delivery throughput: deliveries per second to a receiver on loopback.
+
+    .venv/bin/python -m bench.webhook_throughput [--events 2000] [--database-url URL]
+
+Writes N events for one webhook into a fresh database (SQLite in a temporary
+directory unless --database-url names another), then runs the delivery loop of
+one server process (the same ``deliver_due`` the worker runs) until every event
+was delivered to a minimal receiver, and prints deliveries/s. The receiver runs
+in the same process and event loop, so the figure includes its cost too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import secrets
+import tempfile
+import time
+from pathlib import Path
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from printcloud.server.db.migrate import upgrade
+from printcloud.server.db.models import Account, Webhook
+from printcloud.server.db.types import utcnow
+from printcloud.server.events import repository as events
+from printcloud.server.runtime import Runtime
+from printcloud.server.settings import Settings
+from printcloud.server.webhooks.delivery import deliver_due
+from tests.live import serve_asgi
+
+
+async def main(count: int, database_url: str | None) -> None:
+    received = 0
+
+    async def hook(request: Request) -> Response:
+        nonlocal received
+        await request.body()
+        received += 1
+        return Response("ok")
+
+    app = Starlette(routes=[Route("/hook", hook, methods=["POST"])])
+    with tempfile.TemporaryDirectory() as folder:
+        settings = Settings(data_dir=Path(folder), database_url=database_url or "",
+                            allow_private_urls=True, log_level="warning")
+        runtime = Runtime.create(settings)
+        await upgrade(runtime.engine)
+        async with serve_asgi(uvicorn.Config(app, log_level="warning")) as url:
+            async with runtime.sessionmaker() as session:
+                account = Account(id="acc_" + secrets.token_hex(8), created_at=utcnow())
+                session.add(account)
+                await session.flush()
+                session.add(Webhook(id="wh_" + secrets.token_hex(8), account_id=account.id,
+                                    url=f"{url}/hook", secret="bench", events=["all"],
+                                    active=True, created_at=utcnow()))
+                await session.flush()
+                for index in range(count):
+                    await events.record(session, account.id, "job.created",
+                                        jobId=f"pj_{index}", state="pending")
+                await session.commit()
+            started = time.perf_counter()
+            while received < count:
+                await deliver_due(runtime.sessionmaker, settings)
+            elapsed = time.perf_counter() - started
+        await runtime.close()
+    print(f"{count} deliveries in {elapsed:.2f} s: {count / elapsed:.0f} deliveries/s "
+          f"({settings.database_url_resolved.split(':', 1)[0]})")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=2000)
+    parser.add_argument("--database-url", default=None)
+    arguments = parser.parse_args()
+    asyncio.run(main(arguments.events, arguments.database_url))

@@ -1,0 +1,323 @@
+"""``safe_request`` against real listeners on loopback; nothing else is ever reached.
+
+Non-loopback targets (169.254.169.254, 10.0.0.1, public addresses a fake resolver gives)
+are only ever tried with a ``MockTransport``, so a bug cannot send a packet off this host.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from printcloud.server import outbound
+from printcloud.server.outbound import SafeResponse, UnsafeTarget, safe_request
+from tests.live import free_port, serve_asgi
+
+LARGE = 300_000
+
+
+@dataclass
+class Seen:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
+class Receiver:
+    url: str
+    port: int
+    seen: list[Seen]
+
+
+@dataclass
+class Canary:
+    """Counts the connections made to its port, on 127.0.0.1 and (when available) ::1."""
+
+    port: int
+    connections: int = 0
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    seen: list[Seen] = []
+
+    async def record(request: Request) -> Response:
+        body = await request.body()
+        seen.append(Seen(request.method, request.url.path, dict(request.headers), body))
+        if request.url.path == "/redirect":
+            return Response(status_code=302, headers={"Location": request.query_params["to"]})
+        if request.url.path == "/large":
+            return Response(b"x" * LARGE, media_type="application/octet-stream")
+        return Response(b"received", media_type="text/plain")
+
+    app = Starlette(routes=[Route("/{path:path}", record, methods=["GET", "POST"])])
+    async with serve_asgi(uvicorn.Config(app, log_level="warning")) as url:
+        yield Receiver(url, int(url.rsplit(":", 1)[1]), seen)
+
+
+@pytest.fixture
+async def canary() -> AsyncIterator[Canary]:
+    canary = Canary(port=0)
+
+    async def accepted(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        canary.connections += 1
+        writer.close()
+
+    servers = [await asyncio.start_server(accepted, "127.0.0.1", 0)]
+    canary.port = servers[0].sockets[0].getsockname()[1]
+    # Without IPv6 loopback here, [::1] URLs cannot connect anyway: the v4 listener suffices.
+    with contextlib.suppress(OSError):
+        servers.append(await asyncio.start_server(accepted, "::1", canary.port))
+    try:
+        yield canary
+    finally:
+        for server in servers:
+            server.close()
+            await server.wait_closed()
+
+
+def tripwire() -> tuple[httpx.MockTransport, list[httpx.Request]]:
+    """A transport in place of the network, and the requests that reached it."""
+    reached: list[httpx.Request] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        reached.append(request)
+        return httpx.Response(200)
+
+    return httpx.MockTransport(handle), reached
+
+
+def fake_dns(monkeypatch: pytest.MonkeyPatch, names: dict[str, list[str]]) -> None:
+    """Make the running loop resolve ``names`` to the given addresses; others as usual."""
+    loop = asyncio.get_running_loop()
+    real: Callable[..., Any] = loop.getaddrinfo
+
+    async def getaddrinfo(host: str, port: int, *args: Any, **kwargs: Any) -> Any:
+        if host not in names:
+            return await real(host, port, *args, **kwargs)
+        return [
+            (socket.AF_INET6, socket.SOCK_STREAM, 6, "", (a, port, 0, 0))
+            if ":" in a
+            else (socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, port))
+            for a in names[host]
+        ]
+
+    monkeypatch.setattr(loop, "getaddrinfo", getaddrinfo)
+
+
+async def private_post(url: str, **kwargs: Any) -> SafeResponse:
+    return await safe_request("POST", url, timeout=5, allow_private=True, **kwargs)
+
+
+# (a) allowed: what is sent arrives whole, and only what was asked for is done.
+
+
+async def test_a_post_arrives_intact(receiver: Receiver) -> None:
+    body = b'{"event": "job.done", "id": "j_1"}'
+    headers = {"Content-Type": "application/json", "X-PrintCloud-Signature": "t=1,v1=ab"}
+    response = await private_post(f"{receiver.url}/hook?x=1", content=body, headers=headers)
+    assert response.status_code == 200
+    assert response.body == b"received"
+    assert response.headers["content-type"].startswith("text/plain")
+    assert response.elapsed > 0
+    [seen] = receiver.seen
+    assert (seen.method, seen.path, seen.body) == ("POST", "/hook", body)
+    assert seen.headers["content-type"] == "application/json"
+    assert seen.headers["x-printcloud-signature"] == "t=1,v1=ab"
+    assert seen.headers["host"] == f"127.0.0.1:{receiver.port}"
+    assert seen.headers["content-length"] == str(len(body))
+
+
+async def test_a_name_is_connected_to_by_its_checked_address_with_its_own_host_header(
+    receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # ".test" names never resolve for real: the request can only arrive if safe_request
+    # connects to the address it resolved itself, and does not hand the name to httpx.
+    fake_dns(monkeypatch, {"hooks.printcloud.test": ["127.0.0.1"]})
+    response = await private_post(f"http://hooks.printcloud.test:{receiver.port}/hook")
+    assert response.status_code == 200
+    [seen] = receiver.seen
+    assert seen.headers["host"] == f"hooks.printcloud.test:{receiver.port}"
+
+
+async def test_the_response_body_is_cut_at_the_limit(receiver: Receiver) -> None:
+    response = await private_post(f"{receiver.url}/large", max_response_bytes=1000)
+    assert response.status_code == 200
+    assert response.body == b"x" * 1000
+    assert response.headers["content-length"] == str(LARGE)
+
+
+async def test_a_redirect_is_returned_not_followed(receiver: Receiver, canary: Canary) -> None:
+    elsewhere = f"http://127.0.0.1:{canary.port}/stolen"
+    response = await private_post(f"{receiver.url}/redirect?to={elsewhere}")
+    assert response.status_code == 302
+    assert response.headers["location"] == elsewhere
+    assert len(receiver.seen) == 1
+    await asyncio.sleep(0.05)  # time for a connection that should not come
+    assert canary.connections == 0
+
+
+async def test_proxies_from_the_environment_are_not_used(
+    receiver: Receiver, canary: Canary, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "all_proxy"):
+        monkeypatch.setenv(name, f"http://127.0.0.1:{canary.port}")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    response = await private_post(f"{receiver.url}/hook")
+    assert response.status_code == 200
+    assert len(receiver.seen) == 1
+    assert canary.connections == 0
+
+
+async def test_https_sends_the_name_for_the_certificate_check(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fake_dns(monkeypatch, {"printer.example.com": ["93.184.216.34"]})
+    transport, reached = tripwire()
+    await safe_request(
+        "POST",
+        "https://printer.example.com/hook?x=1",
+        timeout=5,
+        allow_private=False,
+        transport=transport,
+    )
+    [request] = reached
+    assert str(request.url) == "https://93.184.216.34/hook?x=1"
+    assert request.headers["host"] == "printer.example.com"
+    assert request.extensions["sni_hostname"] == "printer.example.com"
+
+
+async def test_a_refused_connection_and_a_silent_server_raise_httpx_errors() -> None:
+    with pytest.raises(httpx.ConnectError):
+        await private_post(f"http://127.0.0.1:{free_port()}/")
+
+    async def say_nothing(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()  # until the client gives up and closes
+        writer.close()
+
+    server = await asyncio.start_server(say_nothing, "127.0.0.1", 0)
+    try:
+        port = server.sockets[0].getsockname()[1]
+        with pytest.raises(httpx.TimeoutException):
+            await safe_request("GET", f"http://127.0.0.1:{port}/", timeout=0.3, allow_private=True)
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+# (b) refused: before any connection is made.
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "http://127.0.0.1:{port}/",
+        "http://localhost:{port}/",
+        "http://[::1]:{port}/",
+        "http://0x7f000001:{port}/",
+        "http://2130706433:{port}/",
+        "http://0177.0.0.1:{port}/",
+        "http://127.1:{port}/",
+        "http://[::ffff:127.0.0.1]:{port}/",
+        "gopher://127.0.0.1:{port}/",
+        "file:///etc/passwd",
+    ],
+)
+async def test_loopback_and_other_schemes_are_refused_without_connecting(
+    template: str, canary: Canary
+) -> None:
+    with pytest.raises(UnsafeTarget):
+        await safe_request(
+            "POST", template.format(port=canary.port), timeout=2, allow_private=False
+        )
+    await asyncio.sleep(0.05)  # time for a connection that should not come
+    assert canary.connections == 0
+
+
+@pytest.mark.parametrize(
+    "url", ["http://169.254.169.254/latest/meta-data/", "http://10.0.0.1/", "https://10.0.0.1/"]
+)
+async def test_addresses_off_this_host_are_refused_before_any_connection(url: str) -> None:
+    transport, reached = tripwire()
+    with pytest.raises(UnsafeTarget, match="not a public address"):
+        await safe_request("GET", url, timeout=2, allow_private=False, transport=transport)
+    assert reached == []
+
+
+async def test_the_scheme_is_checked_even_when_private_addresses_are_allowed() -> None:
+    transport, reached = tripwire()
+    with pytest.raises(UnsafeTarget, match="http:// or https://"):
+        await safe_request(
+            "GET", "file:///etc/passwd", timeout=2, allow_private=True, transport=transport
+        )
+    assert reached == []
+
+
+# (c) names are checked against what they resolve to.
+
+
+async def test_a_name_resolving_to_loopback_is_refused_after_resolution(
+    canary: Canary, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # url_problem already refuses "localhost" by name; with that check out of the way,
+    # the real resolver's answer (127.0.0.1 or ::1) must be what refuses it.
+    monkeypatch.setattr(outbound, "url_problem", lambda url, *, allow_private: None)
+    with pytest.raises(UnsafeTarget, match=r"localhost resolves to .*not a public address"):
+        await safe_request(
+            "POST", f"http://localhost:{canary.port}/", timeout=2, allow_private=False
+        )
+    await asyncio.sleep(0.05)
+    assert canary.connections == 0
+
+
+async def test_a_name_is_refused_if_any_of_its_addresses_is_private(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fake_dns(monkeypatch, {"mixed.printcloud.test": ["93.184.216.34", "10.0.0.1"]})
+    transport, reached = tripwire()
+    with pytest.raises(UnsafeTarget, match=r"resolves to 10\.0\.0\.1"):
+        await safe_request(
+            "GET",
+            "https://mixed.printcloud.test/",
+            timeout=2,
+            allow_private=False,
+            transport=transport,
+        )
+    assert reached == []
+
+
+async def test_a_name_that_does_not_resolve_is_a_connection_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fake_dns(monkeypatch, {})
+    loop = asyncio.get_running_loop()
+
+    async def no_such_name(*args: Any, **kwargs: Any) -> Any:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(loop, "getaddrinfo", no_such_name)
+    transport, reached = tripwire()
+    with pytest.raises(httpx.ConnectError, match=r"cannot resolve nowhere\.printcloud\.test"):
+        await safe_request(
+            "GET",
+            "https://nowhere.printcloud.test/",
+            timeout=2,
+            allow_private=False,
+            transport=transport,
+        )
+    assert reached == []
