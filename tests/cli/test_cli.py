@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import http.server
+import json
 import os
+import signal
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from websockets.sync.client import connect
 
 from printcloud.server.runtime import Runtime
 from tests.live import ServerProcess
@@ -122,3 +128,60 @@ def test_newcomer_path_serve_create_user_login_list_printers(
     assert curl.stdout == "[]"
     docs = httpx.get(f"{server}/api/docs")
     assert docs.status_code == 200
+
+
+def test_worker_delivers_webhooks_and_stops_on_sigterm(env: dict[str, str], tmp_path: Path) -> None:
+    received: list[bytes] = []
+
+    class Hook(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            received.append(self.rfile.read(int(self.headers["Content-Length"])))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *_: object) -> None:
+            return None
+
+    receiver = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    env = env | {"PRINTCLOUD_ALLOW_PRIVATE_URLS": "true", "PRINTCLOUD_WEBHOOK_POLL_INTERVAL": "0.1"}
+    server = ServerProcess(env | {"PRINTCLOUD_RUN_WEBHOOK_WORKER": "false"}, tmp_path / "s.log")
+    try:
+        server.wait_ready()
+        assert (
+            run(
+                env, "users", "create", "--email", "w@example.com", "--password", "s3cret-enough"
+            ).returncode
+            == 0
+        )
+        key = httpx.post(
+            f"{server.url}/api/client/login",
+            json={"email": "w@example.com", "password": "s3cret-enough"},
+        ).json()["apiKey"]
+        hook_url = f"http://127.0.0.1:{receiver.server_address[1]}/hook"
+        assert (
+            httpx.post(
+                f"{server.url}/api/webhooks",
+                auth=(key, ""),
+                json={"url": hook_url, "events": ["all"]},
+            ).status_code
+            == 201
+        )
+        # A computer connecting is an event: the webhook gets a computer.connected.
+        with connect(server.ws_url) as socket:
+            socket.send(json.dumps({"type": "auth", "apiKey": key, "computerName": "PC"}))
+            assert json.loads(socket.recv(timeout=10))["type"] == "auth_ok"
+    finally:
+        server.stop()
+    assert received == []  # the server itself does not deliver: its worker is off
+
+    with subprocess.Popen([*EXE, "worker"], env=env) as worker:
+        deadline = time.monotonic() + 30
+        while not received and time.monotonic() < deadline:
+            time.sleep(0.1)
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(timeout=30) == 0
+    receiver.shutdown()
+    receiver.server_close()
+    assert received, "the worker delivered nothing"
+    assert json.loads(received[0])["type"] == "computer.connected"

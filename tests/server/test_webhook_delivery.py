@@ -305,3 +305,27 @@ async def test_two_instances_deliver_each_event_once(
     ids = [r.headers["webhook-id"] for r in receiver.at("/once")]
     assert len(ids) == 30
     assert len(set(ids)) == 30
+
+
+async def test_a_webhook_failing_for_too_long_is_disabled_with_the_reason(
+    runtime_factory: Callable[..., Runtime], receiver: Receiver
+) -> None:
+    failing = {**FAST, "webhook_disable_after": 0.3}
+    async with (
+        serve(runtime_factory(**failing)) as server,
+        httpx.AsyncClient(base_url=server.url) as http,
+    ):
+        account, printer = await setup(server, http)
+        webhook = await add_webhook(http, account, f"{receiver.url}/down", ["job.created"])
+        receiver.script.extend([(500, 0.0, {})] * 50)
+        await print_job(http, account, printer)
+
+        async def disabled() -> dict[str, Any] | None:
+            found = (await http.get(f"/api/webhooks/{webhook['id']}", auth=account.auth())).json()
+            return found if not found["active"] else None
+
+        async with asyncio.timeout(15):
+            while not (state := await disabled()):
+                await asyncio.sleep(0.05)
+    assert state["disabledReason"].startswith("Every delivery failed since")
+    assert "HTTP 500" in state["disabledReason"]
