@@ -164,6 +164,19 @@ class PrintJobContent(Base):
     content: Mapped[str] = mapped_column(Text)
 
 
+class IdempotencyKey(Base):
+    """A client's Idempotency-Key on POST /api/printjobs, and the job it created."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("account_id", "key"),)
+
+    seq: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(255))
+    job_id: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class JobStateEvent(Base):
     __tablename__ = "job_state_events"
 

@@ -3,12 +3,12 @@ from __future__ import annotations
 from functools import partial
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Header, Query, status
 
 from printcloud.server.db.uow import after_commit
 from printcloud.server.deps import CanManage, CanPrint, CanRead, RuntimeDep, SessionDep
 from printcloud.server.ids import split_ids
-from printcloud.server.jobs import service
+from printcloud.server.jobs import idempotency, service
 from printcloud.server.jobs.schemas import JobStateOut, PrintJobIn, PrintJobOut
 
 router = APIRouter(prefix="/api", tags=["print jobs"])
@@ -28,11 +28,29 @@ router = APIRouter(prefix="/api", tags=["print jobs"])
     },
 )
 async def create_print_job(
-    body: PrintJobIn, principal: CanPrint, session: SessionDep, runtime: RuntimeDep
+    body: PrintJobIn,
+    principal: CanPrint,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            description="[ext] The same key within 24 h answers the same job id, printed once",
+        ),
+    ] = None,
 ) -> str:
-    job = await service.create_job(session, runtime.settings, principal.account_id, body)
-    after_commit(session, partial(runtime.dispatcher.wake, job.computer_id))
-    return job.id
+    async def create() -> str:
+        job = await service.create_job(session, runtime.settings, principal.account_id, body)
+        after_commit(session, partial(runtime.dispatcher.wake, job.computer_id))
+        return job.id
+
+    if idempotency_key is None:
+        return await create()
+    job_id, _ = await idempotency.once(
+        session, principal.account_id, idempotency.check_key(idempotency_key), create
+    )
+    return job_id
 
 
 @router.get(

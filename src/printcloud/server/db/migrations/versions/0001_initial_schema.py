@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 04:27:49.288457
+Create Date: 2026-11-28 04:46:28.674440
 """
 
 from collections.abc import Sequence
@@ -80,6 +80,27 @@ def upgrade() -> None:
     with op.batch_alter_table("events", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_events_account_id"), ["account_id"], unique=False)
 
+    op.create_table(
+        "idempotency_keys",
+        sa.Column(
+            "seq",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("account_id", sa.String(length=40), nullable=False),
+        sa.Column("key", sa.String(length=255), nullable=False),
+        sa.Column("job_id", sa.String(length=40), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["accounts.id"],
+            name=op.f("fk_idempotency_keys_account_id_accounts"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("seq", name=op.f("pk_idempotency_keys")),
+        sa.UniqueConstraint("account_id", "key", name=op.f("uq_idempotency_keys_account_id")),
+    )
     op.create_table(
         "users",
         sa.Column("id", sa.String(length=40), nullable=False),
@@ -380,6 +401,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_users_account_id"))
 
     op.drop_table("users")
+    op.drop_table("idempotency_keys")
     with op.batch_alter_table("events", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_events_account_id"))
 
