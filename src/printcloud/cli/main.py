@@ -11,6 +11,7 @@ from pydantic_settings import SettingsError
 from rich.console import Console
 
 from printcloud.cli.agent import agent_app
+from printcloud.cli.integrator import register as register_integrator_commands
 from printcloud.server.errors import PrintCloudError, describe_validation_errors
 from printcloud.server.settings import Settings
 
@@ -22,6 +23,7 @@ app = typer.Typer(
 users_app = typer.Typer(help="Manage users.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 app.add_typer(agent_app, name="agent")
+register_integrator_commands(app)
 
 err = Console(stderr=True, soft_wrap=True)
 

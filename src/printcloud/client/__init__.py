@@ -1,0 +1,48 @@
+"""The PrintCloud Python SDK: ``Client`` and ``AsyncClient`` over the REST API."""
+
+from __future__ import annotations
+
+from printcloud.client._client import AsyncClient, Client
+from printcloud.client._exceptions import (
+    APIConnectionError,
+    APIError,
+    AuthenticationError,
+    NotFoundError,
+    PermissionDeniedError,
+    PrintCloudError,
+    RateLimitError,
+    ValidationError,
+)
+from printcloud.client._models import (
+    ApiKey,
+    ApiKeyCreated,
+    Computer,
+    Job,
+    JobPrinter,
+    JobState,
+    Printer,
+    Webhook,
+    WebhookCreated,
+)
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "ApiKey",
+    "ApiKeyCreated",
+    "AsyncClient",
+    "AuthenticationError",
+    "Client",
+    "Computer",
+    "Job",
+    "JobPrinter",
+    "JobState",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "PrintCloudError",
+    "Printer",
+    "RateLimitError",
+    "ValidationError",
+    "Webhook",
+    "WebhookCreated",
+]
