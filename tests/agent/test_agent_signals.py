@@ -1,0 +1,128 @@
+"""`printcloud agent run` and signals: the first drains the job printing, a second exits."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from printcloud.agent.printers.ipp import Operation, ValueTag, attr
+from printcloud.server.runtime import Runtime
+from tests.agent.printrig import PrintRig, ipp_call, minimal_pdf
+from tests.live import ServerProcess
+
+EXE = [sys.executable, "-m", "printcloud"]
+
+
+def _queue(rig: PrintRig, operation: Operation) -> None:
+    """Pause or resume PDFQ, with the IPP client of the agent."""
+    queue = [attr("printer-uri", ValueTag.URI, "ipp://localhost/printers/PDFQ")]
+    asyncio.run(ipp_call("http://localhost/admin/", operation, queue, uds=rig.cups_server))
+
+
+def _wait(check: object, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():  # type: ignore[operator]
+        assert time.monotonic() < deadline, "not reached in time"
+        time.sleep(0.2)
+
+
+def test_a_second_signal_exits_at_once_while_the_first_waits_for_the_job(
+    database_url: str, runtime: Runtime, printrig: PrintRig, tmp_path: Path
+) -> None:
+    env = {
+        **os.environ,
+        "PRINTCLOUD_DATA_DIR": str(tmp_path / "server"),
+        "PRINTCLOUD_DATABASE_URL": database_url,
+        "PRINTCLOUD_LOG_LEVEL": "warning",
+        "PRINTCLOUD_AGENT_CONFIG": str(tmp_path / "agent.json"),
+    }
+    server = ServerProcess(env, tmp_path / "serve.log")
+    agent: subprocess.Popen[bytes] | None = None
+    try:
+        server.wait_ready()
+        assert (
+            subprocess.run(
+                [
+                    *EXE,
+                    "users",
+                    "create",
+                    "--email",
+                    "s@example.com",
+                    "--password",
+                    "s3cret-enough",
+                ],
+                env=env,
+                check=False,
+                capture_output=True,
+            ).returncode
+            == 0
+        )
+        assert (
+            subprocess.run(
+                [
+                    *EXE,
+                    "agent",
+                    "login",
+                    "--server",
+                    server.url,
+                    "--email",
+                    "s@example.com",
+                    "--password",
+                    "s3cret-enough",
+                ],
+                env=env,
+                check=False,
+                capture_output=True,
+            ).returncode
+            == 0
+        )
+        config = json.loads(Path(env["PRINTCLOUD_AGENT_CONFIG"]).read_text())
+        config |= {
+            "cups_server": printrig.cups_server,
+            "only_printers": ["PDFQ"],
+            "job_timeout": 120,
+            "data_dir": str(tmp_path / "agent"),
+        }
+        Path(env["PRINTCLOUD_AGENT_CONFIG"]).write_text(json.dumps(config))
+        # A paused queue: the job will wait in CUPS, "printing" as far as the agent knows.
+        _queue(printrig, Operation.PAUSE_PRINTER)
+        agent = subprocess.Popen([*EXE, "agent", "run"], env=env, stderr=subprocess.DEVNULL)
+        auth = (config["api_key"], "")
+        _wait(lambda: httpx.get(f"{server.url}/api/printers", auth=auth).json())
+        printer = httpx.get(f"{server.url}/api/printers", auth=auth).json()[0]["id"]
+        job_id = httpx.post(
+            f"{server.url}/api/printjobs",
+            auth=auth,
+            json={
+                "printerId": printer,
+                "contentType": "pdf_base64",
+                "title": "signals",
+                "content": base64.b64encode(minimal_pdf()).decode(),
+            },
+        ).json()
+        _wait(
+            lambda: (
+                httpx.get(f"{server.url}/api/printjobs/{job_id}", auth=auth).json()[0]["state"]
+                == "printing"
+            )
+        )
+
+        agent.send_signal(signal.SIGTERM)
+        time.sleep(2)
+        assert agent.poll() is None  # draining: the job in progress is still followed
+        agent.send_signal(signal.SIGTERM)
+        assert agent.wait(timeout=15) == 130
+    finally:
+        if agent is not None and agent.poll() is None:
+            agent.kill()
+        _queue(printrig, Operation.RESUME_PRINTER)
+        server.stop()
