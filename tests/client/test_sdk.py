@@ -454,3 +454,27 @@ async def test_the_same_idempotency_key_gives_the_same_job_from_the_server(
     )
     assert first == again
     assert [j.id for j in await sdk.jobs.list()] == [first]
+
+
+async def test_printers_by_id_and_a_webhooks_deliveries_replay_and_enable(
+    runtime: Runtime, account: TestAccount, sdk: AsyncClient, printer: str
+) -> None:
+    [found] = await sdk.printers.get([printer])
+    assert found.id == printer
+    with pytest.raises(NotFoundError):
+        await sdk.printers.get("prn_missing")
+
+    webhook = await sdk.webhooks.create(url="https://example.com/hook", events=["all"])
+    job_id = await sdk.jobs.create(
+        printer_id=printer, content_type="raw_base64", content="XlhBXlha"
+    )
+    [delivery] = await sdk.webhooks.deliveries(webhook.id)
+    assert delivery.event_type == "job.created"
+    assert delivery.payload["jobId"] == job_id
+    assert delivery.status == "pending"  # no worker runs in these tests
+    again = await sdk.webhooks.replay(webhook.id, delivery.id)
+    assert again != delivery.id
+    assert len(await sdk.webhooks.deliveries(webhook.id)) == 2
+
+    assert (await sdk.webhooks.get(webhook.id)).active is True
+    assert (await sdk.webhooks.enable(webhook.id)).active is True

@@ -93,6 +93,27 @@ class WebhookCreated(Webhook):
     secret: str | None = None
 
 
+class DeliveryAttempt(_Model):
+    attempt: int
+    status_code: int | None = None
+    response_body: str = ""
+    error: str | None = None
+    duration_ms: int = 0
+    created_at: datetime
+
+
+class Delivery(_Model):
+    """One event sent (or being sent) to one webhook; ``id`` is its webhook-id."""
+
+    id: str
+    event_type: str
+    payload: dict[str, Any] = Field(default_factory=dict)
+    status: str
+    attempts: list[DeliveryAttempt] = Field(default_factory=list)
+    next_attempt_at: datetime | None = None
+    created_at: datetime
+
+
 class ApiKey(_Model):
     id: str
     description: str

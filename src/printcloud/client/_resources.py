@@ -15,6 +15,7 @@ from printcloud.client._models import (
     ApiKey,
     ApiKeyCreated,
     Computer,
+    Delivery,
     Job,
     JobState,
     Printer,
@@ -31,6 +32,7 @@ _JOBS = TypeAdapter(list[Job])
 _STATES = TypeAdapter(list[JobState])
 _WEBHOOKS = TypeAdapter(list[Webhook])
 _API_KEYS = TypeAdapter(list[ApiKey])
+_DELIVERIES = TypeAdapter(list[Delivery])
 _IDS = TypeAdapter(list[str])
 _ID = TypeAdapter(str)
 
@@ -130,6 +132,10 @@ class Printers:
         """Every printer of the account."""
         return _PRINTERS.validate_python(self._client._request("GET", "/api/printers"))
 
+    def get(self, ids: str | Sequence[str]) -> builtins.list[Printer]:
+        """The printers with these ids (NotFoundError when none exists)."""
+        return _PRINTERS.validate_python(self._client._request("GET", f"/api/printers/{_ids(ids)}"))
+
 
 class Computers:
     def __init__(self, client: _Sync) -> None:
@@ -220,6 +226,28 @@ class Webhooks:
         answer = self._client._request("DELETE", f"/api/webhooks/{_one(webhook_id)}")
         return _IDS.validate_python(answer)
 
+    def get(self, webhook_id: str) -> Webhook:
+        """One webhook, with why it was disabled if it was."""
+        answer = self._client._request("GET", f"/api/webhooks/{_one(webhook_id)}")
+        return Webhook.model_validate(answer)
+
+    def deliveries(self, webhook_id: str, limit: int = 50) -> builtins.list[Delivery]:
+        """The webhook's recent deliveries, newest first, each with its attempts."""
+        answer = self._client._request(
+            "GET", f"/api/webhooks/{_one(webhook_id)}/deliveries", params={"limit": limit}
+        )
+        return _DELIVERIES.validate_python(answer)
+
+    def replay(self, webhook_id: str, delivery_id: str) -> str:
+        """Send a delivery's event again; the new delivery's id."""
+        path = f"/api/webhooks/{_one(webhook_id)}/deliveries/{_one(delivery_id)}/replay"
+        return _IDS.validate_python(self._client._request("POST", path))[0]
+
+    def enable(self, webhook_id: str) -> Webhook:
+        """Turn a disabled webhook back on."""
+        answer = self._client._request("POST", f"/api/webhooks/{_one(webhook_id)}/enable")
+        return Webhook.model_validate(answer)
+
 
 class ApiKeys:
     def __init__(self, client: _Sync) -> None:
@@ -251,6 +279,11 @@ class AsyncPrinters:
     async def list(self) -> builtins.list[Printer]:
         """Every printer of the account."""
         return _PRINTERS.validate_python(await self._client._request("GET", "/api/printers"))
+
+    async def get(self, ids: str | Sequence[str]) -> builtins.list[Printer]:
+        """The printers with these ids (NotFoundError when none exists)."""
+        answer = await self._client._request("GET", f"/api/printers/{_ids(ids)}")
+        return _PRINTERS.validate_python(answer)
 
 
 class AsyncComputers:
@@ -345,6 +378,28 @@ class AsyncWebhooks:
         """Delete a webhook; the ids deleted."""
         answer = await self._client._request("DELETE", f"/api/webhooks/{_one(webhook_id)}")
         return _IDS.validate_python(answer)
+
+    async def get(self, webhook_id: str) -> Webhook:
+        """One webhook, with why it was disabled if it was."""
+        answer = await self._client._request("GET", f"/api/webhooks/{_one(webhook_id)}")
+        return Webhook.model_validate(answer)
+
+    async def deliveries(self, webhook_id: str, limit: int = 50) -> builtins.list[Delivery]:
+        """The webhook's recent deliveries, newest first, each with its attempts."""
+        answer = await self._client._request(
+            "GET", f"/api/webhooks/{_one(webhook_id)}/deliveries", params={"limit": limit}
+        )
+        return _DELIVERIES.validate_python(answer)
+
+    async def replay(self, webhook_id: str, delivery_id: str) -> str:
+        """Send a delivery's event again; the new delivery's id."""
+        path = f"/api/webhooks/{_one(webhook_id)}/deliveries/{_one(delivery_id)}/replay"
+        return _IDS.validate_python(await self._client._request("POST", path))[0]
+
+    async def enable(self, webhook_id: str) -> Webhook:
+        """Turn a disabled webhook back on."""
+        answer = await self._client._request("POST", f"/api/webhooks/{_one(webhook_id)}/enable")
+        return Webhook.model_validate(answer)
 
 
 class AsyncApiKeys:
