@@ -306,3 +306,18 @@ async def test_delete_jobs_answers_the_deleted_ids(
     assert [j["id"] for j in left] == [ids[2]]
     again = await client.delete(f"/api/printjobs/{ids[0]}", auth=account.auth())
     assert again.status_code == 404
+
+
+async def test_a_large_document_is_checked_and_kept_whole(
+    client: httpx.AsyncClient, runtime: Runtime, account: TestAccount, printer_id: str
+) -> None:
+    big = base64.b64encode(PDF + b"%" + b"x" * 2_000_000).decode()  # checked off the loop
+    job_id = (await post(client, account, job(printer_id, content=big))).json()
+    async with runtime.sessionmaker() as session:
+        saved = await session.scalar(select(PrintJobContent.content))
+    assert saved == big
+    broken = base64.b64encode(b"not a pdf" + b"x" * 2_000_000).decode()
+    response = await post(client, account, job(printer_id, content=broken))
+    assert response.status_code == 400
+    assert response.json()["message"].startswith("content:")
+    assert job_id.startswith("pj_")

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
+from functools import partial
 
+import anyio.to_thread
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
@@ -28,6 +30,8 @@ from printcloud.server.jobs.schemas import (
 from printcloud.server.settings import Settings
 
 log = structlog.get_logger(__name__)
+
+_DECODE_IN_THREAD = 256 * 1024  # characters of content
 
 
 def to_out(job: PrintJob) -> PrintJobOut:
@@ -53,12 +57,19 @@ async def create_job(
     printer = await computers.printer(session, account_id, body.printer_id)
     if printer is None:
         raise NotFound(f"Printer {body.printer_id} not found")
-    check_content(
+    check = partial(
+        check_content,
         body.content_type,
         body.content,
         allow_private_urls=settings.allow_private_urls,
         max_document_size=settings.max_document_size,
     )
+    if len(body.content) > _DECODE_IN_THREAD:
+        # Decoding megabytes of base64 takes milliseconds of CPU: not on the event loop,
+        # where every other request and agent socket of this process waits.
+        await anyio.to_thread.run_sync(check)
+    else:
+        check()
     now = utcnow()
     job = PrintJob(
         id=ids.job_id(),
