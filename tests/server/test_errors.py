@@ -134,3 +134,24 @@ async def test_a_trailing_slash_serves_the_same_endpoint(
     response = await client.get("/api/printers/", auth=account.auth())
     assert response.status_code == 200
     assert response.json() == []
+
+
+async def test_browser_code_may_call_the_api_cors(
+    client: httpx.AsyncClient, account: TestAccount
+) -> None:
+    preflight = await client.options(
+        "/api/printjobs",
+        headers={
+            "Origin": "https://shop.example.com",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization,content-type",
+        },
+    )
+    assert preflight.status_code == 200
+    assert preflight.headers["access-control-allow-origin"] == "*"
+    assert "authorization" in preflight.headers["access-control-allow-headers"].lower()
+    response = await client.get(
+        "/api/printers", auth=account.auth(), headers={"Origin": "https://shop.example.com"}
+    )
+    assert response.headers["access-control-allow-origin"] == "*"
+    assert "access-control-allow-credentials" not in response.headers

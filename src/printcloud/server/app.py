@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 import printcloud
 from printcloud.server.accounts.routes import router as accounts_router
@@ -64,6 +65,16 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     install_openapi(app)
     for router in (computers_router, jobs_router, webhooks_router, accounts_router, ws_router):
         app.include_router(router)
+    if runtime.settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=runtime.settings.cors_origins,
+            allow_credentials=False,
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+            expose_headers=["Retry-After"],
+            max_age=600,
+        )
     app.add_middleware(BodySizeLimit, limit=runtime.settings.max_body_size)
     app.add_middleware(StripTrailingSlash)
     return app

@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     max_body_size: int = Field(default=50 * 1024 * 1024, gt=0)
     # A decoded base64 document larger than this is refused with 413.
     max_document_size: int = Field(default=50 * 1024 * 1024, gt=0)
+    # Origins whose browser code may call the API (the original's fetch examples); "*" for
+    # any. Keys travel in the Authorization header, never in cookies, so "*" is safe.
+    cors_origins: list[str] = Field(default_factory=lambda: ["*"])
     # The agent WebSocket.
     ws_auth_timeout: float = Field(default=10.0, gt=0)
     ws_max_message_size: int = Field(default=1024 * 1024, gt=0)
