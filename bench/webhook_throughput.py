@@ -23,6 +23,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from tests.live import serve_asgi
 
 from printcloud.server.db.migrate import upgrade
 from printcloud.server.db.models import Account, Webhook
@@ -31,7 +32,6 @@ from printcloud.server.events import repository as events
 from printcloud.server.runtime import Runtime
 from printcloud.server.settings import Settings
 from printcloud.server.webhooks.delivery import deliver_due
-from tests.live import serve_asgi
 
 
 async def main(count: int, database_url: str | None) -> None:
@@ -45,8 +45,12 @@ async def main(count: int, database_url: str | None) -> None:
 
     app = Starlette(routes=[Route("/hook", hook, methods=["POST"])])
     with tempfile.TemporaryDirectory() as folder:
-        settings = Settings(data_dir=Path(folder), database_url=database_url or "",
-                            allow_private_urls=True, log_level="warning")
+        settings = Settings(
+            data_dir=Path(folder),
+            database_url=database_url or "",
+            allow_private_urls=True,
+            log_level="warning",
+        )
         runtime = Runtime.create(settings)
         await upgrade(runtime.engine)
         async with serve_asgi(uvicorn.Config(app, log_level="warning")) as url:
@@ -54,21 +58,32 @@ async def main(count: int, database_url: str | None) -> None:
                 account = Account(id="acc_" + secrets.token_hex(8), created_at=utcnow())
                 session.add(account)
                 await session.flush()
-                session.add(Webhook(id="wh_" + secrets.token_hex(8), account_id=account.id,
-                                    url=f"{url}/hook", secret="bench", events=["all"],
-                                    active=True, created_at=utcnow()))
+                session.add(
+                    Webhook(
+                        id="wh_" + secrets.token_hex(8),
+                        account_id=account.id,
+                        url=f"{url}/hook",
+                        secret="bench-secret",  # noqa: S106 - a throwaway benchmark webhook
+                        events=["all"],
+                        active=True,
+                        created_at=utcnow(),
+                    )
+                )
                 await session.flush()
                 for index in range(count):
-                    await events.record(session, account.id, "job.created",
-                                        jobId=f"pj_{index}", state="pending")
+                    await events.record(
+                        session, account.id, "job.created", jobId=f"pj_{index}", state="pending"
+                    )
                 await session.commit()
             started = time.perf_counter()
             while received < count:
                 await deliver_due(runtime.sessionmaker, settings)
             elapsed = time.perf_counter() - started
         await runtime.close()
-    print(f"{count} deliveries in {elapsed:.2f} s: {count / elapsed:.0f} deliveries/s "
-          f"({settings.database_url_resolved.split(':', 1)[0]})")
+    print(
+        f"{count} deliveries in {elapsed:.2f} s: {count / elapsed:.0f} deliveries/s "
+        f"({settings.database_url_resolved.split(':', 1)[0]})"
+    )
 
 
 if __name__ == "__main__":
