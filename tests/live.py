@@ -202,3 +202,36 @@ class ServerProcess:
             except subprocess.TimeoutExpired:
                 self.kill()
         self._log.close()
+
+
+TEST_PASSWORD = "s3cret-enough"
+
+
+def create_user(env: dict[str, str], email: str, password: str = TEST_PASSWORD) -> None:
+    """``printcloud users create``, as an operator runs it, against ``env``'s database."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "printcloud",
+            "users",
+            "create",
+            "--email",
+            email,
+            "--password",
+            password,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def client_login(url: str, email: str, password: str = TEST_PASSWORD) -> str:
+    """A new full API key, from ``POST /api/client/login``."""
+    response = httpx.post(f"{url}/api/client/login", json={"email": email, "password": password})
+    assert response.status_code == 200, response.text
+    return str(response.json()["apiKey"])

@@ -17,7 +17,7 @@ import httpx
 from printcloud.agent.printers.ipp import Operation, ValueTag, attr
 from printcloud.server.runtime import Runtime
 from tests.agent.printrig import PrintRig, ipp_call, minimal_pdf
-from tests.live import ServerProcess
+from tests.live import ServerProcess, create_user
 
 EXE = [sys.executable, "-m", "printcloud"]
 
@@ -49,23 +49,7 @@ def test_a_second_signal_exits_at_once_while_the_first_waits_for_the_job(
     agent: subprocess.Popen[bytes] | None = None
     try:
         server.wait_ready()
-        assert (
-            subprocess.run(
-                [
-                    *EXE,
-                    "users",
-                    "create",
-                    "--email",
-                    "s@example.com",
-                    "--password",
-                    "s3cret-enough",
-                ],
-                env=env,
-                check=False,
-                capture_output=True,
-            ).returncode
-            == 0
-        )
+        create_user(env, "s@example.com")
         assert (
             subprocess.run(
                 [

@@ -18,7 +18,7 @@ import pytest
 from websockets.sync.client import connect
 
 from printcloud.server.runtime import Runtime
-from tests.live import ServerProcess
+from tests.live import ServerProcess, client_login, create_user
 
 EXE = [sys.executable, "-m", "printcloud"]
 
@@ -148,16 +148,8 @@ def test_worker_delivers_webhooks_and_stops_on_sigterm(env: dict[str, str], tmp_
     server = ServerProcess(env | {"PRINTCLOUD_RUN_WEBHOOK_WORKER": "false"}, tmp_path / "s.log")
     try:
         server.wait_ready()
-        assert (
-            run(
-                env, "users", "create", "--email", "w@example.com", "--password", "s3cret-enough"
-            ).returncode
-            == 0
-        )
-        key = httpx.post(
-            f"{server.url}/api/client/login",
-            json={"email": "w@example.com", "password": "s3cret-enough"},
-        ).json()["apiKey"]
+        create_user(env, "w@example.com")
+        key = client_login(server.url, "w@example.com")
         hook_url = f"http://127.0.0.1:{receiver.server_address[1]}/hook"
         assert (
             httpx.post(

@@ -10,12 +10,11 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from websockets.sync.client import connect
 
 from printcloud.server.runtime import Runtime
-from tests.live import ServerProcess
+from tests.live import ServerProcess, client_login, create_user
 from tests.server.test_jobs_api import PDF
 
 EXE = [sys.executable, "-m", "printcloud"]
@@ -33,27 +32,8 @@ def server(tmp_path: Path, database_url: str, runtime: Runtime) -> Iterator[tupl
     process = ServerProcess(env, tmp_path / "serve.log")
     try:
         process.wait_ready()
-        assert (
-            subprocess.run(
-                [
-                    *EXE,
-                    "users",
-                    "create",
-                    "--email",
-                    "i@example.com",
-                    "--password",
-                    "s3cret-enough",
-                ],
-                env=env,
-                check=False,
-                capture_output=True,
-            ).returncode
-            == 0
-        )
-        key = httpx.post(
-            f"{process.url}/api/client/login",
-            json={"email": "i@example.com", "password": "s3cret-enough"},
-        ).json()["apiKey"]
+        create_user(env, "i@example.com")
+        key = client_login(process.url, "i@example.com")
         yield process.url, key
     finally:
         process.stop()

@@ -5,8 +5,6 @@ from __future__ import annotations
 import http.server
 import json
 import os
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -15,7 +13,7 @@ import httpx
 from websockets.sync.client import connect
 
 from printcloud.server.runtime import Runtime
-from tests.live import ServerProcess, free_port
+from tests.live import ServerProcess, client_login, create_user, free_port
 
 
 class _Hook(http.server.BaseHTTPRequestHandler):
@@ -44,32 +42,12 @@ def test_deliveries_pending_at_a_kill_9_are_sent_by_the_next_server(
         "PRINTCLOUD_WEBHOOK_RETRY_SCALE": "0.05",
         "PRINTCLOUD_LOG_LEVEL": "warning",
     }
-    created = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "printcloud",
-            "users",
-            "create",
-            "--email",
-            "k@example.com",
-            "--password",
-            "s3cret-enough",
-        ],
-        env=env,
-        capture_output=True,
-        timeout=60,
-        check=False,
-    )
-    assert created.returncode == 0, created.stderr
+    create_user(env, "k@example.com")
 
     first = ServerProcess(env, tmp_path / "first.log")
     try:
         first.wait_ready()
-        key = httpx.post(
-            f"{first.url}/api/client/login",
-            json={"email": "k@example.com", "password": "s3cret-enough"},
-        ).json()["apiKey"]
+        key = client_login(first.url, "k@example.com")
         webhook = httpx.post(
             f"{first.url}/api/webhooks",
             auth=(key, ""),
