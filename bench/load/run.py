@@ -1,0 +1,283 @@
+"""One shape, start to end: servers, accounts, agents, the phases, the results."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import platform
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+from bench.load import floor
+from bench.load.accounts import BenchAccount, create_users, open_accounts, printer_ids
+from bench.load.agents import Fleet
+from bench.load.hooks import Receiver
+from bench.load.measure import CpuMeter, Latency, rss_bytes
+from bench.load.options import Options
+from bench.load.preload import preload
+from bench.load.stack import Stack, bench_settings, running_stack
+from bench.load.submit import Submissions, Target, http_client, open_loop
+from tests.live import serve_asgi
+
+MEMORY_SAMPLES = 8
+
+
+@dataclass
+class Bench:
+    """What the phases share."""
+
+    options: Options
+    stack: Stack
+    client: httpx.AsyncClient
+    fleet: Fleet
+    receiver: Receiver
+    accounts: list[BenchAccount]
+    targets: list[Target]  # the active agents' printers
+    all_targets: list[Target]  # every agent's printer
+    accepted: dict[str, int]  # every job accepted in the run: id -> scheduled send time
+
+
+async def run_shape(shape: str, options: Options) -> dict[str, Any]:
+    settings = bench_settings(options.agents, options.account_count)
+    result: dict[str, Any] = {
+        "shape": shape,
+        "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "options": options.as_json(),
+        "server_settings": settings,
+    }
+    receiver = Receiver()
+    hook_config = uvicorn.Config(receiver, log_level="warning", lifespan="off", access_log=False)
+    with tempfile.TemporaryDirectory(prefix="printcloud-bench-") as folder:
+        async with (
+            serve_asgi(hook_config) as hook_url,
+            running_stack(shape, Path(folder), settings) as stack,
+            http_client(connections=max(64, len(stack.urls) * 64)) as client,
+        ):
+            log(f"{shape}: servers up at {', '.join(stack.urls)}")
+            result["floor"] = await measure_floor(stack, options, Path(folder))
+            emails = await create_users(stack.database_url, options.account_count)
+            accounts = await open_accounts(client, stack.urls[0], emails, hook_url)
+            for account in accounts:
+                receiver.add_secret(account.index, account.webhook_secret)
+            fleet = Fleet(stack.ws_urls, [a.api_key for a in accounts], options.agents)
+            bench = Bench(options, stack, client, fleet, receiver, accounts, [], [], {})
+            try:
+                await run_phases(bench, result)
+            finally:
+                await fleet.stop()
+            result["delivery"] = delivery_check(bench)
+            result["webhooks"] = {
+                "verified": receiver.log.verified,
+                "failed_verification": receiver.log.failed,
+                "states": dict(receiver.log.states),
+            }
+    return result
+
+
+async def run_phases(bench: Bench, result: dict[str, Any]) -> None:
+    options = bench.options
+    memory = result.setdefault("memory", {})
+    await asyncio.sleep(1)
+    samples = [{"connections": 0, "rss_bytes": server_rss(bench.stack)}]
+    log(f"connecting {options.active_count} active agents")
+    started = time.monotonic()
+    await bench.fleet.start(range(options.active_count))
+    samples.append({"connections": options.active_count, "rss_bytes": server_rss(bench.stack)})
+    bench.all_targets = await agent_targets(bench)
+    bench.targets = bench.all_targets[: options.active_count]
+    steps = result.setdefault("load", [])
+    steps.append(await load_step(bench, "baseline (active agents only)", options.reference_rate))
+
+    log(f"connecting {options.agents - options.active_count} idle agents")
+    step = max(1, (options.agents - options.active_count) // MEMORY_SAMPLES)
+    for start in range(options.active_count, options.agents, step):
+        await bench.fleet.start(range(start, min(start + step, options.agents)))
+        await asyncio.sleep(0.5)
+        samples.append(
+            {"connections": min(start + step, options.agents), "rss_bytes": server_rss(bench.stack)}
+        )
+    connect_seconds = time.monotonic() - started
+    bench.all_targets = await agent_targets(bench)
+    memory |= {
+        "server_samples": samples,
+        "per_agent_bytes": round(
+            (samples[-1]["rss_bytes"] - samples[0]["rss_bytes"]) / max(options.agents, 1)
+        ),
+        "connect_seconds": round(connect_seconds, 2),
+    }
+    steps.append(await load_step(bench, f"with {options.agents} agents", options.reference_rate))
+    for rate in options.rates:
+        steps.append(await load_step(bench, "ladder", rate))
+
+    if options.preload:
+        log(f"preloading {options.preload} finished jobs")
+        result["preload"] = await preload(bench.stack.database_url, options.preload)
+        steps.append(
+            await load_step(
+                bench, f"with {options.preload} jobs of history", options.reference_rate
+            )
+        )
+    result["reconnect"] = await reconnect(bench)
+
+
+def server_rss(stack: Stack) -> int:
+    return sum(rss_bytes(pid) for pid in stack.pids)
+
+
+async def agent_targets(bench: Bench) -> list[Target]:
+    """Every connected agent's printer, in agent order."""
+    by_name: dict[str, str] = {}
+    for account in bench.accounts:
+        by_name |= await printer_ids(bench.client, bench.stack.urls[0], account)
+    targets = []
+    for index in range(bench.fleet.count):
+        name = bench.fleet.computer_name(index)
+        if name in by_name:
+            account = bench.accounts[bench.fleet.account_of(index)]
+            targets.append(Target(account.authorization, by_name[name]))
+    return targets
+
+
+async def load_step(bench: Bench, phase: str, rate: float) -> dict[str, Any]:
+    """Offer ``rate`` jobs/s for the set time, then wait for every job's end."""
+    log(f"{phase}: {rate:g} jobs/s for {bench.options.seconds:g} s")
+    meter = CpuMeter(bench.stack.pids)
+    submissions = await open_loop(
+        bench.client, bench.stack.urls, bench.targets, rate, bench.options.seconds
+    )
+    cpu = meter.read()  # over the offered period, not the drain
+    missing = await drain(bench, submissions.sent_at, bench.options.drain_timeout)
+    return summarize_step(
+        bench, phase=phase, rate=rate, submissions=submissions, missing=missing, cpu=cpu
+    )
+
+
+async def drain(bench: Bench, jobs: dict[str, int], timeout: float) -> int:
+    """Wait until every job reached its agent and its ``completed`` webhook; how many did not."""
+    bench.accepted |= jobs
+    waiting = set(jobs)
+    deadline = time.monotonic() + timeout
+    while waiting and time.monotonic() < deadline:
+        waiting = {
+            job for job in waiting
+            if job not in bench.fleet.log.received or job not in bench.receiver.log.completed
+        }  # fmt: skip
+        await asyncio.sleep(0.05)
+    return len(waiting)
+
+
+def summarize_step(
+    bench: Bench,
+    *,
+    phase: str,
+    rate: float,
+    submissions: Submissions,
+    missing: int,
+    cpu: dict[str, float],
+) -> dict[str, Any]:
+    to_agent, to_webhook = Latency(), Latency()
+    last_done = submissions.started_ns
+    for job, sent in submissions.sent_at.items():
+        if job in bench.fleet.log.received:
+            to_agent.record_ns(bench.fleet.log.received[job][0] - sent)
+        if job in bench.receiver.log.completed:
+            done = bench.receiver.log.completed[job][0]
+            to_webhook.record_ns(done - sent)
+            last_done = max(last_done, done)
+    offered_seconds = max(submissions.finished_ns - submissions.started_ns, 1) / 1e9
+    lifecycle_seconds = max(last_done - submissions.started_ns, 1) / 1e9
+    return {
+        "phase": phase,
+        "offered_per_s": rate,
+        "attempted": submissions.attempted,
+        "accepted": len(submissions.sent_at),
+        "failures": dict(submissions.failures),
+        "not_finished": missing,
+        "achieved_post_per_s": round(len(submissions.sent_at) / offered_seconds, 1),
+        "achieved_jobs_per_s": round(to_webhook.count / lifecycle_seconds, 1),
+        "latency_ms": {
+            "post_201": submissions.post_latency.summary(),
+            "post_to_agent": to_agent.summary(),
+            "post_to_completed_webhook": to_webhook.summary(),
+            "generator_lag": submissions.generator_lag.summary(),
+        },
+        **cpu,
+    }
+
+
+async def reconnect(bench: Bench) -> dict[str, Any]:
+    """Restart the servers with every agent held off, queue jobs, then let them all back."""
+    options, fleet = bench.options, bench.fleet
+    log(f"restart: queueing {options.queued_count} jobs for {options.agents} absent agents")
+    fleet.may_connect.clear()
+    await asyncio.to_thread(bench.stack.restart)
+    await fleet.wait_disconnected(timeout=60)
+    fleet.urls = bench.stack.ws_urls
+    rate = min(options.account_count * 8.0, 2000.0)
+    queued = await open_loop(
+        bench.client, bench.stack.urls, bench.all_targets, rate, options.queued_count / rate
+    )
+    released = time.monotonic_ns()
+    fleet.may_connect.set()
+    all_back = await fleet.wait_ready(options.agents, timeout=max(60, options.drain_timeout))
+    back = time.monotonic_ns()
+    missing = await drain(bench, queued.sent_at, max(60, options.drain_timeout))
+    received = [fleet.log.received[j][-1] for j in queued.sent_at if j in fleet.log.received]
+    completed = [
+        bench.receiver.log.completed[j][-1]
+        for j in queued.sent_at
+        if j in bench.receiver.log.completed
+    ]
+    return {
+        "agents": options.agents,
+        "queued_jobs": len(queued.sent_at),
+        "queue_failures": dict(queued.failures),
+        "all_agents_back": all_back,
+        "agents_back_seconds": round((back - released) / 1e9, 2),
+        "jobs_delivered_seconds": round((max(received, default=released) - released) / 1e9, 2),
+        "jobs_completed_seconds": round((max(completed, default=released) - released) / 1e9, 2),
+        "not_finished": missing,
+        "connect_failures": fleet.log.connect_failures,
+    }
+
+
+def delivery_check(bench: Bench) -> dict[str, Any]:
+    """Exactly once: every accepted job reached an agent once; nothing else arrived."""
+    received = bench.fleet.log.received
+    counts = [len(received.get(job, ())) for job in bench.accepted]
+    completed = bench.receiver.log.completed
+    return {
+        "accepted": len(bench.accepted),
+        "delivered": sum(1 for count in counts if count),
+        "lost": sum(1 for count in counts if not count),
+        "duplicates": sum(count - 1 for count in counts if count > 1),
+        "unexpected": sum(1 for job in received if job not in bench.accepted),
+        "completed_webhooks": sum(1 for job in bench.accepted if job in completed),
+        "duplicate_completed_webhooks": sum(len(v) - 1 for v in completed.values() if len(v) > 1),
+    }
+
+
+async def measure_floor(stack: Stack, options: Options, folder: Path) -> dict[str, Any]:
+    """The machine's own figures: WebSocket echo (memory, latency) and one DB commit."""
+    log("floor: WebSocket echo and one database commit")
+    connections = options.echo_connections or options.agents
+    async with floor.echo_server(stack.env, folder / "echo.log") as (url, pid):
+        memory = await floor.echo_memory(url, pid, connections)
+        latency = {
+            str(rate): (await floor.echo_latency(url, rate, options.seconds)).summary()
+            for rate in sorted({*options.rates, options.reference_rate})
+        }
+    return {
+        "ws_echo": {"memory": memory, "latency_ms": latency},
+        "db_commit": await floor.commit_latency(stack.database_url, options.db_commits),
+    }
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
