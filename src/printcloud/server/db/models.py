@@ -76,6 +76,21 @@ class ApiKey(Base):
     revoked_at: Mapped[datetime | None]
 
 
+class WebSession(Base):
+    """A dashboard login. The cookie holds a random token; only its SHA-256 is stored."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # SHA-256 of the token
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[str] = _account_fk()
+    # Sent back in a hidden field (or header) with every POST: a forged form has no way to know it.
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
 class Computer(Base):
     __tablename__ = "computers"
     __table_args__ = (UniqueConstraint("account_id", "name"),)
