@@ -14,13 +14,28 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from printcloud.server.db import sqlite_inline
+
+# How long a statement waits for another process's write lock (``printcloud users
+# create``, a second server on the same file by mistake); it blocks the event loop.
+_SQLITE_BUSY_TIMEOUT = 5.0
+
 
 def create_engine(url: str) -> AsyncEngine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        # One connection, on the event loop's thread (sqlite_inline.py): SQLite takes
+        # one writer at a time anyway, and a second connection of this process waiting
+        # for the first one's lock would wait for a coroutine that cannot run. Sessions
+        # queue for the connection instead, in the pool.
+        engine = create_async_engine(
+            parsed.set(drivername=f"sqlite+{sqlite_inline.DRIVER}"),
+            connect_args={"timeout": _SQLITE_BUSY_TIMEOUT},
+            pool_size=1,
+            max_overflow=0,
+        )
         event.listen(engine.sync_engine, "connect", _sqlite_on_connect)
         return engine
     return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
@@ -33,7 +48,7 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={int(_SQLITE_BUSY_TIMEOUT * 1000)}")
     cursor.close()
 
 
