@@ -13,6 +13,7 @@ from printcloud.server.bus import Bus, LocalBus, RedisBus
 from printcloud.server.db.engine import create_engine, create_sessionmaker
 from printcloud.server.jobs.dispatch import Dispatcher
 from printcloud.server.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
+from printcloud.server.retention import Pruner
 from printcloud.server.settings import Settings
 from printcloud.server.webhooks.delivery import DeliveryWorker
 
@@ -25,6 +26,7 @@ class Runtime:
     limiter: RateLimiter
     dispatcher: Dispatcher
     webhooks: DeliveryWorker
+    pruner: Pruner
     started: bool = False
 
     @classmethod
@@ -43,17 +45,20 @@ class Runtime:
             settings, sessionmaker, bus, instance_id="inst_" + secrets.token_hex(8)
         )
         webhooks = DeliveryWorker(settings, sessionmaker)
-        return cls(settings, engine, sessionmaker, limiter, dispatcher, webhooks)
+        pruner = Pruner(settings, sessionmaker)
+        return cls(settings, engine, sessionmaker, limiter, dispatcher, webhooks, pruner)
 
     async def start(self) -> None:
         """Start the background work: the bus subscription and the sweep."""
         await self.dispatcher.start()
         if self.settings.run_webhook_worker:
             await self.webhooks.start()
+        self.pruner.start()
         self.started = True
 
     async def close(self) -> None:
         if self.started:
+            await self.pruner.stop()
             await self.webhooks.stop()
             await self.dispatcher.stop()
             self.started = False

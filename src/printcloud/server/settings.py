@@ -52,6 +52,19 @@ class Settings(BaseSettings):
     # Multiplies the retry schedule (10 s ... 12 h, about a day in all); tests shrink it.
     webhook_retry_scale: float = Field(default=1.0, gt=0)
     webhook_disable_after: float = Field(default=3 * 24 * 3600.0, gt=0)
+    # The web dashboard.
+    signup_enabled: bool = True  # anyone who reaches the server may create an account
+    session_lifetime: float = Field(default=14 * 24 * 3600.0, gt=0)  # idle seconds
+    # How often a dashboard's live view reads new events from the outbox.
+    dashboard_live_interval: float = Field(default=1.0, gt=0)
+    # Proxies trusted for X-Forwarded-For/-Proto (uvicorn's forwarded_allow_ips); empty
+    # trusts none. Behind a TLS proxy this makes session cookies Secure.
+    forwarded_allow_ips: str = ""
+    # History pruning: finished jobs (with their documents and state history) and
+    # delivered events (with their webhook deliveries) older than this are deleted.
+    job_retention_days: float = Field(default=30.0, gt=0)
+    event_retention_days: float = Field(default=7.0, gt=0)
+    prune_interval: float = Field(default=600.0, gt=0)
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
     log_level: str = "info"

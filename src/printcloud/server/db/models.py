@@ -245,7 +245,8 @@ class WebhookDelivery(Base):
     # The Standard Webhooks message id (webhook-id): the same on every retry.
     id: Mapped[str] = mapped_column(String(40), unique=True)
     webhook_id: Mapped[str] = mapped_column(ForeignKey("webhooks.id", ondelete="CASCADE"))
-    event_seq: Mapped[int] = mapped_column(ForeignKey("events.seq", ondelete="CASCADE"))
+    # Indexed: pruning an event deletes its deliveries by this column (ON DELETE CASCADE).
+    event_seq: Mapped[int] = mapped_column(ForeignKey("events.seq", ondelete="CASCADE"), index=True)
     status: Mapped[str] = mapped_column(String(20), default="pending")  # succeeded | failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None]
