@@ -12,6 +12,7 @@ import printcloud
 from printcloud.server.accounts.routes import router as accounts_router
 from printcloud.server.computers.routes import router as computers_router
 from printcloud.server.computers.ws import router as ws_router
+from printcloud.server.dashboard import mount as mount_dashboard
 from printcloud.server.errors import install_error_handlers
 from printcloud.server.jobs.routes import router as jobs_router
 from printcloud.server.middleware import BodySizeLimit, StripTrailingSlash
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     install_openapi(app)
     for router in (computers_router, jobs_router, webhooks_router, accounts_router, ws_router):
         app.include_router(router)
+    mount_dashboard(app)
     if runtime.settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -13,7 +13,9 @@ def uvicorn_config(app: FastAPI, settings: Settings, **overrides: object) -> uvi
         "host": settings.host,
         "port": settings.port,
         "log_level": settings.log_level,
-        "proxy_headers": False,
+        # Only a configured proxy may say who the client is and whether it used https.
+        "proxy_headers": bool(settings.forwarded_allow_ips),
+        "forwarded_allow_ips": settings.forwarded_allow_ips or None,
         # Agents send small messages; documents only flow from the server to them.
         "ws_max_size": settings.ws_max_message_size,
         # Server-side pings find a dead peer within interval + timeout.

@@ -25,6 +25,16 @@ async def user_by_email(session: AsyncSession, email: str) -> User | None:
     return await session.scalar(select(User).where(User.email == email))
 
 
+async def user_by_id(session: AsyncSession, user_id: str) -> User | None:
+    return await session.get(User, user_id)
+
+
+async def set_password_hash(session: AsyncSession, user_id: str, password_hash: str) -> None:
+    await session.execute(
+        update(User).where(User.id == user_id).values(password_hash=password_hash)
+    )
+
+
 async def add_api_key(session: AsyncSession, key: ApiKey) -> None:
     session.add(key)
     await session.flush()

@@ -116,7 +116,7 @@ async def authenticate(session: AsyncSession, api_key: str) -> Principal:
     return Principal(row.account_id, row.id, Permission(row.permission))
 
 
-async def client_login(
+async def check_login(
     session: AsyncSession,
     limiter: RateLimiter,
     settings: Settings,
@@ -124,12 +124,13 @@ async def client_login(
     email: str,
     password: str,
     address: str,
-) -> tuple[User, str]:
-    """Check e-mail and password and issue a new full key for the client program.
+) -> User:
+    """The user with this e-mail and password: the API's client login and the dashboard's.
 
     A wrong e-mail and a wrong password get the same answer after the same work.
-    Failures are counted per e-mail and per client address; past either budget
-    the answer is 429 until it recovers, whether or not the password is right.
+    Failures are counted per e-mail and per client address, in one budget for both
+    ways in; past either budget the answer is 429 until it recovers, whether or not
+    the password is right.
     """
     email = normalize_email(email)
     budgets = [
@@ -150,6 +151,22 @@ async def client_login(
         log.info("login_failed", address=address)
         raise Unauthorized("Invalid e-mail or password")
     assert user is not None
+    return user
+
+
+async def client_login(
+    session: AsyncSession,
+    limiter: RateLimiter,
+    settings: Settings,
+    *,
+    email: str,
+    password: str,
+    address: str,
+) -> tuple[User, str]:
+    """Check e-mail and password and issue a new full key for the client program."""
+    user = await check_login(
+        session, limiter, settings, email=email, password=password, address=address
+    )
     _, secret = await create_api_key(
         session,
         account_id=user.account_id,
@@ -158,3 +175,22 @@ async def client_login(
         permission=Permission.FULL,
     )
     return user, secret
+
+
+async def user_by_id(session: AsyncSession, user_id: str) -> User | None:
+    return await repository.user_by_id(session, user_id)
+
+
+async def change_password(
+    session: AsyncSession, user: User, *, current_password: str, new_password: str
+) -> None:
+    """Replace the user's password after checking the current one."""
+    if not await passwords.verify_password(user.password_hash, current_password):
+        raise Unauthorized("The current password is wrong")
+    reason = passwords.weakness(new_password)
+    if reason:
+        raise BadRequest(f"password: {reason}")
+    await repository.set_password_hash(
+        session, user.id, await passwords.hash_password(new_password)
+    )
+    log.info("password_changed", user_id=user.id, account_id=user.account_id)

@@ -1,0 +1,76 @@
+"""Live updates: the account's events, streamed to the open dashboard (Server-Sent Events).
+
+The events table (the outbox the webhooks read) is the source of truth, read by
+``seq`` cursor at a short interval: any instance of a cluster serves any browser,
+whichever instance made the change. The browser resumes where it stopped with
+the standard ``Last-Event-ID`` header.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+
+from fastapi import APIRouter, Request
+from starlette.responses import StreamingResponse
+
+from printcloud.server.dashboard import repository, sessions
+from printcloud.server.dashboard.sessions import WebLogin
+from printcloud.server.dashboard.web import DashboardRoute, LoginDep
+from printcloud.server.deps import RuntimeDep
+from printcloud.server.runtime import Runtime
+
+router = APIRouter(route_class=DashboardRoute, include_in_schema=False)
+
+_BATCH = 200
+_KEEPALIVE = 15.0  # seconds: proxies close connections that stay silent
+_RECHECK_SESSION = 10.0  # seconds: a logged-out session stops receiving soon after
+
+
+def _cursor(request: Request) -> int | None:
+    raw = request.headers.get("last-event-id") or request.query_params.get("after") or ""
+    return int(raw) if raw.isdigit() and len(raw) < 19 else None
+
+
+async def _stream(
+    request: Request, runtime: Runtime, login: WebLogin, cursor: int
+) -> AsyncIterator[str]:
+    interval = runtime.settings.dashboard_live_interval
+    quiet = 0.0
+    since_check = 0.0
+    yield "retry: 2000\n\n"
+    while not await request.is_disconnected():
+        # A short session per poll: never hold a database connection while waiting.
+        async with runtime.sessionmaker() as session:
+            events = await repository.events_after(session, login.account_id, cursor, _BATCH)
+            if since_check >= _RECHECK_SESSION:
+                since_check = 0.0
+                if not await sessions.still_valid(session, login):
+                    return
+        for event in events:
+            cursor = event.seq
+            yield f"id: {event.seq}\ndata: {json.dumps(event.payload)}\n\n"
+        if events:
+            quiet = 0.0
+            if len(events) == _BATCH:
+                continue  # more are waiting
+        elif quiet >= _KEEPALIVE:
+            quiet = 0.0
+            yield ": keepalive\n\n"
+        await asyncio.sleep(interval)
+        quiet += interval
+        since_check += interval
+
+
+@router.get("/dashboard/events")
+async def events(request: Request, login: LoginDep, runtime: RuntimeDep) -> StreamingResponse:
+    cursor = _cursor(request)
+    if cursor is None:  # a fresh page gives its cursor; without one, start from now
+        async with runtime.sessionmaker() as session:
+            cursor = await repository.last_event_seq(session, login.account_id)
+    return StreamingResponse(
+        _stream(request, runtime, login, cursor),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )

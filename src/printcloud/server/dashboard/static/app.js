@@ -1,0 +1,109 @@
+// PrintCloud dashboard: copy buttons, and live state changes over Server-Sent Events.
+// Plain JavaScript, no build step; served from this directory (no CDN).
+"use strict";
+
+(function () {
+  const body = document.body;
+  const labels = JSON.parse(body.dataset.states || "{}");
+
+  // Copy buttons: <button data-copy="id-of-input-or-code">
+  document.querySelectorAll("button[data-copy]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      const source = document.getElementById(button.dataset.copy);
+      if (!source) return;
+      const text = source.value !== undefined ? source.value : source.textContent;
+      const done = function () {
+        const before = button.textContent;
+        button.textContent = body.dataset.copied;
+        setTimeout(function () { button.textContent = before; }, 2000);
+      };
+      const fallback = function () {
+        // Clipboard API needs https; over plain http select the text instead.
+        if (source.select) { source.select(); } else {
+          const range = document.createRange();
+          range.selectNodeContents(source);
+          const selection = window.getSelection();
+          selection.removeAllRanges();
+          selection.addRange(range);
+        }
+        if (document.execCommand && document.execCommand("copy")) { done(); }
+        else { button.textContent = body.dataset.copyFailed; }
+      };
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(text).then(done, fallback);
+      } else {
+        fallback();
+      }
+    });
+  });
+
+  if (!("liveCursor" in body.dataset) || !window.EventSource) return;
+
+  // The last known state of each job on the page, so the counts can move.
+  const known = {};
+  document.querySelectorAll("[data-job-state]").forEach(function (el) {
+    known[el.dataset.jobState] = el.dataset.state;
+  });
+
+  function setState(el, state) {
+    el.className = el.className.replace(/\bstate-[a-z]+\b/g, "") + " state-" + state;
+    el.className = el.className.replace(/\s+/g, " ").trim();
+    el.dataset.state = state;
+    el.textContent = labels[state] || state;
+  }
+
+  function bump(state, delta) {
+    const counter = document.querySelector('[data-count="' + state + '"]');
+    if (counter) counter.textContent = String(Math.max(0, Number(counter.textContent) + delta));
+  }
+
+  function appendHistory(jobId, state, message, timestamp) {
+    const tbody = document.querySelector('[data-job-history="' + jobId + '"]');
+    if (!tbody) return;
+    const row = document.createElement("tr");
+    const badge = document.createElement("span");
+    badge.className = "state";
+    setState(badge, state);
+    const cells = [badge, document.createTextNode(message || ""), document.createTextNode("")];
+    cells.forEach(function (content) {
+      const td = document.createElement("td");
+      td.appendChild(content);
+      row.appendChild(td);
+    });
+    const time = document.createElement("time");
+    time.dateTime = timestamp;
+    time.textContent = timestamp.replace("T", " ").replace(/\.\d+Z$/, "");
+    row.lastChild.appendChild(time);
+    tbody.appendChild(row);
+  }
+
+  function onEvent(event) {
+    const payload = JSON.parse(event.data);
+    if (payload.type === "job.created") {
+      known[payload.jobId] = payload.state;
+      bump(payload.state, 1);
+      bump("total", 1);
+    } else if (payload.type === "job.state") {
+      const before = known[payload.jobId];
+      if (before && before !== payload.state) { bump(before, -1); bump(payload.state, 1); }
+      known[payload.jobId] = payload.state;
+      document.querySelectorAll('[data-job-state="' + payload.jobId + '"]').forEach(function (el) {
+        setState(el, payload.state);
+      });
+      appendHistory(payload.jobId, payload.state, payload.message, payload.timestamp);
+    } else if (payload.type === "computer.connected" || payload.type === "computer.disconnected") {
+      const state = payload.type === "computer.connected" ? "online" : "offline";
+      document.querySelectorAll('[data-computer-state="' + payload.computerId + '"]').forEach(function (el) {
+        setState(el, state);
+      });
+    } else if (payload.type === "printer.state") {
+      document.querySelectorAll('[data-printer-state="' + payload.printerId + '"]').forEach(function (el) {
+        setState(el, payload.state);
+      });
+    }
+  }
+
+  const source = new EventSource("/dashboard/events?after=" + encodeURIComponent(body.dataset.liveCursor));
+  source.onmessage = onEvent;
+  source.onopen = function () { body.dataset.live = "open"; };
+})();

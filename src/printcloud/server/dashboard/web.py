@@ -1,0 +1,128 @@
+"""What every dashboard page shares: the login, CSRF, rendering, errors as pages."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import Depends, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from printcloud.protocol.job_states import JobState
+from printcloud.server.dashboard import csrf, i18n, sessions
+from printcloud.server.dashboard.sessions import WebLogin
+from printcloud.server.deps import RuntimeDep, SessionDep
+from printcloud.server.errors import PrintCloudError
+
+_HERE = Path(__file__).parent
+STATIC_DIR = _HERE / "static"
+
+templates = Environment(
+    loader=FileSystemLoader(_HERE / "templates"),
+    autoescape=select_autoescape(default=True),  # everything shown is escaped
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+templates.filters["tojson_attr"] = lambda value: json.dumps(value, ensure_ascii=False)
+# Every state a job, computer or printer can be in; the live script relabels with them.
+STATES = (*(s.value for s in JobState), "online", "offline")
+templates.globals["state_labels"] = lambda t: {state: t(f"state.{state}") for state in STATES}
+
+
+class LoginRequired(Exception):
+    """No valid session: the browser is sent to the login page."""
+
+
+def render(
+    request: Request,
+    template: str,
+    *,
+    login: WebLogin | None = None,
+    status_code: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    lang = i18n.language(request)
+    html = templates.get_template(template).render(
+        request=request,
+        lang=lang,
+        dir=i18n.direction(lang),
+        t=i18n.translator(lang),
+        login=login,
+        csrf_token=login.csrf_token if login else context.pop("prelogin_csrf", ""),
+        path=request.url.path,
+        **context,
+    )
+    response = HTMLResponse(html, status_code=status_code)
+    # Pages show account data: never kept by shared caches, never framed by other sites.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "frame-ancestors 'none'; form-action 'self'"
+    )
+    return response
+
+
+def safe_next(value: str | None) -> str:
+    """Where to go after login: only a path of this site, never ``//evil`` or a URL."""
+    if value and value.startswith("/") and not value.startswith(("//", "/\\")):
+        return value
+    return "/"
+
+
+class DashboardRoute(APIRoute):
+    """Dashboard errors are pages (or a redirect to login), not the API's JSON."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def handle(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except LoginRequired:
+                if request.method != "GET":
+                    return render(request, "error.html", status_code=401, message_key="error.login")
+                target = quote(
+                    request.url.path + (f"?{request.url.query}" if request.url.query else "")
+                )
+                return RedirectResponse(f"/login?next={target}", status_code=303)
+            except RequestValidationError:
+                return render(request, "error.html", status_code=400, message_key="error.generic")
+            except csrf.CsrfFailed:
+                return render(request, "error.html", status_code=403, message_key="error.csrf")
+            except PrintCloudError as exc:
+                key = "error.not_found" if exc.status_code == 404 else "error.generic"
+                return render(
+                    request,
+                    "error.html",
+                    status_code=exc.status_code,
+                    message_key=key,
+                    detail=exc.message if exc.status_code != 404 else "",
+                )
+
+        return handle
+
+
+async def _login(request: Request, session: SessionDep, runtime: RuntimeDep) -> WebLogin:
+    login = await sessions.resume(session, runtime.settings, request.cookies.get(sessions.COOKIE))
+    if login is None:
+        raise LoginRequired
+    return login
+
+
+async def _checked_login(request: Request, login: Annotated[WebLogin, Depends(_login)]) -> WebLogin:
+    await csrf.check(request, login.csrf_token)
+    return login
+
+
+# A page view, and a form post (which must carry the session's CSRF token).
+LoginDep = Annotated[WebLogin, Depends(_login)]
+PostLoginDep = Annotated[WebLogin, Depends(_checked_login)]
