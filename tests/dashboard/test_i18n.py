@@ -1,0 +1,85 @@
+"""Hebrew and English: complete catalogs, the browser's choice, the switch."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import httpx
+
+from printcloud.server.accounts.permissions import Permission
+from printcloud.server.dashboard import i18n
+from printcloud.server.dashboard.pages import WEBHOOK_EVENTS
+from printcloud.server.dashboard.web import STATES
+from tests.conftest import TestAccount
+from tests.dashboard.conftest import web_login
+
+TEMPLATES = Path(i18n.__file__).parent / "templates"
+_KEY_USE = re.compile(r"""\bt\(\s*["']([a-z_.]+)["']""")
+
+
+def test_both_catalogs_have_the_same_keys() -> None:
+    assert set(i18n.EN) == set(i18n.HE)
+    assert all(value.strip() for value in (*i18n.EN.values(), *i18n.HE.values()))
+
+
+def test_every_key_a_template_uses_is_in_the_catalogs() -> None:
+    used = {m for path in TEMPLATES.glob("*.html") for m in _KEY_USE.findall(path.read_text())}
+    fixed = {key for key in used if not key.endswith(".")}
+    assert fixed - set(i18n.EN) == set()
+    # Keys built from a value (t("state." ~ job.state)): every value has its key.
+    families = {
+        "state.": STATES,
+        "perm.": [p.value for p in Permission],
+        "event.": WEBHOOK_EVENTS,
+        "delivery.": ["pending", "succeeded", "failed"],
+    }
+    assert used - fixed == set(families)
+    for prefix, values in families.items():
+        assert {prefix + v for v in values} <= set(i18n.EN), prefix
+
+
+def test_hebrew_is_hebrew() -> None:
+    hebrew = re.compile(r"[\u0590-\u05FF]")
+    untranslated = [
+        key
+        for key, value in i18n.HE.items()
+        if not hebrew.search(value) and value != i18n.EN[key] is not None
+    ]
+    # Only names that are the same in both languages stay Latin.
+    assert set(untranslated) <= {"app.name", "lang.other_name", "lang.other_code", "common.none"}
+    assert i18n.HE["nav.overview"] == "סקירה"
+
+
+async def test_the_browsers_language_picks_hebrew(client: httpx.AsyncClient) -> None:
+    page = await client.get("/login", headers={"Accept-Language": "he-IL,he;q=0.9,en;q=0.8"})
+    assert '<html lang="he" dir="rtl">' in page.text
+    assert "התחברות" in page.text
+    english = await client.get("/login", headers={"Accept-Language": "fr,en;q=0.5,he;q=0.3"})
+    assert '<html lang="en" dir="ltr">' in english.text
+
+
+async def test_the_switch_sets_a_cookie_and_goes_back(
+    client: httpx.AsyncClient, account: TestAccount
+) -> None:
+    await web_login(client, account.user.email)
+    switched = await client.get("/lang/he", params={"next": "/jobs?state=error"})
+    assert switched.status_code == 303
+    assert switched.headers["location"] == "/jobs?state=error"
+    page = await client.get("/jobs")
+    assert '<html lang="he" dir="rtl">' in page.text
+    assert "עבודות הדפסה" in page.text
+    assert 'href="/lang/en?next=/jobs"' in page.text
+    back = await client.get("/lang/en", params={"next": "https://evil.example/"})
+    assert back.headers["location"] == "/"  # never off-site
+    assert '<html lang="en" dir="ltr">' in (await client.get("/jobs")).text
+
+
+def test_accept_language_parsing() -> None:
+    pick = i18n._from_accept_language
+    assert pick("he") == "he"
+    assert pick("iw-IL") == "he"
+    assert pick("en-US,he;q=0.9") == "en"
+    assert pick("en;q=0.2,he;q=0.8") == "he"
+    assert pick("de,fr") is None
+    assert pick("he;q=0") is None
