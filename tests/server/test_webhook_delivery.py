@@ -329,3 +329,21 @@ async def test_a_webhook_failing_for_too_long_is_disabled_with_the_reason(
                 await asyncio.sleep(0.05)
     assert state["disabledReason"].startswith("Every delivery failed since")
     assert "HTTP 500" in state["disabledReason"]
+
+
+async def test_a_committed_event_is_sent_at_once_not_at_the_next_poll(
+    runtime_factory: Callable[..., Runtime], receiver: Receiver
+) -> None:
+    # A poll this slow would miss the wait below: only the commit's wake-up can make it.
+    async with (
+        serve(runtime_factory(**{**FAST, "webhook_poll_interval": 600.0})) as server,
+        httpx.AsyncClient(base_url=server.url, timeout=10) as http,
+    ):
+        account, printer = await setup(server, http)
+        await add_webhook(http, account, f"{receiver.url}/prompt", ["job.created"])
+        # The worker's first poll, at start-up, is behind it: it now sleeps for 600 s.
+        job_id = await print_job(http, account, printer)
+
+        delivered = await until(lambda: receiver.at("/prompt"), timeout=5)
+
+    assert delivered[0].json["jobId"] == job_id

@@ -45,7 +45,7 @@ class Pruned:
     web_sessions: int = 0
 
 
-def _finished_jobs(cutoff: datetime) -> Select[tuple[int]]:
+def _finished_jobs(cutoff: datetime) -> Select[int]:
     # Their documents and state histories go with them: ON DELETE CASCADE.
     return (
         select(PrintJob.seq)
@@ -55,7 +55,7 @@ def _finished_jobs(cutoff: datetime) -> Select[tuple[int]]:
     )
 
 
-def _delivered_events(cutoff: datetime) -> Select[tuple[int]]:
+def _delivered_events(cutoff: datetime) -> Select[int]:
     # Their deliveries and attempts go with them; an event still being delivered stays.
     pending = exists().where(
         and_(WebhookDelivery.event_seq == Event.seq, WebhookDelivery.status == "pending")
@@ -68,7 +68,7 @@ def _delivered_events(cutoff: datetime) -> Select[tuple[int]]:
     )
 
 
-def _old_idempotency_keys(cutoff: datetime) -> Select[tuple[int]]:
+def _old_idempotency_keys(cutoff: datetime) -> Select[int]:
     return (
         select(IdempotencyKey.seq)
         .where(IdempotencyKey.created_at < cutoff)
@@ -78,7 +78,7 @@ def _old_idempotency_keys(cutoff: datetime) -> Select[tuple[int]]:
 
 
 async def _delete_batch(
-    session: AsyncSession, model: type[PrintJob | Event | IdempotencyKey], batch: Select[tuple[int]]
+    session: AsyncSession, model: type[PrintJob | Event | IdempotencyKey], batch: Select[int]
 ) -> int:
     keys = list((await session.scalars(batch)).all())
     if keys:
@@ -92,7 +92,7 @@ async def prune(
     """Delete one pass of everything past its retention; how many rows of each."""
     now = now or utcnow()
     counts: dict[str, int] = {}
-    passes: list[tuple[str, type[PrintJob | Event | IdempotencyKey], Select[tuple[int]]]] = [
+    passes: list[tuple[str, type[PrintJob | Event | IdempotencyKey], Select[int]]] = [
         ("jobs", PrintJob, _finished_jobs(now - timedelta(days=settings.job_retention_days))),
         ("events", Event, _delivered_events(now - timedelta(days=settings.event_retention_days))),
         ("idempotency_keys", IdempotencyKey, _old_idempotency_keys(now - IDEMPOTENCY_WINDOW)),

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from printcloud.server.bus import Bus, LocalBus, RedisBus
 from printcloud.server.db.engine import create_engine, create_sessionmaker
+from printcloud.server.events.repository import WAKE_DELIVERY
 from printcloud.server.jobs.dispatch import Dispatcher
 from printcloud.server.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from printcloud.server.retention import Pruner
@@ -45,6 +46,8 @@ class Runtime:
             settings, sessionmaker, bus, instance_id="inst_" + secrets.token_hex(8)
         )
         webhooks = DeliveryWorker(settings, sessionmaker)
+        if settings.run_webhook_worker:
+            sessionmaker.configure(info={WAKE_DELIVERY: webhooks.wake})
         pruner = Pruner(settings, sessionmaker)
         return cls(settings, engine, sessionmaker, limiter, dispatcher, webhooks, pruner)
 

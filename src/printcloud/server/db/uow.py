@@ -16,16 +16,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 log = structlog.get_logger(__name__)
 
 AfterCommit = Callable[[], Awaitable[None]]
-_KEY = "printcloud.after_commit"
+AFTER_COMMIT_KEY = "printcloud.after_commit"
 
 
 def after_commit(session: AsyncSession, effect: AfterCommit) -> None:
-    session.info.setdefault(_KEY, []).append(effect)
+    session.info.setdefault(AFTER_COMMIT_KEY, []).append(effect)
 
 
 async def commit(session: AsyncSession) -> None:
     await session.commit()
-    effects: list[AfterCommit] = session.info.pop(_KEY, [])
+    effects: list[AfterCommit] = session.info.pop(AFTER_COMMIT_KEY, [])
     for effect in effects:
         try:
             await effect()
@@ -41,6 +41,6 @@ async def unit_of_work(
         try:
             yield session
         except BaseException:
-            session.info.pop(_KEY, None)
+            session.info.pop(AFTER_COMMIT_KEY, None)
             raise
         await commit(session)

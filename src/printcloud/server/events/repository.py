@@ -10,6 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from printcloud.server import ids
 from printcloud.server.db.models import Event, Webhook, WebhookDelivery
 from printcloud.server.db.types import isoformat, utcnow
+from printcloud.server.db.uow import AFTER_COMMIT_KEY, after_commit
+
+# Set on the runtime's sessions (Runtime.create): the webhook worker's wake-up, so that
+# a committed event is sent at once rather than at the worker's next poll.
+WAKE_DELIVERY = "printcloud.wake_delivery"
 
 EVENT_TYPES = (
     "job.created",
@@ -63,4 +68,7 @@ async def record(session: AsyncSession, account_id: str, event_type: str, **fiel
     ]
     if deliveries:
         await session.execute(insert(WebhookDelivery), deliveries)
+        wake = session.info.get(WAKE_DELIVERY)
+        if wake is not None and wake not in session.info.get(AFTER_COMMIT_KEY, ()):
+            after_commit(session, wake)
     return event_seq

@@ -240,9 +240,14 @@ class DeliveryWorker:
         self._settings = settings
         self._sessionmaker = sessionmaker
         self._task: asyncio.Task[None] | None = None
+        self._due = asyncio.Event()
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._loop(), name="webhook-delivery")
+
+    async def wake(self) -> None:
+        """New deliveries were committed: look now instead of at the next poll."""
+        self._due.set()
 
     async def _loop(self) -> None:
         while True:
@@ -252,7 +257,10 @@ class DeliveryWorker:
                 log.exception("webhook_delivery_failed")
                 sent = 0
             if sent < BATCH:
-                await asyncio.sleep(self._settings.webhook_poll_interval)
+                # The poll still finds retries that came due and another process's events.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._due.wait(), self._settings.webhook_poll_interval)
+            self._due.clear()
 
     async def stop(self) -> None:
         if self._task is not None:
