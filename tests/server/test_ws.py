@@ -517,3 +517,18 @@ async def test_a_printer_reported_offline_is_shown_offline(
         "Working queue": "online",
     }
     await link.close()
+
+
+@pytest.mark.parametrize("path", ["/ws", "/ws/"])
+async def test_the_socket_is_served_without_compression_at_both_spellings(
+    live: LiveServer, owner: TestAccount, path: str
+) -> None:
+    # permessage-deflate would cost every idle agent its own zlib buffers on the server.
+    agent = WsAgent(live.ws_url.removesuffix("/ws") + path, owner.keys[Permission.FULL])
+    await agent.open()
+    assert agent.ws is not None
+    assert "sec-websocket-extensions" not in agent.ws.response.headers  # type: ignore[union-attr]
+    await agent.close()
+    answer = await agent.connect(["HP"])
+    assert answer["type"] == "auth_ok"
+    await agent.close()

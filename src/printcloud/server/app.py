@@ -11,7 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 import printcloud
 from printcloud.server.accounts.routes import router as accounts_router
 from printcloud.server.computers.routes import router as computers_router
-from printcloud.server.computers.ws import router as ws_router
+from printcloud.server.computers.ws import AgentSockets
 from printcloud.server.dashboard import mount as mount_dashboard
 from printcloud.server.errors import install_error_handlers
 from printcloud.server.jobs.routes import router as jobs_router
@@ -64,7 +64,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.state.runtime = runtime
     install_error_handlers(app)
     install_openapi(app)
-    for router in (computers_router, jobs_router, webhooks_router, accounts_router, ws_router):
+    for router in (computers_router, jobs_router, webhooks_router, accounts_router):
         app.include_router(router)
     mount_dashboard(app)
     if runtime.settings.cors_origins:
@@ -79,4 +79,5 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         )
     app.add_middleware(BodySizeLimit, limit=runtime.settings.max_body_size)
     app.add_middleware(StripTrailingSlash)
+    app.add_middleware(AgentSockets, runtime=runtime)  # outermost: see AgentSockets
     return app
