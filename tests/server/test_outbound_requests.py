@@ -321,3 +321,37 @@ async def test_a_name_that_does_not_resolve_is_a_connection_error(
             transport=transport,
         )
     assert reached == []
+
+
+async def test_a_client_pool_uses_a_connection_again_only_for_the_same_host_name() -> None:
+    seen: list[tuple[str, int]] = []
+
+    async def record(request: Request) -> Response:
+        assert request.client is not None
+        seen.append((request.headers["host"], request.client.port))
+        return Response(b"ok")
+
+    app = Starlette(routes=[Route("/{path:path}", record, methods=["POST"])])
+    clients = outbound.ClientPool(timeout=5)
+    async with serve_asgi(uvicorn.Config(app, log_level="warning")) as url:
+        port = int(url.rsplit(":", 1)[1])
+        try:
+            for _ in range(3):
+                await safe_request(
+                    "POST", f"{url}/hook", timeout=5, allow_private=True, clients=clients
+                )
+            await safe_request(
+                "POST",
+                f"http://localhost:{port}/hook",
+                timeout=5,
+                allow_private=True,
+                clients=clients,
+            )
+        finally:
+            await clients.aclose()
+
+    by_ip, by_name = seen[:3], seen[3]
+    assert len({client_port for _, client_port in by_ip}) == 1  # one connection, kept
+    # The same address under another name: a connection of its own.
+    assert by_name[0] == f"localhost:{port}"
+    assert by_name[1] != by_ip[0][1]

@@ -14,12 +14,14 @@ between the check and the connection cannot redirect it to an internal address).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import ipaddress
 import re
 import socket
 import ssl
 import time
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -109,12 +111,14 @@ async def safe_request(
     allow_private: bool,
     max_response_bytes: int = 65536,
     transport: httpx.AsyncBaseTransport | None = None,
+    clients: ClientPool | None = None,
 ) -> SafeResponse:
     """Make one request to ``url``, refusing (``UnsafeTarget``) anything not public.
 
     Redirects are not followed: a 3xx is returned as it is. ``timeout`` bounds each
     step and the whole call; a timeout or a connection failure (resolution included)
-    raises httpx's own exception. Nothing is logged here.
+    raises httpx's own exception. Nothing is logged here. With ``clients``, a
+    connection to the same host is kept and used again (see ``ClientPool``).
     """
     problem = url_problem(url, allow_private=allow_private)
     if problem is not None:
@@ -135,27 +139,69 @@ async def safe_request(
                         raise UnsafeTarget(
                             f"{target.host} resolves to {address}, which is not a public address"
                         )
-            async with httpx.AsyncClient(
-                transport=transport,
-                timeout=timeout,
-                trust_env=False,  # an environment proxy would make the connection, not us
-                verify=_tls_context(),
-                follow_redirects=False,
-            ) as client:
-                return await _request_checked(
-                    client,
-                    method,
-                    target,
-                    addresses,
-                    content=content,
-                    headers=headers,
-                    max_response_bytes=max_response_bytes,
-                    started=started,
-                )
+            request = functools.partial(
+                _request_checked,
+                method=method,
+                target=target,
+                addresses=addresses,
+                content=content,
+                headers=headers,
+                max_response_bytes=max_response_bytes,
+                started=started,
+            )
+            if clients is not None:
+                return await request(clients.client_for(target))
+            async with _client(timeout, transport) as client:
+                return await request(client)
     except TimeoutError:
         # httpx's per-step timeouts raise its own exceptions; this is the overall bound,
         # against a server that drips its answer a byte at a time.
         raise httpx.TimeoutException(f"no answer from {target.host} within {timeout} s") from None
+
+
+def _client(timeout: float, transport: httpx.AsyncBaseTransport | None = None) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        transport=transport,
+        timeout=timeout,
+        trust_env=False,  # an environment proxy would make the connection, not us
+        verify=_tls_context(),
+        follow_redirects=False,
+    )
+
+
+class ClientPool:
+    """Keep-alive HTTP clients, one per host name (scheme, name, port).
+
+    A webhook receiver is called again and again: a new connection (and TLS
+    handshake) per call cost more than the call. Requests go to the checked
+    address, so a client pools its connections by address; one client per name
+    makes sure a connection (and the certificate checked on it) is only used
+    again for the name it was opened for. The least recently used clients are
+    closed past ``size`` hosts.
+    """
+
+    def __init__(self, timeout: float, size: int = 256) -> None:
+        self._timeout = timeout
+        self._size = size
+        self._clients: OrderedDict[tuple[str, bytes, int | None], httpx.AsyncClient] = OrderedDict()
+        self._closing: set[asyncio.Task[None]] = set()
+
+    def client_for(self, target: httpx.URL) -> httpx.AsyncClient:
+        key = (target.scheme, target.raw_host, target.port)
+        client = self._clients.get(key)
+        if client is None:
+            client = self._clients[key] = _client(self._timeout)
+            while len(self._clients) > self._size:
+                _, evicted = self._clients.popitem(last=False)
+                task = asyncio.create_task(evicted.aclose())
+                self._closing.add(task)
+                task.add_done_callback(self._closing.discard)
+        self._clients.move_to_end(key)
+        return client
+
+    async def aclose(self) -> None:
+        clients, self._clients = list(self._clients.values()), OrderedDict()
+        await asyncio.gather(*(c.aclose() for c in clients), *self._closing)
 
 
 @functools.cache
@@ -168,6 +214,9 @@ def _tls_context() -> ssl.SSLContext:
 async def _resolve(target: httpx.URL) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
     host = target.raw_host.decode("ascii")  # IDNA-encoded; an IPv6 literal without brackets
     port = target.port or (443 if target.scheme == "https" else 80)
+    with contextlib.suppress(ValueError):
+        # An address already: no resolver call (it runs in a thread) to learn it.
+        return [ipaddress.ip_address(host)]
     try:
         infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
@@ -180,10 +229,10 @@ async def _resolve(target: httpx.URL) -> list[ipaddress.IPv4Address | ipaddress.
 
 async def _request_checked(
     client: httpx.AsyncClient,
+    *,
     method: str,
     target: httpx.URL,
     addresses: list[ipaddress.IPv4Address | ipaddress.IPv6Address],
-    *,
     content: bytes,
     headers: Mapping[str, str] | None,
     max_response_bytes: int,

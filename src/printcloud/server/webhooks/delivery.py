@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from printcloud.server.db.models import Event, Webhook, WebhookAttempt, WebhookDelivery
 from printcloud.server.db.types import utcnow
 from printcloud.server.db.uow import unit_of_work
-from printcloud.server.outbound import UnsafeTarget, safe_request
+from printcloud.server.outbound import ClientPool, UnsafeTarget, safe_request
 from printcloud.server.settings import Settings
 from printcloud.server.webhooks import signing
 
@@ -78,7 +78,7 @@ def _retry_after(value: str | None) -> float | None:
     return None
 
 
-async def send(claimed: _Claimed, settings: Settings) -> Outcome:
+async def send(claimed: _Claimed, settings: Settings, clients: ClientPool | None = None) -> Outcome:
     """One HTTP attempt; never raises."""
     timestamp = int(time.time())
     started = time.monotonic()
@@ -91,6 +91,7 @@ async def send(claimed: _Claimed, settings: Settings) -> Outcome:
             timeout=settings.webhook_timeout,
             allow_private=settings.allow_private_urls,
             max_response_bytes=KEPT_RESPONSE,
+            clients=clients,
         )
     except UnsafeTarget as exc:
         error = f"refused: {exc}"
@@ -207,7 +208,11 @@ def _disable(webhook: Webhook, reason: str) -> None:
     log.warning("webhook_disabled", webhook_id=webhook.id, reason=reason)
 
 
-async def deliver_due(sessionmaker: async_sessionmaker[AsyncSession], settings: Settings) -> int:
+async def deliver_due(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    clients: ClientPool | None = None,
+) -> int:
     """Claim what is due, send it (each webhook's in order), record it. How many sent."""
     async with unit_of_work(sessionmaker) as session:
         claimed = await _claim(session, settings, utcnow())
@@ -217,7 +222,7 @@ async def deliver_due(sessionmaker: async_sessionmaker[AsyncSession], settings: 
 
     async def in_order(items: list[_Claimed]) -> None:
         for item in items:
-            outcome = await send(item, settings)
+            outcome = await send(item, settings, clients)
             async with unit_of_work(sessionmaker) as session:
                 await _record(session, settings, item, outcome)
             log.info(
@@ -241,6 +246,8 @@ class DeliveryWorker:
         self._sessionmaker = sessionmaker
         self._task: asyncio.Task[None] | None = None
         self._due = asyncio.Event()
+        # Receivers' connections are kept between deliveries, for the worker's lifetime.
+        self._clients = ClientPool(settings.webhook_timeout)
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._loop(), name="webhook-delivery")
@@ -252,7 +259,7 @@ class DeliveryWorker:
     async def _loop(self) -> None:
         while True:
             try:
-                sent = await deliver_due(self._sessionmaker, self._settings)
+                sent = await deliver_due(self._sessionmaker, self._settings, self._clients)
             except Exception:
                 log.exception("webhook_delivery_failed")
                 sent = 0
@@ -267,3 +274,4 @@ class DeliveryWorker:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        await self._clients.aclose()
