@@ -177,3 +177,28 @@ def test_worker_delivers_webhooks_and_stops_on_sigterm(env: dict[str, str], tmp_
     receiver.server_close()
     assert received, "the worker delivered nothing"
     assert json.loads(received[0])["type"] == "computer.connected"
+
+
+@pytest.mark.skipif(not Path("/proc/self/limits").exists(), reason="reads Linux's /proc")
+def test_serve_takes_the_hard_open_file_limit_for_its_sockets(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    import resource  # noqa: PLC0415 - POSIX only, like the test
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard <= 512:
+        pytest.fail(f"this machine's hard limit ({hard}) leaves nothing to raise")
+    # The server inherits a low soft limit, as from a default login shell.
+    resource.setrlimit(resource.RLIMIT_NOFILE, (512, hard))
+    try:
+        server = ServerProcess(env, tmp_path / "serve.log")
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    try:
+        server.wait_ready()
+        limits = Path(f"/proc/{server.process.pid}/limits").read_text()
+    finally:
+        server.stop()
+    line = next(x for x in limits.splitlines() if x.startswith("Max open files"))
+    server_soft, server_hard = line.split()[3:5]
+    assert server_soft == server_hard != "512"

@@ -29,8 +29,28 @@ async def _migrate(settings: Settings) -> None:
         await runtime.close()
 
 
+def _raise_open_file_limit() -> None:
+    """Every agent holds a socket open: take the hard limit on open files, not the soft one
+    (often 1024), as servers do."""
+    try:
+        import resource
+    except ImportError:  # Windows: no such limit to raise
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or hard > soft:
+        target = hard if hard != resource.RLIM_INFINITY else max(soft, 1_048_576)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        except (ValueError, OSError) as exc:
+            log.warning("open_file_limit_unchanged", soft=soft, hard=hard, error=str(exc))
+            return
+        soft = target
+    log.info("open_file_limit", limit=soft)
+
+
 def run_server(settings: Settings) -> None:
     configure_logging(settings.log_level, json=settings.log_json)
+    _raise_open_file_limit()
     asyncio.run(_migrate(settings))
     log.info(
         "starting",

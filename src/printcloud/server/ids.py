@@ -11,7 +11,14 @@ _ALPHABET = string.digits + string.ascii_lowercase
 
 
 def new_id(prefix: str, length: int = 16) -> str:
-    return prefix + "".join(secrets.choice(_ALPHABET) for _ in range(length))
+    # One draw from the system's random source for the whole id, not one per character:
+    # ids are made several times per print job.
+    number = secrets.randbelow(len(_ALPHABET) ** length)
+    chars = []
+    for _ in range(length):
+        number, digit = divmod(number, len(_ALPHABET))
+        chars.append(_ALPHABET[digit])
+    return prefix + "".join(chars)
 
 
 def account_id() -> str:
