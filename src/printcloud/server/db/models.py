@@ -93,7 +93,11 @@ class WebSession(Base):
 
 class Computer(Base):
     __tablename__ = "computers"
-    __table_args__ = (UniqueConstraint("account_id", "name"),)
+    __table_args__ = (
+        UniqueConstraint("account_id", "name"),
+        # Every connection counts the account's online computers (its connection limit).
+        Index("ix_computers_account_state", "account_id", "state"),
+    )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     account_id: Mapped[str] = _account_fk()

@@ -164,6 +164,8 @@ async def deliverable(
 
 
 async def mark_sent_on(session: AsyncSession, seqs: Sequence[int], connection_id: str) -> None:
+    if not seqs:
+        return
     await session.execute(
         update(PrintJob)
         .where(PrintJob.seq.in_(seqs))
