@@ -29,7 +29,9 @@ class FleetLog:
 
     received: defaultdict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
     connected: int = 0
+    # Attempts that failed before the agent was ready, and sessions lost after.
     connect_failures: int = 0
+    disconnects: int = 0
     # monotonic_ns of each agent's latest printers_ok: when it was ready for jobs.
     ready_at: dict[int, int] = field(default_factory=dict)
 
@@ -72,10 +74,17 @@ class Fleet:
         delay = 0.05
         while True:
             await self.may_connect.wait()
+            was_ready = self.log.ready_at.get(index)
             try:
                 await self._session(index, ready)
+                self.log.disconnects += 1  # the server closed normally
                 delay = 0.05
             except (OSError, ConnectionClosed, InvalidHandshake, TimeoutError, ValueError):
+                # A server restart closes with 1012, which websockets raises: a session
+                # that got ready and then ended is a disconnect, not a failure.
+                if self.log.ready_at.get(index) != was_ready:
+                    self.log.disconnects += 1
+                    continue
                 self.log.connect_failures += 1
                 # Jittered, growing, capped: like the real agent's backoff.
                 await asyncio.sleep(delay * (0.5 + random.random()))

@@ -121,7 +121,7 @@ async def _preload_postgres(dsn: str, count: int) -> int:
         printers = [tuple(row) for row in await db.fetch(PRINTERS_QUERY)]
         first = await db.fetchval("SELECT coalesce(max(seq), 0) FROM print_jobs") + 1
         rows = 0
-        for batch in batches(printers, first, count):  # type: ignore[arg-type]
+        for batch in batches(printers, first, count):
             async with db.transaction():
                 await db.copy_records_to_table(
                     "print_jobs", records=batch.jobs, columns=JOB_COLUMNS

@@ -52,20 +52,20 @@ def markdown(result: dict[str, Any]) -> str:
         "",
         "| phase | offered/s | POST→201/s | jobs/s | POST→201 p50 / p99 ms | "
         "POST→agent p50 / p90 / p99 / max ms | ×echo p50 | POST→webhook p50 / p99 ms | "
-        "gen CPU% | server CPU% | unfinished | errors |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "gen CPU% | server CPU% | bound by | unfinished | errors |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for step in result.get("load", []):
         lat = step["latency_ms"]
         post, agent, hook = lat["post_201"], lat["post_to_agent"], lat["post_to_completed_webhook"]
-        echo_p50 = echo.get(str(step["offered_per_s"]), {}).get("p50")
+        echo_p50 = echo.get(f"{step['offered_per_s']:g}", {}).get("p50")
         lines.append(
             f"| {step['phase']} | {step['offered_per_s']:g} | {step['achieved_post_per_s']:g} | "
             f"{step['achieved_jobs_per_s']:g} | {_ms(post['p50'])} / {_ms(post['p99'])} | "
             f"{_ms(agent['p50'])} / {_ms(agent['p90'])} / {_ms(agent['p99'])} / "
             f"{_ms(agent['max'])} | {_ratio(agent['p50'], echo_p50)} | "
             f"{_ms(hook['p50'])} / {_ms(hook['p99'])} | {step['generator_cpu_percent']:g} | "
-            f"{step['server_cpu_percent']:g} | {step['not_finished']} | "
+            f"{step['server_cpu_percent']:g} | {step['bottleneck']} | {step['not_finished']} | "
             f"{sum(step['failures'].values())} |"
         )
     memory = result.get("memory", {})
@@ -101,6 +101,10 @@ def markdown(result: dict[str, Any]) -> str:
         f"{delivery.get('duplicates')} duplicates, {delivery.get('unexpected')} unexpected | |",
         f"| webhooks | {hooks.get('verified')} verified, {hooks.get('failed_verification')} "
         "failed verification | |",
+        "",
+        "Latencies are from each job's scheduled send time (open loop). The generator is "
+        "one process (agents, submitters on httpx, the webhook receiver) on the same machine: "
+        "'bound by' says which side was near a full core while the load was offered.",
         "",
         "Settings changed for the bench: "
         + ", ".join(f"`{k}={v}`" for k, v in result["server_settings"].items()),

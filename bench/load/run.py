@@ -88,6 +88,7 @@ async def run_phases(bench: Bench, result: dict[str, Any]) -> None:
     log(f"connecting {options.active_count} active agents")
     started = time.monotonic()
     await bench.fleet.start(range(options.active_count))
+    connecting = time.monotonic() - started
     samples.append({"connections": options.active_count, "rss_bytes": server_rss(bench.stack)})
     bench.all_targets = await agent_targets(bench)
     bench.targets = bench.all_targets[: options.active_count]
@@ -97,19 +98,21 @@ async def run_phases(bench: Bench, result: dict[str, Any]) -> None:
     log(f"connecting {options.agents - options.active_count} idle agents")
     step = max(1, (options.agents - options.active_count) // MEMORY_SAMPLES)
     for start in range(options.active_count, options.agents, step):
+        started = time.monotonic()
         await bench.fleet.start(range(start, min(start + step, options.agents)))
-        await asyncio.sleep(0.5)
+        connecting += time.monotonic() - started
+        await asyncio.sleep(0.5)  # let the server settle before reading its RSS
         samples.append(
             {"connections": min(start + step, options.agents), "rss_bytes": server_rss(bench.stack)}
         )
-    connect_seconds = time.monotonic() - started
     bench.all_targets = await agent_targets(bench)
     memory |= {
         "server_samples": samples,
         "per_agent_bytes": round(
             (samples[-1]["rss_bytes"] - samples[0]["rss_bytes"]) / max(options.agents, 1)
         ),
-        "connect_seconds": round(connect_seconds, 2),
+        "connect_seconds": round(connecting, 2),
+        "connect_per_s": round(options.agents / connecting) if connecting else None,
     }
     steps.append(await load_step(bench, f"with {options.agents} agents", options.reference_rate))
     for rate in options.rates:
@@ -192,14 +195,16 @@ def summarize_step(
             last_done = max(last_done, done)
     offered_seconds = max(submissions.finished_ns - submissions.started_ns, 1) / 1e9
     lifecycle_seconds = max(last_done - submissions.started_ns, 1) / 1e9
+    achieved = len(submissions.sent_at) / offered_seconds
     return {
         "phase": phase,
+        "bottleneck": bottleneck(cpu, rate, achieved, len(bench.stack.pids)),
         "offered_per_s": rate,
         "attempted": submissions.attempted,
         "accepted": len(submissions.sent_at),
         "failures": dict(submissions.failures),
         "not_finished": missing,
-        "achieved_post_per_s": round(len(submissions.sent_at) / offered_seconds, 1),
+        "achieved_post_per_s": round(achieved, 1),
         "achieved_jobs_per_s": round(to_webhook.count / lifecycle_seconds, 1),
         "latency_ms": {
             "post_201": submissions.post_latency.summary(),
@@ -209,6 +214,21 @@ def summarize_step(
         },
         **cpu,
     }
+
+
+def bottleneck(cpu: dict[str, float], offered: float, achieved: float, servers: int) -> str:
+    """Which side limited the step, from CPU use over the offered period.
+
+    The generator is one process: near a full core, its figures bound the server's from
+    below. Each server is one process too (one core at most of the two).
+    """
+    if cpu["generator_cpu_percent"] >= 85:
+        return "generator"
+    if cpu["server_cpu_percent"] >= 85 * servers:
+        return "server"
+    if achieved < 0.95 * offered:
+        return "server (not CPU: waits)"
+    return "none"
 
 
 async def reconnect(bench: Bench) -> dict[str, Any]:
@@ -244,6 +264,7 @@ async def reconnect(bench: Bench) -> dict[str, Any]:
         "jobs_completed_seconds": round((max(completed, default=released) - released) / 1e9, 2),
         "not_finished": missing,
         "connect_failures": fleet.log.connect_failures,
+        "disconnects": fleet.log.disconnects,
     }
 
 
@@ -270,13 +291,18 @@ async def measure_floor(stack: Stack, options: Options, folder: Path) -> dict[st
     async with floor.echo_server(stack.env, folder / "echo.log") as (url, pid):
         memory = await floor.echo_memory(url, pid, connections)
         latency = {
-            str(rate): (await floor.echo_latency(url, rate, options.seconds)).summary()
+            rate_key(rate): (await floor.echo_latency(url, rate, options.seconds)).summary()
             for rate in sorted({*options.rates, options.reference_rate})
         }
     return {
         "ws_echo": {"memory": memory, "latency_ms": latency},
         "db_commit": await floor.commit_latency(stack.database_url, options.db_commits),
     }
+
+
+def rate_key(rate: float) -> str:
+    """A rate as a JSON key: ``200`` whether it was given as 200 or 200.0."""
+    return f"{rate:g}"
 
 
 def log(message: str) -> None:

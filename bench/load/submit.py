@@ -107,5 +107,11 @@ def http_client(connections: int) -> httpx.AsyncClient:
     """One keep-alive pool for every server (httpx pools per host:port)."""
     return httpx.AsyncClient(
         timeout=httpx.Timeout(60.0),
-        limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
+        limits=httpx.Limits(
+            max_connections=connections,
+            max_keepalive_connections=connections,
+            # Below uvicorn's 5 s keep-alive: a POST on a connection the server is just
+            # closing fails with ReadError, and a POST cannot be retried blindly.
+            keepalive_expiry=2.0,
+        ),
     )
