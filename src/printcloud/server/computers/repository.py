@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import Row, bindparam, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from printcloud.server.db.models import Computer, Printer, ServerInstance
+from printcloud.server.db.models import Computer, Printer, ServerInstance, table
 
 
 async def computers(session: AsyncSession, account_id: str) -> Sequence[Computer]:
@@ -43,10 +44,19 @@ async def printers(
     return result.all()
 
 
-async def printer(session: AsyncSession, account_id: str, printer_id: str) -> Printer | None:
-    return await session.scalar(
-        select(Printer).where(Printer.account_id == account_id, Printer.id == printer_id)
-    )
+_PRINTERS = table(Printer).c
+# Every print job looks its printer up: built once, read as a plain row.
+_PRINT_TARGET = select(_PRINTERS.id, _PRINTERS.computer_id, _PRINTERS.name).where(
+    _PRINTERS.account_id == bindparam("account_id"), _PRINTERS.id == bindparam("printer_id")
+)
+
+
+async def print_target(
+    session: AsyncSession, account_id: str, printer_id: str
+) -> Row[Any, Any, Any] | None:
+    """The printer's ``id``, ``computer_id`` and ``name``, if it is in the account."""
+    params = {"account_id": account_id, "printer_id": printer_id}
+    return (await session.execute(_PRINT_TARGET, params)).first()
 
 
 async def delete_computers(session: AsyncSession, account_id: str, ids: Sequence[str]) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
@@ -277,3 +278,10 @@ class WebhookAttempt(Base):
     error: Mapped[str | None] = mapped_column(Text)
     duration_ms: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+def table(model: type[Base]) -> Table:
+    """The model's table, for statements built once on the hot paths (``__table__`` is
+    typed as any FromClause)."""
+    assert isinstance(model.__table__, Table)
+    return model.__table__

@@ -9,6 +9,7 @@ from sqlalchemy import (
     ColumnElement,
     SQLColumnExpression,
     and_,
+    bindparam,
     delete,
     insert,
     or_,
@@ -18,10 +19,19 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from printcloud.protocol.job_states import FINAL_STATES
-from printcloud.server.db.models import Computer, JobStateEvent, PrintJob, PrintJobContent
+from printcloud.server.db.models import Computer, JobStateEvent, PrintJob, PrintJobContent, table
 
-# The writes of the job path are SQL expressions, not ORM objects: a flush of new
-# objects costs several times the INSERT it sends, and every job goes through here.
+# The writes of the job path are statements built once, on the tables: a flush of new
+# ORM objects, or an insert built per call, costs several times the INSERT it sends.
+_INSERT_JOB = insert(table(PrintJob)).returning(table(PrintJob).c.seq)
+_INSERT_CONTENT = insert(table(PrintJobContent))
+_INSERT_STATE_EVENT = insert(table(JobStateEvent))
+_JOBS = table(PrintJob).c
+_SET_STATE = (
+    update(table(PrintJob))
+    .where(_JOBS.seq == bindparam("job_seq"), _JOBS.state == bindparam("old_state"))
+    .values(state=bindparam("new_state"), updated_at=bindparam("now"))
+)
 
 
 async def add(session: AsyncSession, job: PrintJob, content: str, message: str) -> None:
@@ -29,13 +39,11 @@ async def add(session: AsyncSession, job: PrintJob, content: str, message: str) 
     # What the constructor was given; the columns' defaults fill in the rest.
     columns = {
         c.key: value
-        for c in PrintJob.__table__.columns
+        for c in table(PrintJob).columns
         if c.key != "seq" and (value := getattr(job, c.key)) is not None
     }
-    job.seq = await session.scalar(  # type: ignore[assignment]
-        insert(PrintJob).values(columns).returning(PrintJob.seq)
-    )
-    await session.execute(insert(PrintJobContent).values(job_seq=job.seq, content=content))
+    job.seq = (await session.execute(_INSERT_JOB, columns)).scalar_one()
+    await session.execute(_INSERT_CONTENT, {"job_seq": job.seq, "content": content})
     await _add_event(session, job.seq, job.state, message, job.created_at)
 
 
@@ -47,7 +55,8 @@ async def _add_event(
     session: AsyncSession, job_seq: int, state: str, message: str, at: datetime
 ) -> None:
     await session.execute(
-        insert(JobStateEvent).values(job_seq=job_seq, state=state, message=message, created_at=at)
+        _INSERT_STATE_EVENT,
+        {"job_seq": job_seq, "state": state, "message": message, "created_at": at},
     )
 
 
@@ -110,12 +119,8 @@ async def set_state(
     session: AsyncSession, job: PrintJob, old: str, new: str, now: datetime
 ) -> bool:
     """Compare-and-set: move the job from ``old`` to ``new`` unless someone else moved it."""
-    result = await session.execute(
-        update(PrintJob)
-        .where(PrintJob.seq == job.seq, PrintJob.state == old)
-        .values(state=new, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
+    params = {"job_seq": job.seq, "old_state": old, "new_state": new, "now": now}
+    result = await session.execute(_SET_STATE, params)
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 

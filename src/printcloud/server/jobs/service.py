@@ -54,7 +54,7 @@ async def create_job(
     session: AsyncSession, settings: Settings, account_id: str, body: PrintJobIn
 ) -> PrintJob:
     """Accept a job as ``pending``, with its history entry and ``job.created`` event."""
-    printer = await computers.printer(session, account_id, body.printer_id)
+    printer = await computers.print_target(session, account_id, body.printer_id)
     if printer is None:
         raise NotFound(f"Printer {body.printer_id} not found")
     check = partial(
