@@ -24,10 +24,10 @@ from datetime import datetime, timedelta
 
 import httpx
 import structlog
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from printcloud.server.db.models import Event, Webhook, WebhookAttempt, WebhookDelivery
+from printcloud.server.db.models import Event, Webhook, WebhookAttempt, WebhookDelivery, table
 from printcloud.server.db.types import utcnow
 from printcloud.server.db.uow import unit_of_work
 from printcloud.server.outbound import ClientPool, UnsafeTarget, safe_request
@@ -110,43 +110,74 @@ async def send(claimed: _Claimed, settings: Settings, clients: ClientPool | None
     return Outcome(None, "", error, int((time.monotonic() - started) * 1000), None)
 
 
+_DELIVERIES = table(WebhookDelivery).c
+# The worker's statements run for every delivery: built once, on the tables.
+_TAKE = (
+    update(table(WebhookDelivery))
+    .where(_DELIVERIES.seq == bindparam("b_seq"), _DELIVERIES.attempts == bindparam("b_attempts"))
+    .values(locked_until=bindparam("b_lease"), attempts=bindparam("b_attempts") + 1)
+)
+_INSERT_ATTEMPT = insert(table(WebhookAttempt))
+_SUCCEEDED = (
+    update(table(WebhookDelivery))
+    .where(_DELIVERIES.seq == bindparam("b_seq"))
+    .values(
+        status="succeeded",
+        locked_until=None,
+        last_status_code=bindparam("b_status_code"),
+        last_error=None,
+        updated_at=bindparam("b_now"),
+    )
+)
+_NOT_FAILING = (
+    update(table(Webhook))
+    .where(
+        table(Webhook).c.id == bindparam("b_webhook_id"),
+        table(Webhook).c.failing_since.is_not(None),
+    )
+    .values(failing_since=None)
+)
+
+
 async def _claim(session: AsyncSession, settings: Settings, now: datetime) -> list[_Claimed]:
     lease = now + timedelta(seconds=settings.webhook_timeout * 3 + 30)
     rows = await session.execute(
-        select(WebhookDelivery, Webhook.url, Webhook.secret, Event.payload)
-        .join(Webhook, Webhook.id == WebhookDelivery.webhook_id)
-        .join(Event, Event.seq == WebhookDelivery.event_seq)
+        select(
+            _DELIVERIES.seq,
+            _DELIVERIES.id,
+            _DELIVERIES.attempts,
+            _DELIVERIES.webhook_id,
+            Webhook.url,
+            Webhook.secret,
+            Event.payload,
+        )
+        .join(Webhook, Webhook.id == _DELIVERIES.webhook_id)
+        .join(Event, Event.seq == _DELIVERIES.event_seq)
         .where(
-            WebhookDelivery.status == "pending",
-            WebhookDelivery.next_attempt_at <= now,
-            (WebhookDelivery.locked_until.is_(None)) | (WebhookDelivery.locked_until < now),
+            _DELIVERIES.status == "pending",
+            _DELIVERIES.next_attempt_at <= now,
+            (_DELIVERIES.locked_until.is_(None)) | (_DELIVERIES.locked_until < now),
             Webhook.active.is_(True),
         )
-        .order_by(WebhookDelivery.seq)
+        .order_by(_DELIVERIES.seq)
         .limit(BATCH)
-        .with_for_update(skip_locked=True, of=WebhookDelivery)
+        .with_for_update(skip_locked=True, of=table(WebhookDelivery))
     )
     claimed = []
-    for delivery, url, secret, payload in rows.all():
+    for seq, message_id, attempts, webhook_id, url, secret, payload in rows.all():
         # Compare-and-set: where SKIP LOCKED does not exist (SQLite), two workers that
         # read the same row cannot both take it.
         taken = await session.execute(
-            update(WebhookDelivery)
-            .where(
-                WebhookDelivery.seq == delivery.seq,
-                WebhookDelivery.attempts == delivery.attempts,
-            )
-            .values(locked_until=lease, attempts=delivery.attempts + 1)
-            .execution_options(synchronize_session=False)
+            _TAKE, {"b_seq": seq, "b_attempts": attempts, "b_lease": lease}
         )
         if not taken.rowcount:  # type: ignore[attr-defined]
             continue
         claimed.append(
             _Claimed(
-                delivery.seq,
-                delivery.id,
-                delivery.attempts + 1,
-                delivery.webhook_id,
+                seq,
+                message_id,
+                attempts + 1,
+                webhook_id,
                 url,
                 secret,
                 json.dumps(payload, separators=(",", ":")).encode(),
@@ -159,17 +190,29 @@ async def _record(
     session: AsyncSession, settings: Settings, claimed: _Claimed, outcome: Outcome
 ) -> None:
     now = utcnow()
-    session.add(
-        WebhookAttempt(
-            delivery_seq=claimed.delivery_seq,
-            attempt=claimed.attempt,
-            status_code=outcome.status_code,
-            response_body=outcome.body,
-            error=outcome.error,
-            duration_ms=outcome.duration_ms,
-            created_at=now,
-        )
+    await session.execute(
+        _INSERT_ATTEMPT,
+        {
+            "delivery_seq": claimed.delivery_seq,
+            "attempt": claimed.attempt,
+            "status_code": outcome.status_code,
+            "response_body": outcome.body,
+            "error": outcome.error,
+            "duration_ms": outcome.duration_ms,
+            "created_at": now,
+        },
     )
+    if outcome.ok:
+        # The common case, in two statements that change nothing of a row deleted
+        # meanwhile; a failure takes the objects below, with their rules.
+        params = {
+            "b_seq": claimed.delivery_seq,
+            "b_status_code": outcome.status_code,
+            "b_now": now,
+        }
+        await session.execute(_SUCCEEDED, params)
+        await session.execute(_NOT_FAILING, {"b_webhook_id": claimed.webhook_id})
+        return
     delivery = await session.get(WebhookDelivery, claimed.delivery_seq)
     webhook = await session.get(Webhook, claimed.webhook_id)
     if delivery is None or webhook is None:  # deleted meanwhile
@@ -178,10 +221,6 @@ async def _record(
     delivery.last_status_code = outcome.status_code
     delivery.last_error = outcome.error
     delivery.updated_at = now
-    if outcome.ok:
-        delivery.status = "succeeded"
-        webhook.failing_since = None
-        return
     if outcome.status_code == 410:
         delivery.status = "failed"
         _disable(webhook, f"The endpoint answered 410 Gone on {now:%Y-%m-%d %H:%M} UTC")
