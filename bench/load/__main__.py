@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import resource
+import signal
 import sys
 import time
 from collections.abc import Coroutine
@@ -23,6 +24,11 @@ def raise_open_files_limit() -> None:
 
 
 async def main(options: Options) -> int:
+    # SIGTERM (a CI timeout, `timeout`, kill) cancels the run like Ctrl-C does, so that
+    # every server is stopped and every database dropped on the way out.
+    main_task = asyncio.current_task()
+    assert main_task is not None
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main_task.cancel)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     for shape in options.shapes:
         result = await run_shape(shape, options)

@@ -138,6 +138,11 @@ class Fleet:
             if self._sockets.get(index) is ws:
                 del self._sockets[index]
 
+    @property
+    def ready_count(self) -> int:
+        """Agents connected and ready for jobs now."""
+        return len(self._sockets)
+
     async def wait_disconnected(self, timeout: float) -> None:
         async with asyncio.timeout(timeout):
             while self._sockets:

@@ -11,6 +11,7 @@ from typing import Any
 # Each account stays under 80% of the default 10/s rate limit: bursts are allowed, but
 # the bench must never be the one that gets 429s.
 PER_ACCOUNT_RATE = 8.0
+QUEUE_SECONDS = 10.0
 
 
 @dataclass
@@ -37,7 +38,9 @@ class Options:
     def account_count(self) -> int:
         """Enough accounts that the highest rate stays under each one's limit."""
         needed = math.ceil(max([*self.rates, self.reference_rate]) / PER_ACCOUNT_RATE)
-        return max(1, self.accounts or needed)
+        # And enough that the jobs queued during the restart go in within QUEUE_SECONDS.
+        queueing = math.ceil(self.queued_count / PER_ACCOUNT_RATE / QUEUE_SECONDS)
+        return max(1, self.accounts or max(needed, queueing))
 
     @property
     def active_count(self) -> int:

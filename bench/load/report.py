@@ -125,9 +125,8 @@ def plot_latency(result: dict[str, Any], path: Path) -> list[Path]:
             axes.plot(rates, values, style, label=f"{label} {percentile}")
     echo = result["floor"]["ws_echo"]["latency_ms"]
     for percentile, style in (("p50", ":x"), ("p99", ":+")):
-        axes.plot(
-            rates, [echo[str(r)][percentile] for r in rates], style, label=f"echo {percentile}"
-        )
+        values = [echo[f"{rate:g}"][percentile] for rate in rates]
+        axes.plot(rates, values, style, label=f"echo {percentile}")
     axes.set(
         xlabel="offered jobs/s",
         ylabel="latency (ms)",

@@ -18,7 +18,7 @@ from bench.load.accounts import BenchAccount, create_users, open_accounts, print
 from bench.load.agents import Fleet
 from bench.load.hooks import Receiver
 from bench.load.measure import CpuMeter, Latency, rss_bytes
-from bench.load.options import Options
+from bench.load.options import PER_ACCOUNT_RATE, Options
 from bench.load.preload import preload
 from bench.load.stack import Stack, bench_settings, running_stack
 from bench.load.submit import Submissions, Target, http_client, open_loop
@@ -236,17 +236,20 @@ async def reconnect(bench: Bench) -> dict[str, Any]:
     options, fleet = bench.options, bench.fleet
     log(f"restart: queueing {options.queued_count} jobs for {options.agents} absent agents")
     fleet.may_connect.clear()
+    stopping = time.monotonic()
     await asyncio.to_thread(bench.stack.restart)
+    restart_seconds = time.monotonic() - stopping
     await fleet.wait_disconnected(timeout=60)
     fleet.urls = bench.stack.ws_urls
-    rate = min(options.account_count * 8.0, 2000.0)
+    rate = min(options.account_count * PER_ACCOUNT_RATE, 2000.0)
     queued = await open_loop(
         bench.client, bench.stack.urls, bench.all_targets, rate, options.queued_count / rate
     )
     released = time.monotonic_ns()
     fleet.may_connect.set()
-    all_back = await fleet.wait_ready(options.agents, timeout=max(60, options.drain_timeout))
+    all_back = await fleet.wait_ready(options.agents, timeout=max(120, options.drain_timeout))
     back = time.monotonic_ns()
+    fleet_back = fleet.ready_count
     missing = await drain(bench, queued.sent_at, max(60, options.drain_timeout))
     received = [fleet.log.received[j][-1] for j in queued.sent_at if j in fleet.log.received]
     completed = [
@@ -256,9 +259,11 @@ async def reconnect(bench: Bench) -> dict[str, Any]:
     ]
     return {
         "agents": options.agents,
+        "server_restart_seconds": round(restart_seconds, 2),
         "queued_jobs": len(queued.sent_at),
         "queue_failures": dict(queued.failures),
         "all_agents_back": all_back,
+        "agents_back": fleet_back,
         "agents_back_seconds": round((back - released) / 1e9, 2),
         "jobs_delivered_seconds": round((max(received, default=released) - released) / 1e9, 2),
         "jobs_completed_seconds": round((max(completed, default=released) - released) / 1e9, 2),
