@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -20,6 +22,27 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from printcloud.protocol.job_states import FINAL_STATES
 from printcloud.server.db.models import Computer, JobStateEvent, PrintJob, PrintJobContent, table
+
+
+@dataclass
+class JobRow:
+    """A job as the agent path reads it: plain columns, no ORM object to build."""
+
+    seq: int
+    id: str
+    account_id: str
+    state: str
+    updated_at: datetime
+    printer_name: str = ""
+    content_type: str = ""
+    title: str = ""
+    options: dict[str, Any] = field(default_factory=dict)
+    qty: int = 1
+
+
+_ROW_COLUMNS = ("seq", "id", "account_id", "state", "updated_at")
+_PAYLOAD_COLUMNS = ("printer_name", "content_type", "title", "options", "qty")
+
 
 # The writes of the job path are statements built once, on the tables: a flush of new
 # ORM objects, or an insert built per call, costs several times the INSERT it sends.
@@ -47,7 +70,7 @@ async def add(session: AsyncSession, job: PrintJob, content: str, message: str) 
     await _add_event(session, job.seq, job.state, message, job.created_at)
 
 
-async def add_state_event(session: AsyncSession, job: PrintJob, message: str) -> None:
+async def add_state_event(session: AsyncSession, job: PrintJob | JobRow, message: str) -> None:
     await _add_event(session, job.seq, job.state, message, job.updated_at)
 
 
@@ -116,7 +139,7 @@ async def delete_jobs(session: AsyncSession, account_id: str, seqs: Sequence[int
 
 
 async def set_state(
-    session: AsyncSession, job: PrintJob, old: str, new: str, now: datetime
+    session: AsyncSession, job: PrintJob | JobRow, old: str, new: str, now: datetime
 ) -> bool:
     """Compare-and-set: move the job from ``old`` to ``new`` unless someone else moved it."""
     params = {"job_seq": job.seq, "old_state": old, "new_state": new, "now": now}
@@ -152,20 +175,21 @@ async def deliverable(
     connection_id: str,
     now: datetime,
     limit: int,
-) -> Sequence[tuple[PrintJob, str]]:
+) -> list[tuple[JobRow, str]]:
     """The jobs to send on ``connection_id``, oldest first, with their documents."""
+    columns = [_JOBS[name] for name in (*_ROW_COLUMNS, *_PAYLOAD_COLUMNS)]
     result = await session.execute(
-        select(PrintJob, PrintJobContent.content)
-        .join(PrintJobContent, PrintJobContent.job_seq == PrintJob.seq)
+        select(*columns, table(PrintJobContent).c.content)
+        .join(PrintJobContent, PrintJobContent.job_seq == _JOBS.seq)
         .where(
-            PrintJob.account_id == account_id,
-            PrintJob.computer_id == computer_id,
+            _JOBS.account_id == account_id,
+            _JOBS.computer_id == computer_id,
             _deliverable(now, connection_id),
         )
-        .order_by(PrintJob.seq)
+        .order_by(_JOBS.seq)
         .limit(limit)
     )
-    return [(row[0], row[1]) for row in result.all()]
+    return [(JobRow(*row[:-1]), row[-1]) for row in result.all()]
 
 
 async def mark_sent_on(session: AsyncSession, seqs: Sequence[int], connection_id: str) -> None:
@@ -207,13 +231,22 @@ async def expired_pending(session: AsyncSession, now: datetime, limit: int) -> S
     return result.all()
 
 
+_JOB_OF_COMPUTER = select(*(_JOBS[name] for name in _ROW_COLUMNS)).where(
+    _JOBS.account_id == bindparam("b_account_id"),
+    _JOBS.computer_id == bindparam("b_computer_id"),
+    _JOBS.id == bindparam("b_job_id"),
+)
+_STATE_OF = select(_JOBS.state).where(_JOBS.seq == bindparam("b_seq"))
+
+
 async def job_of_computer(
     session: AsyncSession, account_id: str, computer_id: str, job_id: str
-) -> PrintJob | None:
-    return await session.scalar(
-        select(PrintJob).where(
-            PrintJob.account_id == account_id,
-            PrintJob.computer_id == computer_id,
-            PrintJob.id == job_id,
-        )
-    )
+) -> JobRow | None:
+    """A job the computer may report on: its own, in its account (every state report)."""
+    params = {"b_account_id": account_id, "b_computer_id": computer_id, "b_job_id": job_id}
+    row = (await session.execute(_JOB_OF_COMPUTER, params)).first()
+    return None if row is None else JobRow(*row)
+
+
+async def state_of(session: AsyncSession, seq: int) -> str | None:
+    return (await session.execute(_STATE_OF, {"b_seq": seq})).scalar_one_or_none()

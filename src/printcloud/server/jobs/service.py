@@ -20,6 +20,7 @@ from printcloud.server.errors import BadRequest, NotFound
 from printcloud.server.events import repository as events
 from printcloud.server.jobs import repository
 from printcloud.server.jobs.content import check_content
+from printcloud.server.jobs.repository import JobRow
 from printcloud.server.jobs.schemas import (
     ContentType,
     JobPrinterOut,
@@ -101,7 +102,9 @@ async def create_job(
     return job
 
 
-async def move_job(session: AsyncSession, job: PrintJob, reported: JobState, message: str) -> bool:
+async def move_job(
+    session: AsyncSession, job: PrintJob | JobRow, reported: JobState, message: str
+) -> bool:
     """Apply a state report: the only code that assigns a job's state.
 
     Returns False, changing nothing, when the transition table does not allow it.
@@ -113,17 +116,27 @@ async def move_job(session: AsyncSession, job: PrintJob, reported: JobState, mes
     now = utcnow()
     if not await repository.set_state(session, job, old_state.value, new_state.value, now):
         # Moved meanwhile by another connection, instance or sweep: read it again.
-        await session.refresh(job)
+        current = await repository.state_of(session, job.seq)
+        if current is None:  # deleted meanwhile
+            return False
+        _keep(job, state=current)
         return await move_job(session, job, reported, message)
-    # Already written by set_state: keep the object in step without a second UPDATE.
-    set_committed_value(job, "state", new_state.value)
-    set_committed_value(job, "updated_at", now)
+    _keep(job, state=new_state.value, updated_at=now)
     await repository.add_state_event(session, job, message)
     await events.record(
         session, job.account_id, "job.state", jobId=job.id, state=job.state, message=message
     )
     log.info("job_state", account_id=job.account_id, job_id=job.id, state=job.state)
     return True
+
+
+def _keep(job: PrintJob | JobRow, **values: object) -> None:
+    """Keep the job in step with what the database now holds, without a second UPDATE."""
+    for name, value in values.items():
+        if isinstance(job, PrintJob):
+            set_committed_value(job, name, value)
+        else:
+            setattr(job, name, value)
 
 
 async def fail_unfinished_jobs_of_computers(
