@@ -103,7 +103,8 @@ def markdown(result: dict[str, Any]) -> str:
         "failed verification | |",
         "",
         "Latencies are from each job's scheduled send time (open loop). The generator is "
-        "one process (agents, submitters on httpx, the webhook receiver) on the same machine: "
+        "one process (agents, submitters on a lean keep-alive HTTP client, the webhook "
+        "receiver) on the same machine: "
         "'bound by' says which side was near a full core while the load was offered.",
         "",
         "Settings changed for the bench: "

@@ -17,11 +17,12 @@ from bench.load import floor
 from bench.load.accounts import BenchAccount, create_users, open_accounts, printer_ids
 from bench.load.agents import Fleet
 from bench.load.hooks import Receiver
+from bench.load.lean_http import LeanHttp
 from bench.load.measure import CpuMeter, Latency, rss_bytes
 from bench.load.options import PER_ACCOUNT_RATE, Options
 from bench.load.preload import preload
 from bench.load.stack import Stack, bench_settings, running_stack
-from bench.load.submit import Submissions, Target, http_client, open_loop
+from bench.load.submit import Submissions, Target, open_loop
 from tests.live import serve_asgi
 
 MEMORY_SAMPLES = 8
@@ -34,6 +35,7 @@ class Bench:
     options: Options
     stack: Stack
     client: httpx.AsyncClient
+    poster: LeanHttp  # the submitters' HTTP client
     fleet: Fleet
     receiver: Receiver
     accounts: list[BenchAccount]
@@ -57,7 +59,7 @@ async def run_shape(shape: str, options: Options) -> dict[str, Any]:
         async with (
             serve_asgi(hook_config) as hook_url,
             running_stack(shape, Path(folder), settings) as stack,
-            http_client(connections=max(64, len(stack.urls) * 64)) as client,
+            httpx.AsyncClient(timeout=60) as client,  # the set-up's calls; not measured
         ):
             log(f"{shape}: servers up at {', '.join(stack.urls)}")
             result["floor"] = await measure_floor(stack, options, Path(folder))
@@ -66,11 +68,13 @@ async def run_shape(shape: str, options: Options) -> dict[str, Any]:
             for account in accounts:
                 receiver.add_secret(account.index, account.webhook_secret)
             fleet = Fleet(stack.ws_urls, [a.api_key for a in accounts], options.agents)
-            bench = Bench(options, stack, client, fleet, receiver, accounts, [], [], {})
+            poster = LeanHttp(connections=64)
+            bench = Bench(options, stack, client, poster, fleet, receiver, accounts, [], [], {})
             try:
                 await run_phases(bench, result)
             finally:
                 await fleet.stop()
+                await poster.aclose()
             result["delivery"] = delivery_check(bench)
             result["webhooks"] = {
                 "verified": receiver.log.verified,
@@ -152,7 +156,7 @@ async def load_step(bench: Bench, phase: str, rate: float) -> dict[str, Any]:
     log(f"{phase}: {rate:g} jobs/s for {bench.options.seconds:g} s")
     meter = CpuMeter(bench.stack.pids)
     submissions = await open_loop(
-        bench.client, bench.stack.urls, bench.targets, rate, bench.options.seconds
+        bench.poster, bench.stack.urls, bench.targets, rate, bench.options.seconds
     )
     cpu = meter.read()  # over the offered period, not the drain
     missing = await drain(bench, submissions.sent_at, bench.options.drain_timeout)
@@ -243,7 +247,7 @@ async def reconnect(bench: Bench) -> dict[str, Any]:
     fleet.urls = bench.stack.ws_urls
     rate = min(options.account_count * PER_ACCOUNT_RATE, 2000.0)
     queued = await open_loop(
-        bench.client, bench.stack.urls, bench.all_targets, rate, options.queued_count / rate
+        bench.poster, bench.stack.urls, bench.all_targets, rate, options.queued_count / rate
     )
     released = time.monotonic_ns()
     fleet.may_connect.set()

@@ -9,12 +9,13 @@ is reported as ``generator_lag``, so a starved generator shows.
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 
-import httpx
+from bench.load.lean_http import LeanHttp
 from bench.load.measure import Latency
 
 DOCUMENT = "SGVsbG8sIFByaW50Q2xvdWQhCg=="  # "Hello, PrintCloud!\n": a RAW job, tiny on purpose
@@ -42,33 +43,30 @@ class Submissions:
 
 
 async def post_job(
-    client: httpx.AsyncClient, base_url: str, target: Target, scheduled: int, into: Submissions
+    client: LeanHttp, base_url: str, target: Target, scheduled: int, into: Submissions
 ) -> None:
     into.attempted += 1
+    body = (
+        f'{{"printerId":"{target.printer_id}","contentType":"raw_base64",'
+        f'"content":"{DOCUMENT}","title":"Bench job"}}'
+    ).encode()
     try:
-        response = await client.post(
-            f"{base_url}/api/printjobs",
-            json={
-                "printerId": target.printer_id,
-                "contentType": "raw_base64",
-                "content": DOCUMENT,
-                "title": "Bench job",
-            },
-            headers={"Authorization": target.authorization},
+        status, answer = await client.post_json(
+            f"{base_url}/api/printjobs", body, target.authorization
         )
-    except httpx.HTTPError as error:
+    except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError) as error:
         into.failures[type(error).__name__] += 1
         return
     answered = time.monotonic_ns()
-    if response.status_code != 201:
-        into.failures[str(response.status_code)] += 1
+    if status != 201:
+        into.failures[str(status)] += 1
         return
     into.post_latency.record_ns(answered - scheduled)
-    into.sent_at[response.json()] = scheduled
+    into.sent_at[json.loads(answer)] = scheduled
 
 
 async def open_loop(
-    client: httpx.AsyncClient,
+    client: LeanHttp,
     urls: list[str],
     targets: list[Target],
     rate: float,
@@ -101,17 +99,3 @@ async def open_loop(
         await asyncio.wait(tasks)
     into.finished_ns = time.monotonic_ns()
     return into
-
-
-def http_client(connections: int) -> httpx.AsyncClient:
-    """One keep-alive pool for every server (httpx pools per host:port)."""
-    return httpx.AsyncClient(
-        timeout=httpx.Timeout(60.0),
-        limits=httpx.Limits(
-            max_connections=connections,
-            max_keepalive_connections=connections,
-            # Below uvicorn's 5 s keep-alive: a POST on a connection the server is just
-            # closing fails with ReadError, and a POST cannot be retried blindly.
-            keepalive_expiry=2.0,
-        ),
-    )
