@@ -52,8 +52,8 @@ def markdown(result: dict[str, Any]) -> str:
         "",
         "| phase | offered/s | POST→201/s | jobs/s | POST→201 p50 / p99 ms | "
         "POST→agent p50 / p90 / p99 / max ms | ×echo p50 | POST→webhook p50 / p99 ms | "
-        "gen CPU% | server CPU% | bound by | unfinished | errors |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "gen / server / machine CPU% | bound by | unfinished | errors |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for step in result.get("load", []):
         lat = step["latency_ms"]
@@ -64,8 +64,9 @@ def markdown(result: dict[str, Any]) -> str:
             f"{step['achieved_jobs_per_s']:g} | {_ms(post['p50'])} / {_ms(post['p99'])} | "
             f"{_ms(agent['p50'])} / {_ms(agent['p90'])} / {_ms(agent['p99'])} / "
             f"{_ms(agent['max'])} | {_ratio(agent['p50'], echo_p50)} | "
-            f"{_ms(hook['p50'])} / {_ms(hook['p99'])} | {step['generator_cpu_percent']:g} | "
-            f"{step['server_cpu_percent']:g} | {step['bottleneck']} | {step['not_finished']} | "
+            f"{_ms(hook['p50'])} / {_ms(hook['p99'])} | {step['generator_cpu_percent']:g} / "
+            f"{step['server_cpu_percent']:g} / {step['machine_cpu_percent']:g} | "
+            f"{step['bottleneck']} | {step['not_finished']} | "
             f"{sum(step['failures'].values())} |"
         )
     memory = result.get("memory", {})

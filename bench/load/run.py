@@ -224,12 +224,15 @@ def bottleneck(cpu: dict[str, float], offered: float, achieved: float, servers: 
     """Which side limited the step, from CPU use over the offered period.
 
     The generator is one process: near a full core, its figures bound the server's from
-    below. Each server is one process too (one core at most of the two).
+    below. Each server is one process too (one core at most). With every core busy
+    (the database and Redis count), the machine is the limit.
     """
     if cpu["generator_cpu_percent"] >= 85:
         return "generator"
     if cpu["server_cpu_percent"] >= 85 * servers:
         return "server"
+    if cpu["machine_cpu_percent"] >= 90 * (os.cpu_count() or 1):
+        return "machine CPU"
     if achieved < 0.95 * offered:
         return "server (not CPU: waits)"
     return "none"
