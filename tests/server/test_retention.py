@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from datetime import timedelta
 
 import httpx
@@ -20,7 +22,8 @@ from printcloud.server.db.models import (
 from printcloud.server.db.types import utcnow
 from printcloud.server.retention import prune
 from printcloud.server.runtime import Runtime
-from tests.conftest import TestAccount
+from tests.conftest import TestAccount, make_account
+from tests.live import serve
 from tests.server.test_jobs_api import job
 
 
@@ -114,3 +117,26 @@ async def test_pruning_goes_in_batches_until_everything_old_is_gone(
 
     assert pruned.jobs == 7
     assert (await client.get("/api/printjobs", auth=account.auth())).json() == []
+
+
+async def test_a_running_server_prunes_on_its_own(
+    runtime_factory: Callable[..., Runtime],
+) -> None:
+    runtime = runtime_factory(prune_interval=0.1)
+    account = await make_account(runtime)
+    await account.add_computer(runtime, "Office-PC", ("HP",), state="offline")
+    async with serve(runtime) as server, httpx.AsyncClient(base_url=server.url) as http:
+        printer = (await http.get("/api/printers", auth=account.auth())).json()[0]["id"]
+        response = await http.post("/api/printjobs", auth=account.auth(), json=job(printer))
+        assert response.status_code == 201
+        async with runtime.sessionmaker() as session:
+            await session.execute(
+                update(PrintJob).values(state="completed", updated_at=utcnow() - timedelta(days=90))
+            )
+            await session.commit()
+
+        async with asyncio.timeout(10):
+            while await count(runtime, PrintJob.seq):
+                await asyncio.sleep(0.05)
+
+        assert (await http.get("/api/printjobs", auth=account.auth())).json() == []

@@ -34,7 +34,12 @@ from printcloud.server.settings import Settings
 
 log = structlog.get_logger(__name__)
 
-BATCH = 500
+BATCH = 200
+# Between batches: a batch's cascade holds SQLite's one connection (and so the event
+# loop) for tens of milliseconds; agents and requests get their turn in between.
+PAUSE = 0.05
+# The first pass waits this long after start-up: a restart is for agents reconnecting.
+FIRST_PASS_DELAY = 120.0
 
 
 @dataclass(frozen=True)
@@ -105,7 +110,7 @@ async def prune(
             counts[name] += deleted
             if deleted < BATCH:
                 break
-            await asyncio.sleep(0)  # let requests in between batches
+            await asyncio.sleep(PAUSE)
     async with unit_of_work(sessionmaker) as session:
         result = await session.execute(delete(WebSession).where(WebSession.expires_at < now))
         counts["web_sessions"] = int(result.rowcount)  # type: ignore[attr-defined]
@@ -116,7 +121,8 @@ async def prune(
 
 
 class Pruner:
-    """Runs :func:`prune` every ``prune_interval`` seconds, from start-up."""
+    """Runs :func:`prune` every ``prune_interval`` seconds, the first time a little after
+    start-up."""
 
     def __init__(self, settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         self._settings = settings
@@ -134,6 +140,7 @@ class Pruner:
             self._task = None
 
     async def _run(self) -> None:
+        await asyncio.sleep(min(FIRST_PASS_DELAY, self._settings.prune_interval))
         while True:
             try:
                 await prune(self._sessionmaker, self._settings)
