@@ -1,9 +1,14 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import threading
+from typing import Any
 
 import httpx
+import pytest
 
+from printcloud.server.jobs import service
 from tests.conftest import TestAccount
 from tests.server.test_jobs_api import job
 
@@ -26,3 +31,36 @@ async def test_concurrent_submissions_are_all_accepted_and_kept(
     assert [r.status_code for r in responses] == [201] * 40 + [200] * 10 + [201] * 10
     history = (await client.get("/api/printjobs", auth=account.auth())).json()
     assert sorted(j["id"] for j in history) == sorted(r.json() for r in responses[:40])
+
+
+async def test_a_large_document_being_checked_does_not_hold_up_other_requests(
+    client: httpx.AsyncClient,
+    account: TestAccount,
+    printer_id: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The check of a large document runs in a thread; this one waits to be let go.
+    let_go = threading.Event()
+    real_check = service.check_content
+
+    def slow_check(*args: Any, **kwargs: Any) -> None:
+        assert let_go.wait(timeout=30)
+        real_check(*args, **kwargs)
+
+    monkeypatch.setattr(service, "check_content", slow_check)
+    big = base64.b64encode(b"%PDF-1.4\n" + b"x" * 400_000).decode()
+    posting = asyncio.create_task(
+        client.post(
+            "/api/printjobs",
+            auth=account.auth(),
+            json=job(printer_id, contentType="pdf_base64", content=big),
+        )
+    )
+    await asyncio.sleep(0.2)  # the POST is authenticated and in its check
+
+    # Meanwhile the database serves others (SQLite has one connection to lend).
+    others = await asyncio.wait_for(client.get("/api/printers", auth=account.auth()), 10)
+    assert others.status_code == 200
+    assert not posting.done()
+    let_go.set()
+    assert (await posting).status_code == 201

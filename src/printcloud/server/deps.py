@@ -61,6 +61,9 @@ async def _principal(request: Request, session: SessionDep, runtime: RuntimeDep)
     principal = await accounts.authenticate(
         session, api_key_from_header(request.headers.get("authorization"))
     )
+    # The key is read: end that read, so the connection goes back to the pool while
+    # the endpoint does what needs no database (a document's check, say).
+    await session.commit()
     rate = runtime.settings.api_rate
     decision = await runtime.limiter.hit(f"api:{principal.account_id}", rate)
     if not decision.allowed:

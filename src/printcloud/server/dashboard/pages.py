@@ -121,6 +121,8 @@ async def job_thumbnail(job_id: str, login: LoginDep, session: SessionDep) -> Re
     if job is None or job.content_type != ContentType.PDF_BASE64.value:
         raise NotFound(f"No preview for print job {job_id}")
     content = await repository.job_content(session, login.account_id, job_id)
+    # Rendering takes a while: let the database connection go first (SQLite has one).
+    await session.commit()
     # A PDF from a URI is not fetched: the server never downloads customers' documents.
     png = await anyio.to_thread.run_sync(thumbnails.first_page_png, content or "")
     if png is None:

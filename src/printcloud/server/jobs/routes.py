@@ -40,8 +40,12 @@ async def create_print_job(
         ),
     ] = None,
 ) -> str:
+    await service.check_job_content(runtime.settings, body)
+
     async def create() -> str:
-        job = await service.create_job(session, runtime.settings, principal.account_id, body)
+        job = await service.create_job(
+            session, runtime.settings, principal.account_id, body, content_checked=True
+        )
         after_commit(session, partial(runtime.dispatcher.wake, job.computer_id))
         return job.id
 

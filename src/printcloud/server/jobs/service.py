@@ -51,13 +51,13 @@ def to_out(job: PrintJob) -> PrintJobOut:
     )
 
 
-async def create_job(
-    session: AsyncSession, settings: Settings, account_id: str, body: PrintJobIn
-) -> PrintJob:
-    """Accept a job as ``pending``, with its history entry and ``job.created`` event."""
-    printer = await computers.print_target(session, account_id, body.printer_id)
-    if printer is None:
-        raise NotFound(f"Printer {body.printer_id} not found")
+async def check_job_content(settings: Settings, body: PrintJobIn) -> None:
+    """Refuse a bad document (BadRequest, PayloadTooLarge) before the job is made.
+
+    Call it before the request touches the database: decoding megabytes of base64
+    runs in a thread, and a request holding a database connection meanwhile would
+    hold up every other (SQLite has one).
+    """
     check = partial(
         check_content,
         body.content_type,
@@ -71,6 +71,22 @@ async def create_job(
         await anyio.to_thread.run_sync(check)
     else:
         check()
+
+
+async def create_job(
+    session: AsyncSession,
+    settings: Settings,
+    account_id: str,
+    body: PrintJobIn,
+    *,
+    content_checked: bool = False,
+) -> PrintJob:
+    """Accept a job as ``pending``, with its history entry and ``job.created`` event."""
+    printer = await computers.print_target(session, account_id, body.printer_id)
+    if printer is None:
+        raise NotFound(f"Printer {body.printer_id} not found")
+    if not content_checked:
+        await check_job_content(settings, body)
     now = utcnow()
     job = PrintJob(
         id=ids.job_id(),
