@@ -377,7 +377,6 @@ async def test_a_job_written_without_a_wake_up_is_sent_by_the_sweep(
     async with live.runtime.sessionmaker() as session:
         created = await service.create_job(
             session,
-            live.runtime.settings,
             owner.account_id,
             PrintJobIn.model_validate(
                 {

@@ -157,7 +157,8 @@ async def print_test_page(
             "title": t("printer.test_title"),
         }
     )
-    job = await jobs.create_job(session, runtime.settings, login.account_id, body)
+    await jobs.check_job_content(runtime.settings, body)
+    job = await jobs.create_job(session, login.account_id, body)
     # The computer is woken after the commit, exactly as POST /api/printjobs does.
     after_commit(session, partial(runtime.dispatcher.wake, job.computer_id))
     return RedirectResponse(f"/jobs/{job.id}", status_code=303)

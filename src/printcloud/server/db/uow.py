@@ -16,16 +16,20 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 log = structlog.get_logger(__name__)
 
 AfterCommit = Callable[[], Awaitable[None]]
-AFTER_COMMIT_KEY = "printcloud.after_commit"
+_KEY = "printcloud.after_commit"
 
 
 def after_commit(session: AsyncSession, effect: AfterCommit) -> None:
-    session.info.setdefault(AFTER_COMMIT_KEY, []).append(effect)
+    """Run ``effect`` once the session commits; an equal effect already registered is
+    not added again (one wake-up for many changes of one transaction)."""
+    effects = session.info.setdefault(_KEY, [])
+    if effect not in effects:
+        effects.append(effect)
 
 
 async def commit(session: AsyncSession) -> None:
     await session.commit()
-    effects: list[AfterCommit] = session.info.pop(AFTER_COMMIT_KEY, [])
+    effects: list[AfterCommit] = session.info.pop(_KEY, [])
     for effect in effects:
         try:
             await effect()
@@ -41,6 +45,6 @@ async def unit_of_work(
         try:
             yield session
         except BaseException:
-            session.info.pop(AFTER_COMMIT_KEY, None)
+            session.info.pop(_KEY, None)
             raise
         await commit(session)

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from printcloud.server import ids
 from printcloud.server.db.models import Event, Webhook, WebhookDelivery, table
 from printcloud.server.db.types import isoformat, utcnow
-from printcloud.server.db.uow import AFTER_COMMIT_KEY, after_commit
+from printcloud.server.db.uow import after_commit
 
 # Set on the runtime's sessions (Runtime.create): the webhook worker's wake-up, so that
 # a committed event is sent at once rather than at the worker's next poll.
@@ -74,6 +74,6 @@ async def record(session: AsyncSession, account_id: str, event_type: str, **fiel
     if deliveries:
         await session.execute(_INSERT_DELIVERY, deliveries)
         wake = session.info.get(WAKE_DELIVERY)
-        if wake is not None and wake not in session.info.get(AFTER_COMMIT_KEY, ()):
+        if wake is not None:
             after_commit(session, wake)
     return event_seq

@@ -43,9 +43,7 @@ async def create_print_job(
     await service.check_job_content(runtime.settings, body)
 
     async def create() -> str:
-        job = await service.create_job(
-            session, runtime.settings, principal.account_id, body, content_checked=True
-        )
+        job = await service.create_job(session, principal.account_id, body)
         after_commit(session, partial(runtime.dispatcher.wake, job.computer_id))
         return job.id
 

@@ -73,20 +73,14 @@ async def check_job_content(settings: Settings, body: PrintJobIn) -> None:
         check()
 
 
-async def create_job(
-    session: AsyncSession,
-    settings: Settings,
-    account_id: str,
-    body: PrintJobIn,
-    *,
-    content_checked: bool = False,
-) -> PrintJob:
-    """Accept a job as ``pending``, with its history entry and ``job.created`` event."""
+async def create_job(session: AsyncSession, account_id: str, body: PrintJobIn) -> PrintJob:
+    """Accept a job as ``pending``, with its history entry and ``job.created`` event.
+
+    Its document must have passed ``check_job_content`` first.
+    """
     printer = await computers.print_target(session, account_id, body.printer_id)
     if printer is None:
         raise NotFound(f"Printer {body.printer_id} not found")
-    if not content_checked:
-        await check_job_content(settings, body)
     now = utcnow()
     job = PrintJob(
         id=ids.job_id(),
