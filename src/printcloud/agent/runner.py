@@ -19,7 +19,7 @@ import structlog
 import websockets
 from websockets.asyncio.client import ClientConnection
 
-import printcloud
+from printcloud._version import __version__
 from printcloud.agent.backoff import backoff
 from printcloud.agent.config import AgentConfig
 from printcloud.agent.content import load_document
@@ -158,7 +158,7 @@ class Agent:
                     api_key=self.config.api_key,
                     computer_name=self.config.name,
                     os=_os_name(),
-                    client_version=printcloud.__version__,
+                    client_version=__version__,
                 )
             )
             answer = session.receive(await asyncio.wait_for(ws.recv(), 30))

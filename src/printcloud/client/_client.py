@@ -15,7 +15,7 @@ from typing import Any, Self
 
 import httpx
 
-import printcloud
+from printcloud._version import __version__
 from printcloud.client._exceptions import (
     APIConnectionError,
     APIError,
@@ -87,7 +87,7 @@ class _BaseClient:
             "base_url": self.base_url,
             "auth": httpx.BasicAuth(api_key, ""),
             "timeout": httpx.Timeout(timeout),
-            "headers": {"User-Agent": f"printcloud-python/{printcloud.__version__}"},
+            "headers": {"User-Agent": f"printcloud-python/{__version__}"},
         }
 
     def _backoff(self, attempt: int) -> float:

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-import printcloud
+from printcloud._version import __version__
 from printcloud.server.accounts.routes import router as accounts_router
 from printcloud.server.computers.routes import router as computers_router
 from printcloud.server.computers.ws import AgentSockets
@@ -50,7 +50,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     app = FastAPI(
         title="PrintCloud API",
-        version=printcloud.__version__,
+        version=__version__,
         description="Print from a web application to the printers in your customers' "
         "offices. Authenticate with HTTP Basic: the API key as the user name, "
         "an empty password.",
