@@ -94,7 +94,7 @@ async def test_base64_pdf_is_decoded_and_checked() -> None:
     )
     assert document.data == PDF
     assert document.is_pdf
-    assert document.options == {"copies": 2}
+    assert document.options.as_sent() == {"copies": 2}
     assert document.copies_of_job == 3
 
 
@@ -121,6 +121,35 @@ async def test_bad_base64_documents_are_refused(
 ) -> None:
     with pytest.raises(ContentError, match=reason):
         await load_document(job(content_type, content), max_bytes=LIMIT, time_limit=5)
+
+
+@pytest.mark.parametrize(
+    ("options", "name"),
+    [
+        ({"duplex": "sideways"}, "duplex"),
+        ({"copies": 0}, "copies"),
+        ({"copies": 1000}, "copies"),
+        ({"pages": "5-1"}, "pages"),
+        ({"color": "sometimes"}, "color"),
+    ],
+)
+async def test_an_invalid_option_fails_the_job_before_anything_is_printed(
+    options: dict[str, object], name: str
+) -> None:
+    zpl = base64.b64encode(b"^XA^XZ").decode()
+    payload = job("raw_base64", zpl).model_copy(update={"options": options})
+    with pytest.raises(ContentError, match=f"^invalid option {name}="):
+        await load_document(payload, max_bytes=LIMIT, time_limit=5)
+
+
+async def test_options_arrive_in_the_one_grammar_and_copies_count_the_qty() -> None:
+    zpl = base64.b64encode(b"^XA^XZ").decode()
+    payload = job("raw_base64", zpl).model_copy(
+        update={"options": {"copies": 2, "pages": "1-2", "newer": 1}, "qty": 3}
+    )
+    document = await load_document(payload, max_bytes=LIMIT, time_limit=5)
+    assert document.options.as_sent() == {"copies": 2, "pages": "1-2"}
+    assert document.copies == 6
 
 
 async def test_uri_is_downloaded(files: str) -> None:

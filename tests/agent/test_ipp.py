@@ -398,22 +398,3 @@ def test_status_names() -> None:
     refused = ipp.parse(header(0x0406) + OPERATION_GROUP + b"\x03")
     assert not refused.ok
     assert refused.status_message == ""
-
-
-@pytest.mark.parametrize(
-    ("text", "ranges"),
-    [
-        ("1-5,8", [Range(1, 5), Range(8, 8)]),
-        (" 8 , 1 - 3 ", [Range(1, 3), Range(8, 8)]),
-        ("1-3,2-6,7", [Range(1, 7)]),
-        ("4-", [Range(4, 2**31 - 1)]),
-    ],
-)
-def test_page_ranges_are_sorted_and_merged(text: str, ranges: list[Range]) -> None:
-    assert ipp.parse_ranges(text) == ranges
-
-
-@pytest.mark.parametrize("text", ["", "0", "5-3", "a-b", "1,,2", "1-2-3", "-4"])
-def test_bad_page_ranges_are_refused(text: str) -> None:
-    with pytest.raises(ValueError, match="page"):
-        ipp.parse_ranges(text)

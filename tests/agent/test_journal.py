@@ -3,16 +3,19 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from printcloud.agent.journal import COMPLETED, ERROR, INTERRUPTED, PRINTING, Entry, Journal
+from printcloud.agent.journal import INTERRUPTED, Entry, Journal
+from printcloud.protocol.job_states import JobState
 
 
 def test_a_job_starts_once_and_its_outcome_is_kept(tmp_path: Path) -> None:
     journal = Journal(tmp_path / "journal.sqlite3")
     assert journal.start("pj_1") is None  # new: print it
-    assert journal.start("pj_1") == Entry("pj_1", PRINTING, "")  # known: do not print again
-    journal.finish("pj_1", COMPLETED, "Printed on HP")
-    assert journal.get("pj_1") == Entry("pj_1", COMPLETED, "Printed on HP")
-    assert journal.start("pj_1") == Entry("pj_1", COMPLETED, "Printed on HP")
+    assert journal.start("pj_1") == Entry(
+        "pj_1", JobState.PRINTING, ""
+    )  # known: do not print again
+    journal.finish("pj_1", JobState.COMPLETED, "Printed on HP")
+    assert journal.get("pj_1") == Entry("pj_1", JobState.COMPLETED, "Printed on HP")
+    assert journal.start("pj_1") == Entry("pj_1", JobState.COMPLETED, "Printed on HP")
     assert journal.get("pj_2") is None
 
 
@@ -20,20 +23,20 @@ def test_the_journal_survives_a_restart(tmp_path: Path) -> None:
     path = tmp_path / "journal.sqlite3"
     first = Journal(path)
     first.start("pj_done")
-    first.finish("pj_done", ERROR, "Printer offline")
+    first.finish("pj_done", JobState.ERROR, "Printer offline")
     first.start("pj_midprint")
     first.close()  # as if the agent stopped here, while pj_midprint was printing
 
     second = Journal(path)
-    assert second.get("pj_done") == Entry("pj_done", ERROR, "Printer offline")
+    assert second.get("pj_done") == Entry("pj_done", JobState.ERROR, "Printer offline")
     assert second.interrupted() == ["pj_midprint"]
-    assert second.counts() == {ERROR: 1, PRINTING: 1}
+    assert second.counts() == {JobState.ERROR: 1, JobState.PRINTING: 1}
 
 
 def test_prune_forgets_old_outcomes_but_never_a_job_in_progress(tmp_path: Path) -> None:
     journal = Journal(tmp_path / "journal.sqlite3")
     journal.start("pj_old")
-    journal.finish("pj_old", COMPLETED, "ok")
+    journal.finish("pj_old", JobState.COMPLETED, "ok")
     journal.start("pj_printing")
     assert journal.prune(older_than=timedelta(seconds=-1)) == 1
     assert journal.get("pj_old") is None

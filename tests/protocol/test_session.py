@@ -11,6 +11,7 @@ from printcloud.protocol.messages import (
     Auth,
     AuthError,
     AuthOk,
+    AuthRefusal,
     Error,
     InvalidMessage,
     JobPayload,
@@ -45,7 +46,7 @@ JOB_STATE = (
     '{"type":"job_state","jobId":"pj_xxx","state":"completed","message":"Printed to HP LaserJet"}'
 )
 AUTH_OK = '{"type":"auth_ok","computerId":"cmp_123"}'
-AUTH_ERROR = '{"type":"auth_error","message":"Invalid API key"}'
+AUTH_ERROR = '{"type":"auth_error","message":"Invalid API key","reason":"invalid_key"}'
 PRINTERS_OK = '{"type":"printers_ok","count":1}'
 PRINT_JOB = (
     '{"type":"print_job","job":{"id":"pj_xxx","printerName":"HP LaserJet",'
@@ -333,7 +334,7 @@ def test_second_auth_is_answered_already_authenticated_and_not_fatal() -> None:
 
 def test_reject_while_authenticating_sends_auth_error_and_closes_with_policy() -> None:
     server = authenticating_server()
-    reply, close = server.reject("Invalid API key")
+    reply, close = server.reject("Invalid API key", AuthRefusal.INVALID_KEY)
     assert loads(reply) == json.loads(AUTH_ERROR)
     assert close == Close(CLOSE_POLICY, "Invalid API key")
     assert server.phase is ServerPhase.CLOSED
@@ -341,15 +342,19 @@ def test_reject_while_authenticating_sends_auth_error_and_closes_with_policy() -
 
 def test_reject_on_auth_timeout_sends_auth_error_and_closes_with_policy() -> None:
     server = ServerSession()
-    reply, close = server.reject("authentication timed out")
-    assert loads(reply) == {"type": "auth_error", "message": "authentication timed out"}
+    reply, close = server.reject("authentication timed out", AuthRefusal.AUTH_TIMEOUT)
+    assert loads(reply) == {
+        "type": "auth_error",
+        "message": "authentication timed out",
+        "reason": "auth_timeout",
+    }
     assert close == Close(CLOSE_POLICY, "authentication timed out")
     assert server.phase is ServerPhase.CLOSED
 
 
 def test_reject_keeps_the_whole_reason_in_the_reply_but_shortens_the_close_reason() -> None:
     reason = "Invalid API key: " + "k" * 300
-    reply, close = authenticating_server().reject(reason)
+    reply, close = authenticating_server().reject(reason, AuthRefusal.INVALID_KEY)
     assert loads(reply)["message"] == reason
     assert close.reason == reason[:120]
 
@@ -359,7 +364,7 @@ def test_reject_after_authentication_or_close_is_a_protocol_error(make: MakeServ
     server = make()
     phase = server.phase
     with pytest.raises(ProtocolError):
-        server.reject("Invalid API key")
+        server.reject("Invalid API key", AuthRefusal.INVALID_KEY)
     assert server.phase is phase
 
 
@@ -465,7 +470,8 @@ def test_client_auth_ok_makes_it_ready_with_the_computer_id() -> None:
 def test_client_auth_error_closes_it() -> None:
     client = auth_sent_client()
     message = client.receive(AUTH_ERROR)
-    assert message == AuthError(message="Invalid API key")
+    assert message == AuthError(message="Invalid API key", reason=AuthRefusal.INVALID_KEY)
+    assert message.fatal
     assert client.phase is ClientPhase.CLOSED
     assert client.computer_id is None
     with pytest.raises(ProtocolError):
@@ -639,3 +645,21 @@ def test_client_and_server_hold_a_whole_conversation() -> None:
     assert received.reply is not None
     assert client.receive(received.reply) == Error(message="already authenticated")
     assert (server.phase, client.phase) == (ServerPhase.READY, ClientPhase.READY)
+
+
+@pytest.mark.parametrize(
+    ("text", "fatal"),
+    [
+        ('{"type":"auth_error","message":"Invalid API key","reason":"key_revoked"}', True),
+        ('{"type":"auth_error","message":"full","reason":"too_many_computers"}', False),
+        # the original document's server gives no reason: the client decides nothing from
+        # the English text, and keeps trying
+        ('{"type":"auth_error","message":"Invalid API key"}', False),
+        # a newer server's reason is read, not refused
+        ('{"type":"auth_error","message":"later","reason":"maintenance"}', False),
+    ],
+)
+def test_an_auth_error_is_fatal_by_its_reason_never_by_its_text(text: str, fatal: bool) -> None:
+    message = auth_sent_client().receive(text)
+    assert isinstance(message, AuthError)
+    assert message.fatal is fatal

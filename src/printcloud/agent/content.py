@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import re
 import time
 from urllib.parse import urlsplit
 
 import httpx
+from pydantic import ValidationError
 
 from printcloud.agent.printers.base import Document, PrintFailed
+from printcloud.protocol.content import (
+    ContentType,
+    DocumentError,
+    check_document,
+    decode_base64,
+)
 from printcloud.protocol.messages import JobPayload
+from printcloud.protocol.options import PrintOptions
 
-_WHITESPACE = re.compile(rb"\s+")
-_PDF_HEADER_WINDOW = 1024
 MAX_REDIRECTS = 5
 
 
@@ -29,36 +32,42 @@ async def load_document(
     time_limit: float,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> Document:
-    is_pdf = job.content_type.startswith("pdf_")
-    if job.content_type.endswith("_base64"):
-        data = _decode(job.content)
-    elif job.content_type.endswith("_uri"):
-        data = await download(
-            job.content, max_bytes=max_bytes, time_limit=time_limit, transport=transport
-        )
-    else:
-        raise ContentError(f"unknown content type {job.content_type!r}")
-    if not data:
-        raise ContentError("the document is empty")
-    if len(data) > max_bytes:
-        raise ContentError(f"the document is {len(data)} bytes; the limit is {max_bytes}")
-    if is_pdf and b"%PDF-" not in data[:_PDF_HEADER_WINDOW]:
-        raise ContentError("the document is not a PDF (no %PDF- header)")
+    try:
+        content_type = ContentType(job.content_type)
+    except ValueError:
+        raise ContentError(f"unknown content type {job.content_type!r}") from None
+    options = read_options(job.options)
+    try:
+        if content_type.is_uri:
+            data = await download(
+                job.content, max_bytes=max_bytes, time_limit=time_limit, transport=transport
+            )
+        else:
+            data = decode_base64(job.content)
+        check_document(content_type, data, max_bytes=max_bytes)
+    except DocumentError as exc:
+        raise ContentError(str(exc)) from None
     return Document(
         job_id=job.id,
         title=job.title,
         data=data,
-        is_pdf=is_pdf,
-        options=dict(job.options),
+        is_pdf=content_type.is_pdf,
+        options=options,
         copies_of_job=job.qty,
     )
 
 
-def _decode(content: str) -> bytes:
+def read_options(options: dict[str, object]) -> PrintOptions:
+    """The job's options in the one grammar; an invalid value fails the job rather than
+    print something other than what was asked (a newer server's option is ignored)."""
     try:
-        return base64.b64decode(_WHITESPACE.sub(b"", content.encode("ascii")), validate=True)
-    except (binascii.Error, UnicodeEncodeError):
-        raise ContentError("the document is not valid base64") from None
+        return PrintOptions.model_validate(options)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        name = ".".join(str(part) for part in error["loc"])
+        raise ContentError(
+            f"invalid option {name}={error.get('input')!r}: {error['msg']}"
+        ) from None
 
 
 def _check_scheme(url: str) -> None:

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-PRINTING, COMPLETED, ERROR = "printing", "completed", "error"
+from printcloud.protocol.job_states import FINAL_STATES, JobState
+
 INTERRUPTED = (
     "The agent stopped while this job was printing; it was not printed again, to avoid "
     "a duplicate. Check the printer and submit the job again if needed."
@@ -24,8 +25,12 @@ INTERRUPTED = (
 @dataclass(frozen=True)
 class Entry:
     job_id: str
-    state: str
+    state: JobState
     message: str
+
+    @property
+    def finished(self) -> bool:
+        return self.state in FINAL_STATES
 
 
 class Journal:
@@ -43,21 +48,21 @@ class Journal:
         row = self._db.execute(
             "SELECT id, state, message FROM jobs WHERE id = ?", (job_id,)
         ).fetchone()
-        return Entry(*row) if row else None
+        return Entry(row[0], JobState(row[1]), row[2]) if row else None
 
     def start(self, job_id: str) -> Entry | None:
         """Record that printing starts, unless the job is known: then its entry."""
         try:
             self._db.execute(
                 "INSERT INTO jobs (id, state, updated_at) VALUES (?, ?, ?)",
-                (job_id, PRINTING, _now()),
+                (job_id, JobState.PRINTING, _now()),
             )
         except sqlite3.IntegrityError:
             return self.get(job_id)
         return None
 
-    def finish(self, job_id: str, state: str, message: str) -> None:
-        assert state in (COMPLETED, ERROR)
+    def finish(self, job_id: str, state: JobState, message: str) -> None:
+        assert state in (JobState.COMPLETED, JobState.ERROR)
         self._db.execute(
             "UPDATE jobs SET state = ?, message = ?, updated_at = ? WHERE id = ?",
             (state, message, _now(), job_id),
@@ -68,14 +73,14 @@ class Journal:
         return [
             row[0]
             for row in self._db.execute(
-                "SELECT id FROM jobs WHERE state = ? ORDER BY updated_at", (PRINTING,)
+                "SELECT id FROM jobs WHERE state = ? ORDER BY updated_at", (JobState.PRINTING,)
             )
         ]
 
     def prune(self, older_than: timedelta = timedelta(days=30)) -> int:
         cutoff = (datetime.now(UTC) - older_than).isoformat()
         return self._db.execute(
-            "DELETE FROM jobs WHERE updated_at < ? AND state != ?", (cutoff, PRINTING)
+            "DELETE FROM jobs WHERE updated_at < ? AND state != ?", (cutoff, JobState.PRINTING)
         ).rowcount
 
     def counts(self) -> dict[str, int]:

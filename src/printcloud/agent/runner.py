@@ -23,8 +23,9 @@ from printcloud._version import __version__
 from printcloud.agent.backoff import backoff
 from printcloud.agent.config import AgentConfig
 from printcloud.agent.content import load_document
-from printcloud.agent.journal import COMPLETED, ERROR, INTERRUPTED, Journal
+from printcloud.agent.journal import INTERRUPTED, Journal
 from printcloud.agent.printers.base import Backend, PrintFailed
+from printcloud.protocol.job_states import JobState
 from printcloud.protocol.messages import (
     AuthError,
     Error,
@@ -95,7 +96,7 @@ class Agent:
         self._stopping = asyncio.Event()
         self.connected = asyncio.Event()  # set while authenticated; for status and tests
         for job_id in journal.interrupted():
-            journal.finish(job_id, ERROR, INTERRUPTED)
+            journal.finish(job_id, JobState.ERROR, INTERRUPTED)
             log.warning("job_interrupted", job_id=job_id)
 
     @property
@@ -163,7 +164,7 @@ class Agent:
             )
             answer = session.receive(await asyncio.wait_for(ws.recv(), 30))
             if isinstance(answer, AuthError):
-                if "API key" in answer.message:
+                if answer.fatal:
                     raise _Refused(
                         f"the server refused the API key: {answer.message}; "
                         "run `printcloud agent login` again"
@@ -227,15 +228,15 @@ class Agent:
         if self._stopping.is_set() or job.id in self._active:
             return  # not started now: the server sends it again to the next connection
         known = self.journal.get(job.id)
-        if known is not None and known.state in (COMPLETED, ERROR):
+        if known is not None and known.finished:
             log.info("job_already_done", job_id=job.id, state=known.state)
             self._report_later(job.id, known.state, known.message)
             return
         if job.printer_name not in self._owners:
             message = f"No printer named {job.printer_name!r} on {self.config.name}"
             self.journal.start(job.id)
-            self.journal.finish(job.id, ERROR, message)
-            self._report_later(job.id, ERROR, message)
+            self.journal.finish(job.id, JobState.ERROR, message)
+            self._report_later(job.id, JobState.ERROR, message)
             return
         self._active.add(job.id)
         self._idle.clear()
@@ -264,7 +265,7 @@ class Agent:
         if known is not None:  # delivered twice before the first one started
             self._report_later(job.id, known.state, known.message or INTERRUPTED)
             return
-        await self._report(job.id, "printing", f"Printing on {printer}")
+        await self._report(job.id, JobState.PRINTING, f"Printing on {printer}")
         log.info("job_printing", title=job.title, content_type=job.content_type)
         try:
             document = await load_document(
@@ -272,21 +273,24 @@ class Agent:
                 max_bytes=self.config.download_max_bytes,
                 time_limit=self.config.download_timeout,
             )
-            state, message = COMPLETED, await self._owners[printer].print(printer, document)
+            state, message = (
+                JobState.COMPLETED,
+                await self._owners[printer].print(printer, document),
+            )
         except PrintFailed as exc:
-            state, message = ERROR, str(exc)
+            state, message = JobState.ERROR, str(exc)
         except Exception as exc:  # whatever went wrong, the job gets an outcome
             log.exception("job_crashed")
-            state, message = ERROR, f"The agent failed while printing: {exc}"
+            state, message = JobState.ERROR, f"The agent failed while printing: {exc}"
         self.journal.finish(job.id, state, message)
         log.info("job_done", state=state, message=message)
         await self._report(job.id, state, message)
 
-    def _report_later(self, job_id: str, state: str, message: str) -> None:
+    def _report_later(self, job_id: str, state: JobState, message: str) -> None:
         task = asyncio.create_task(self._report(job_id, state, message))
         task.add_done_callback(lambda t: t.exception() if not t.cancelled() else None)
 
-    async def _report(self, job_id: str, state: str, message: str) -> None:
+    async def _report(self, job_id: str, state: JobState, message: str) -> None:
         """Tell the server, on whatever connection is up now. Without one the outcome
         waits in the journal: the server sends the job again and gets it then."""
         await self._send(lambda s: s.job_state(job_id, state, message))

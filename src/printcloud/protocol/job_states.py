@@ -21,6 +21,10 @@ class JobState(StrEnum):
 
 
 FINAL_STATES = frozenset({JobState.COMPLETED, JobState.ERROR, JobState.EXPIRED})
+# The job is the client's until it has an outcome: sent again after a lost connection.
+UNFINISHED_STATES = frozenset(JobState) - FINAL_STATES
+# What an agent may report in ``job_state``; the server decides the rest.
+AGENT_REPORTS = (JobState.PRINTING, JobState.COMPLETED, JobState.ERROR)
 
 TRANSITIONS: dict[JobState, frozenset[JobState]] = {
     JobState.PENDING: frozenset(

@@ -8,10 +8,14 @@ message the receiver answers with ``{"type": "error", ...}``.
 from __future__ import annotations
 
 import json
+from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 from pydantic.alias_generators import to_camel
+
+from printcloud.protocol.job_states import AGENT_REPORTS, JobState
+from printcloud.protocol.presence import PrinterState
 
 MAX_NAME_LENGTH = 200
 MAX_PRINTERS = 500
@@ -48,7 +52,7 @@ class PrinterInfo(_Message):
     is_default: bool = False
     # [ext] A printer the agent sees but that cannot print now (a stopped or rejecting
     # queue) is reported "offline"; absent, as from the original's clients, it is online.
-    state: Literal["online", "offline"] | None = None
+    state: PrinterState | None = None
 
 
 class Printers(_Message):
@@ -59,9 +63,16 @@ class Printers(_Message):
 class JobStateReport(_Message):
     type: Literal["job_state"] = "job_state"
     job_id: str = Field(min_length=1, max_length=40)
-    # What an agent may report; the server decides the rest.
-    state: Literal["printing", "completed", "error"]
+    state: JobState
     message: str = Field(default="", max_length=2000)
+
+    @field_validator("state")
+    @classmethod
+    def _reportable(cls, value: JobState) -> JobState:
+        if value not in AGENT_REPORTS:
+            allowed = ", ".join(f"'{s}'" for s in AGENT_REPORTS)
+            raise ValueError(f"an agent reports {allowed}, not '{value}'")
+        return value
 
 
 # server -> client
@@ -72,9 +83,35 @@ class AuthOk(_Message):
     computer_id: str
 
 
+class AuthRefusal(StrEnum):
+    """[ext] Why a connection was refused, for the client's code: ``auth_error``'s
+    ``reason``. The ``message`` beside it is for people."""
+
+    INVALID_KEY = "invalid_key"
+    KEY_REVOKED = "key_revoked"
+    PERMISSION_DENIED = "permission_denied"  # the key may not connect a computer
+    TOO_MANY_COMPUTERS = "too_many_computers"
+    BAD_AUTH = "bad_auth"  # no auth first, or an auth message that is not valid
+    AUTH_TIMEOUT = "auth_timeout"
+    TRY_AGAIN = "try_again"  # the server could not register the computer this time
+
+
+# Reconnecting with the same key cannot help: a person has to give the agent another.
+FATAL_REFUSALS = frozenset(
+    {AuthRefusal.INVALID_KEY, AuthRefusal.KEY_REVOKED, AuthRefusal.PERMISSION_DENIED}
+)
+
+
 class AuthError(_Message):
     type: Literal["auth_error"] = "auth_error"
     message: str
+    # A plain string, not the enum: a newer server's reason must not make the message
+    # unreadable to an older agent.
+    reason: str | None = None
+
+    @property
+    def fatal(self) -> bool:
+        return self.reason in FATAL_REFUSALS
 
 
 class PrintersOk(_Message):

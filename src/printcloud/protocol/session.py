@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from printcloud.protocol.job_states import JobState
 from printcloud.protocol.messages import (
     Auth,
     AuthError,
     AuthOk,
+    AuthRefusal,
     Error,
     InvalidMessage,
     JobPayload,
@@ -90,9 +92,8 @@ class ServerSession:
         if self.phase is ServerPhase.AWAITING_AUTH:
             if not isinstance(message, Auth):
                 reason = "authenticate first: the first message must be auth"
-                return self._closing(
-                    AuthError(message=reason).dump(), Close(CLOSE_POLICY, "authenticate first")
-                )
+                refusal = AuthError(message=reason, reason=AuthRefusal.BAD_AUTH)
+                return self._closing(refusal.dump(), Close(CLOSE_POLICY, "authenticate first"))
             self.phase = ServerPhase.AUTHENTICATING
             return Received(message=message)
         if isinstance(message, Auth):
@@ -102,9 +103,8 @@ class ServerSession:
     def _invalid(self, exc: InvalidMessage) -> Received:
         if self.phase is ServerPhase.AWAITING_AUTH:
             reason = str(exc) if exc.message_type == "auth" else "authenticate first"
-            return self._closing(
-                AuthError(message=reason).dump(), Close(CLOSE_POLICY, reason[:120])
-            )
+            refusal = AuthError(message=reason, reason=AuthRefusal.BAD_AUTH)
+            return self._closing(refusal.dump(), Close(CLOSE_POLICY, reason[:120]))
         return Received(reply=Error(message=str(exc)).dump())
 
     def accept(self, computer_id: str) -> str:
@@ -112,12 +112,14 @@ class ServerSession:
         self.phase = ServerPhase.READY
         return AuthOk(computer_id=computer_id).dump()
 
-    def reject(self, reason: str) -> tuple[str, Close]:
-        """Refuse the connection, during authentication or because time ran out."""
+    def reject(self, reason: str, refusal: AuthRefusal) -> tuple[str, Close]:
+        """Refuse the connection, during authentication or because time ran out:
+        ``reason`` for people, ``refusal`` for the client's code."""
         if self.phase not in (ServerPhase.AWAITING_AUTH, ServerPhase.AUTHENTICATING):
             raise ProtocolError(f"cannot reject a connection that is {self.phase}")
         self.phase = ServerPhase.CLOSED
-        return AuthError(message=reason).dump(), Close(CLOSE_POLICY, reason[:120])
+        text = AuthError(message=reason, reason=refusal).dump()
+        return text, Close(CLOSE_POLICY, reason[:120])
 
     def printers_ok(self, count: int) -> str:
         self._require(ServerPhase.READY)
@@ -185,7 +187,7 @@ class ClientSession:
         self._require(ClientPhase.READY)
         return Printers.model_validate({"printers": printers}).dump()
 
-    def job_state(self, job_id: str, state: str, message: str = "") -> str:
+    def job_state(self, job_id: str, state: JobState, message: str = "") -> str:
         self._require(ClientPhase.READY)
         return JobStateReport.model_validate(
             {"job_id": job_id, "state": state, "message": message}

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 from printcloud.protocol.messages import PrinterInfo
+from printcloud.protocol.options import PrintOptions
 
 
 @dataclass(frozen=True)
@@ -16,8 +17,13 @@ class Document:
     title: str
     data: bytes
     is_pdf: bool  # False: raw data (ZPL, EPL, ESC/POS...) that goes to the printer as it is
-    options: dict[str, Any] = field(default_factory=dict)  # the API's options, as sent
+    options: PrintOptions = field(default_factory=PrintOptions)
     copies_of_job: int = 1  # the job's qty: print the whole job this many times
+
+    @property
+    def copies(self) -> int:
+        """How many times the document comes out in all: its copies, qty times."""
+        return self.options.total_copies(self.copies_of_job)
 
 
 class PrintFailed(Exception):

@@ -34,6 +34,7 @@ from printcloud.agent.printers.ipp import (
     attr,
 )
 from printcloud.protocol.messages import PrinterInfo
+from printcloud.protocol.options import Duplex, PrintOptions
 
 log = structlog.get_logger(__name__)
 
@@ -109,7 +110,7 @@ def locate_server(
 
 # The API's options as IPP job attributes
 
-SIDES = {
+SIDES: dict[Duplex, str] = {
     "one-sided": "one-sided",
     "long-edge": "two-sided-long-edge",
     "short-edge": "two-sided-short-edge",
@@ -147,51 +148,28 @@ def media_size(keyword: str) -> tuple[int, int] | None:
     return round(float(match.group(1)) * scale), round(float(match.group(2)) * scale)
 
 
-def job_attributes(options: Mapping[str, Any], *, raw: bool, copies: int = 1) -> list[Attribute]:
+def job_attributes(options: PrintOptions, *, raw: bool, copies: int = 1) -> list[Attribute]:
     """IPP job attributes for the API's options; ``copies`` multiplies the option's copies.
 
     Raw data goes to the device as it is, so layout options mean nothing to it:
-    only copies are sent. Unknown options are ignored (a newer server may send more);
-    an invalid value of a known one raises PrintFailed, rather than print something
-    other than what was asked.
+    only copies are sent.
     """
-    wanted = _option(options, "copies", int, 1)
-    if not 1 <= wanted <= 999:
-        raise PrintFailed(f"invalid option copies={wanted!r}: 1 to 999")
-    total = wanted * copies
+    total = options.total_copies(copies)
     attributes = [attr("copies", ValueTag.INTEGER, total)] if total != 1 else []
     if raw:
         return attributes
-    duplex = _option(options, "duplex", str, None)
-    if duplex is not None:
-        if duplex not in SIDES:
-            raise PrintFailed(f"invalid option duplex={duplex!r}: one of {', '.join(SIDES)}")
-        attributes.append(attr("sides", ValueTag.KEYWORD, SIDES[duplex]))
-    color = _option(options, "color", bool, None)
-    if color is not None:
-        mode = "color" if color else "monochrome"
+    if options.duplex is not None:
+        attributes.append(attr("sides", ValueTag.KEYWORD, SIDES[options.duplex]))
+    if options.color is not None:
+        mode = "color" if options.color else "monochrome"
         attributes.append(attr("print-color-mode", ValueTag.KEYWORD, mode))
-    attributes += _media(_option(options, "paper", str, None), _option(options, "media", str, None))
-    pages = _option(options, "pages", str, None)
-    if pages is not None and pages.strip():
-        try:
-            ranges = ipp.parse_ranges(pages)
-        except ValueError as exc:
-            raise PrintFailed(f"invalid option pages={pages!r}: {exc}") from None
+    attributes += _media(options.paper, options.media)
+    ranges = [ipp.Range(lower, upper) for lower, upper in options.page_ranges()]
+    if ranges:
         attributes.append(attr("page-ranges", ValueTag.RANGE_OF_INTEGER, *ranges))
-    if _option(options, "fit_to_page", bool, False):
+    if options.fit_to_page:
         attributes.append(attr("print-scaling", ValueTag.KEYWORD, "fit"))
     return attributes
-
-
-def _option(options: Mapping[str, Any], name: str, kind: type, default: Any) -> Any:
-    value = options.get(name)
-    if value is None:
-        return default
-    # bool is an int in Python; copies=True is not a number of copies.
-    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise PrintFailed(f"invalid option {name}={value!r}: expected {kind.__name__}")
-    return value
 
 
 def _media(paper: str | None, source: str | None) -> list[Attribute]:

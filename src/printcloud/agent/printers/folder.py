@@ -55,7 +55,7 @@ def _write(folder: Path, document: Document) -> Path:
     meta = {
         "jobId": document.job_id,
         "title": document.title,
-        "options": document.options,
+        "options": document.options.as_sent(),
         "qty": document.copies_of_job,
         "bytes": len(document.data),
     }

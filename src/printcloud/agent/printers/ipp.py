@@ -14,7 +14,6 @@ Malformed input raises :class:`IppError`, never IndexError or struct.error.
 
 from __future__ import annotations
 
-import re
 import struct
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -576,30 +575,3 @@ def _decode_with_language(raw: bytes, name: str) -> LanguageString:
 def _text(raw: bytes) -> str:
     # We ask for utf-8; a printer that answers otherwise still gets its message read.
     return raw.decode("utf-8", errors="replace")
-
-
-_RANGE = re.compile(r"^\s*(\d+)\s*(?:-\s*(\d*)\s*)?$")
-MAX_INTEGER = 2**31 - 1
-
-
-def parse_ranges(text: str) -> list[Range]:
-    """``"1-5,8,10-"`` -> page ranges, sorted and merged as IPP requires (ascending and
-    not overlapping). ``"10-"`` runs to the end. Raises ValueError for anything else."""
-    ranges: list[Range] = []
-    for part in text.split(","):
-        match = _RANGE.match(part)
-        if not match:
-            raise ValueError(f"{part.strip()!r} is not a page or a page range")
-        lower = int(match.group(1))
-        upper_text = match.group(2)
-        upper = lower if upper_text is None else int(upper_text) if upper_text else MAX_INTEGER
-        if not 1 <= lower <= upper <= MAX_INTEGER:
-            raise ValueError(f"{part.strip()!r} is not a valid page range")
-        ranges.append(Range(lower, upper))
-    merged: list[Range] = []
-    for item in sorted(ranges, key=lambda r: r.lower):
-        if merged and item.lower <= merged[-1].upper + 1:
-            merged[-1] = Range(merged[-1].lower, max(merged[-1].upper, item.upper))
-        else:
-            merged.append(item)
-    return merged

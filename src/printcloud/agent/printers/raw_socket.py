@@ -37,7 +37,7 @@ class RawSocketBackend:
         if document.is_pdf:
             raise PrintFailed(f"{printer} is a raw printer ({address}); send raw data, not a PDF")
         host, _, port = address.rpartition(":")
-        copies = document.copies_of_job * int(document.options.get("copies", 1))
+        copies = document.copies
         try:
             async with asyncio.timeout(self._timeout):
                 reader, writer = await asyncio.open_connection(host.strip("[]"), int(port))

@@ -52,7 +52,7 @@ class WindowsBackend:
     def _print_raw(self, printer: str, document: Document) -> None:
         handle = self._spooler.OpenPrinter(printer)
         try:
-            for _ in range(document.copies_of_job):
+            for _ in range(document.copies):
                 self._spooler.StartDocPrinter(handle, 1, (document.title, None, "RAW"))
                 try:
                     self._spooler.StartPagePrinter(handle)
@@ -72,13 +72,12 @@ class WindowsBackend:
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / f"{document.job_id}.pdf"
             path.write_bytes(document.data)
-            copies = int(document.options.get("copies", 1)) * document.copies_of_job
             process = await asyncio.create_subprocess_exec(
                 str(self._sumatra),
                 "-print-to",
                 printer,
                 "-print-settings",
-                f"{copies}x",
+                f"{document.copies}x",
                 "-silent",
                 str(path),
             )

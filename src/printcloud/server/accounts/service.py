@@ -29,6 +29,14 @@ def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
+class KeyRefused(Unauthorized):
+    """The API key is not one of ours, or no longer: ``revoked`` tells which."""
+
+    def __init__(self, message: str, *, revoked: bool = False) -> None:
+        super().__init__(message)
+        self.revoked = revoked
+
+
 @dataclass(frozen=True)
 class Principal:
     """Who is calling: the account, and the key with its permission."""
@@ -107,12 +115,12 @@ async def revoke_api_key(session: AsyncSession, account_id: str, key_id: str) ->
 
 async def authenticate(session: AsyncSession, api_key: str) -> Principal:
     if not keys.is_well_formed(api_key):
-        raise Unauthorized("Invalid API key")
+        raise KeyRefused("Invalid API key")
     row = await repository.api_key_by_hash(session, keys.hash_key(api_key))
     if row is None:
-        raise Unauthorized("Invalid API key")
+        raise KeyRefused("Invalid API key")
     if row.revoked_at is not None:
-        raise Unauthorized("This API key has been revoked")
+        raise KeyRefused("This API key has been revoked", revoked=True)
     return Principal(row.account_id, row.id, Permission(row.permission))
 
 

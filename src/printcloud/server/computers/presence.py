@@ -5,7 +5,7 @@ from __future__ import annotations
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from printcloud.protocol.messages import Auth, PrinterInfo
+from printcloud.protocol.messages import Auth, AuthRefusal, PrinterInfo
 from printcloud.server import ids
 from printcloud.server.accounts.permissions import Permission
 from printcloud.server.accounts.service import Principal
@@ -18,7 +18,12 @@ log = structlog.get_logger(__name__)
 
 
 class ConnectionRefused(Exception):
-    """The computer may not connect now; the message is for the agent."""
+    """The computer may not connect now; the message is for the agent's user, the
+    refusal for its code."""
+
+    def __init__(self, message: str, refusal: AuthRefusal) -> None:
+        super().__init__(message)
+        self.refusal = refusal
 
 
 async def connect(
@@ -37,7 +42,8 @@ async def connect(
     if principal.permission is not Permission.FULL:
         raise ConnectionRefused(
             f"This API key's permission ({principal.permission.value}) does not allow "
-            "connecting a computer; use a full key"
+            "connecting a computer; use a full key",
+            AuthRefusal.PERMISSION_DENIED,
         )
     account_id = principal.account_id
     now = utcnow()
@@ -54,7 +60,10 @@ async def connect(
         # on the unique (account, name) and its handler tries once more.
         await repository.add_computer(session, computer)
     if await repository.count_online(session, account_id, excluding=computer.id) >= max_connections:
-        raise ConnectionRefused(f"This account already has {max_connections} connected computers")
+        raise ConnectionRefused(
+            f"This account already has {max_connections} connected computers",
+            AuthRefusal.TOO_MANY_COMPUTERS,
+        )
     was_online = computer.state == "online"
     computer.os = auth.os
     computer.client_version = auth.client_version

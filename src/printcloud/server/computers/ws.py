@@ -15,14 +15,14 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from printcloud.protocol.job_states import JobState
-from printcloud.protocol.messages import Auth, JobPayload, JobStateReport, Printers
+from printcloud.protocol.messages import Auth, AuthRefusal, JobPayload, JobStateReport, Printers
 from printcloud.protocol.session import CLOSE_TOO_BIG, Close, ServerSession
 from printcloud.server.accounts import service as accounts
+from printcloud.server.accounts.service import KeyRefused
 from printcloud.server.computers import presence
 from printcloud.server.computers.presence import ConnectionRefused
 from printcloud.server.db.models import Computer
 from printcloud.server.db.uow import unit_of_work
-from printcloud.server.errors import PrintCloudError
 from printcloud.server.jobs import repository as jobs
 from printcloud.server.jobs.service import move_job
 from printcloud.server.runtime import Runtime
@@ -123,7 +123,9 @@ async def agent_socket(websocket: WebSocket, runtime: Runtime) -> None:
             )
         )
     except TimeoutError:
-        reply, close = session.reject("Authentication timed out: send auth first")
+        reply, close = session.reject(
+            "Authentication timed out: send auth first", AuthRefusal.AUTH_TIMEOUT
+        )
         await websocket.send_text(reply)
         await _close(websocket, close)
         return
@@ -157,7 +159,7 @@ async def _authenticate(
 ) -> AgentConnection | None:
     connection_id = "conn_" + secrets.token_hex(8)
     computer: Computer | None = None
-    reason = "Invalid API key"
+    reason, refusal = "Invalid API key", AuthRefusal.INVALID_KEY
     for attempt in range(2):
         try:
             async with unit_of_work(runtime.sessionmaker) as db:
@@ -171,15 +173,20 @@ async def _authenticate(
                     max_connections=runtime.settings.max_connections_per_account,
                 )
             break
-        except (PrintCloudError, ConnectionRefused) as exc:
-            reason = exc.message if isinstance(exc, PrintCloudError) else str(exc)
+        except KeyRefused as exc:
+            reason = exc.message
+            refusal = AuthRefusal.KEY_REVOKED if exc.revoked else AuthRefusal.INVALID_KEY
+            break
+        except ConnectionRefused as exc:
+            reason, refusal = str(exc), exc.refusal
             break
         except IntegrityError:
             if attempt:
                 reason = "Could not register the computer; try again"
+                refusal = AuthRefusal.TRY_AGAIN
     if computer is None:
         log.info("agent_refused", reason=reason, computer_name=auth.computer_name)
-        reply, close = session.reject(reason)
+        reply, close = session.reject(reason, refusal)
         await websocket.send_text(reply)
         await _close(websocket, close)
         return None
