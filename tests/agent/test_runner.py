@@ -23,7 +23,7 @@ from printcloud.protocol.messages import PrinterInfo
 from printcloud.server.accounts.permissions import Permission
 from printcloud.server.runtime import Runtime
 from tests.conftest import TestAccount, make_account
-from tests.live import LiveServer, free_port, serve
+from tests.live import LiveServer, WsAgent, free_port, serve
 from tests.server.test_jobs_api import PDF, PDF_B64
 
 ZPL = b"^XA^FO50,50^ADN,36,20^FDShipping label^FS^XZ"
@@ -324,6 +324,24 @@ async def test_a_revoked_key_is_fatal(
     with pytest.raises(AgentFatal, match="revoked"):
         async with asyncio.timeout(10):
             await agent.run()
+
+
+async def test_a_full_account_is_not_fatal_the_agent_connects_once_there_is_room(
+    runtime_factory: Callable[..., Runtime], tmp_path: Path
+) -> None:
+    runtime = runtime_factory(max_connections_per_account=1)
+    async with serve(runtime) as live:
+        owner = await make_account(live.runtime)
+        holder = WsAgent(live.ws_url, owner.keys[Permission.FULL], "Other-PC")
+        assert (await holder.connect())["type"] == "auth_ok"
+        agent = Agent(
+            config(live.url, owner, tmp_path / "agent"), [], Journal(tmp_path / "journal.sqlite3")
+        )
+        # One connection, refused for a reason that may pass: no AgentFatal, try again.
+        assert await agent._connection() is False
+        await holder.close()
+        async with running(agent):
+            assert agent.connected.is_set()
 
 
 async def test_the_agent_keeps_trying_until_the_server_is_there(

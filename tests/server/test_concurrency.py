@@ -43,9 +43,9 @@ async def test_a_large_document_being_checked_does_not_hold_up_other_requests(
     let_go = threading.Event()
     real_check = service.check_content
 
-    def slow_check(*args: Any, **kwargs: Any) -> None:
+    def slow_check(*args: Any, **kwargs: Any) -> str:
         assert let_go.wait(timeout=30)
-        real_check(*args, **kwargs)
+        return real_check(*args, **kwargs)
 
     monkeypatch.setattr(service, "check_content", slow_check)
     big = base64.b64encode(b"%PDF-1.4\n" + b"x" * 400_000).decode()

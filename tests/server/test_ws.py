@@ -108,29 +108,52 @@ async def test_connect_and_disconnect_write_events(
 
 
 @pytest.mark.parametrize(
-    ("key", "expected"),
+    ("key", "expected", "reason"),
     [
-        ("pk_live_wrong", "Invalid API key"),
-        ("read_only", "does not allow connecting a computer"),
-        ("print_only", "does not allow connecting a computer"),
+        ("pk_live_wrong", "Invalid API key", "invalid_key"),
+        ("read_only", "does not allow connecting a computer", "permission_denied"),
+        ("print_only", "does not allow connecting a computer", "permission_denied"),
     ],
 )
 async def test_bad_keys_get_auth_error_and_a_close(
-    live: LiveServer, owner: TestAccount, key: str, expected: str
+    live: LiveServer, owner: TestAccount, key: str, expected: str, reason: str
 ) -> None:
     api_key = owner.keys[Permission(key)] if key in ("read_only", "print_only") else key
     link = WsAgent(live.ws_url, api_key)
     answer = await link.connect()
     assert answer["type"] == "auth_error"
     assert expected in answer["message"]
+    assert answer["reason"] == reason
     assert (await link.closed())[0] == 1008
+
+
+async def test_a_revoked_key_is_refused_with_its_reason(
+    live: LiveServer, http: httpx.AsyncClient, owner: TestAccount
+) -> None:
+    created = await http.post(
+        "/api/account/apikeys",
+        auth=owner.auth(),
+        json={"description": "agent", "permission": "full"},
+    )
+    revoked = await http.delete(f"/api/account/apikeys/{created.json()['id']}", auth=owner.auth())
+    assert revoked.status_code == 200
+    answer = await WsAgent(live.ws_url, created.json()["key"]).connect()
+    assert answer == {
+        "type": "auth_error",
+        "message": "This API key has been revoked",
+        "reason": "key_revoked",
+    }
 
 
 async def test_no_auth_in_time_gets_auth_error(live: LiveServer) -> None:
     link = WsAgent(live.ws_url, "unused")
     await link.open()
     answer = await link.recv(timeout=5)
-    assert answer == {"type": "auth_error", "message": "Authentication timed out: send auth first"}
+    assert answer == {
+        "type": "auth_error",
+        "message": "Authentication timed out: send auth first",
+        "reason": "auth_timeout",
+    }
     assert (await link.closed())[0] == 1008
 
 
@@ -141,6 +164,7 @@ async def test_first_message_must_be_auth(live: LiveServer, owner: TestAccount) 
     answer = await link.recv()
     assert answer["type"] == "auth_error"
     assert "authenticate first" in answer["message"]
+    assert answer["reason"] == "bad_auth"
     assert (await link.closed())[0] == 1008
 
 
@@ -375,9 +399,8 @@ async def test_a_job_written_without_a_wake_up_is_sent_by_the_sweep(
     printer = await printer_id(http, owner, "HP")
     # As if the wake-up were lost: the job is committed, nobody is told.
     async with live.runtime.sessionmaker() as session:
-        created = await service.create_job(
-            session,
-            owner.account_id,
+        checked = await service.check_job(
+            live.runtime.settings,
             PrintJobIn.model_validate(
                 {
                     "printerId": printer,
@@ -386,7 +409,8 @@ async def test_a_job_written_without_a_wake_up_is_sent_by_the_sweep(
                 }
             ),
         )
-        await session.commit()
+        created = await service.create_job(session, owner.account_id, checked)
+        await session.commit()  # not the unit of work's commit: no wake-up follows
     assert (await link.recv(timeout=5))["job"]["id"] == created.id
     await link.close()
 
@@ -445,6 +469,7 @@ async def test_connections_per_account_are_capped(runtime_factory: Callable[...,
         assert answer == {
             "type": "auth_error",
             "message": "This account already has 1 connected computers",
+            "reason": "too_many_computers",
         }
         same = agent(server, owner, "One")  # the same computer reconnecting is not refused
         assert (await same.connect())["type"] == "auth_ok"

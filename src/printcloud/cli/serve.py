@@ -11,22 +11,23 @@ from sqlalchemy.engine import make_url
 
 from printcloud.server.accounts import service as accounts
 from printcloud.server.app import create_app
-from printcloud.server.db.migrate import upgrade
+from printcloud.server.db.database import Database
 from printcloud.server.db.models import User
+from printcloud.server.db.uow import unit_of_work
 from printcloud.server.logs import configure_logging
-from printcloud.server.runtime import Runtime
 from printcloud.server.serving import uvicorn_config
 from printcloud.server.settings import Settings
+from printcloud.server.webhooks.delivery import DeliveryWorker
 
 log = structlog.get_logger(__name__)
 
 
 async def _migrate(settings: Settings) -> None:
-    runtime = Runtime.create(settings)
+    database = Database.open(settings.database_url_resolved)
     try:
-        await upgrade(runtime.engine)
+        await database.migrate()
     finally:
-        await runtime.close()
+        await database.close()
 
 
 def _raise_open_file_limit() -> None:
@@ -64,17 +65,15 @@ def run_server(settings: Settings) -> None:
 async def create_user(
     settings: Settings, *, email: str, password: str, first_name: str, last_name: str
 ) -> User:
-    runtime = Runtime.create(settings)
+    database = Database.open(settings.database_url_resolved)
     try:
-        await upgrade(runtime.engine)
-        async with runtime.sessionmaker() as session:
-            user = await accounts.create_user(
+        await database.migrate()
+        async with unit_of_work(database.sessionmaker) as session:
+            return await accounts.create_user(
                 session, email=email, password=password, first_name=first_name, last_name=last_name
             )
-            await session.commit()
-            return user
     finally:
-        await runtime.close()
+        await database.close()
 
 
 def run_worker(settings: Settings) -> None:
@@ -82,18 +81,19 @@ def run_worker(settings: Settings) -> None:
     configure_logging(settings.log_level, json=settings.log_json)
 
     async def main() -> None:
-        runtime = Runtime.create(settings)
-        await upgrade(runtime.engine)
+        database = Database.open(settings.database_url_resolved)
+        await database.migrate()
+        worker = DeliveryWorker(settings, database.sessionmaker)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await runtime.webhooks.start()
+        worker.start()
         log.info("worker_started")
         try:
             await stop.wait()
         finally:
-            await runtime.webhooks.stop()
-            await runtime.close()
+            await worker.stop()
+            await database.close()
 
     asyncio.run(main())

@@ -61,9 +61,13 @@ def check_document(content_type: ContentType, data: bytes, *, max_bytes: int) ->
     if len(data) > max_bytes:
         raise DocumentTooLarge(f"the document is {len(data)} bytes; the limit is {max_bytes}")
     if content_type.is_pdf and not looks_like_pdf(data):
+        what, instead = (
+            ("downloaded document", ContentType.RAW_URI)
+            if content_type.is_uri
+            else ("decoded data", ContentType.RAW_BASE64)
+        )
         raise DocumentError(
-            "the decoded data is not a PDF document (no %PDF- header); "
-            "send other data as raw_base64"
+            f"the {what} is not a PDF document (no %PDF- header); send other data as {instead}"
         )
     return data
 

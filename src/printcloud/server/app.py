@@ -10,8 +10,8 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from printcloud._version import __version__
 from printcloud.server.accounts.routes import router as accounts_router
+from printcloud.server.agents.socket import AgentSockets
 from printcloud.server.computers.routes import router as computers_router
-from printcloud.server.computers.ws import AgentSockets
 from printcloud.server.dashboard import mount as mount_dashboard
 from printcloud.server.errors import install_error_handlers
 from printcloud.server.jobs.routes import router as jobs_router
@@ -61,7 +61,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         redirect_slashes=False,
         responses=_ERROR_RESPONSES,
     )
-    app.state.runtime = runtime
+    app.state.ports = runtime.ports
     install_error_handlers(app)
     install_openapi(app)
     for router in (computers_router, jobs_router, webhooks_router, accounts_router):
@@ -79,5 +79,5 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         )
     app.add_middleware(BodySizeLimit, limit=runtime.settings.max_body_size)
     app.add_middleware(StripTrailingSlash)
-    app.add_middleware(AgentSockets, runtime=runtime)  # outermost: see AgentSockets
+    app.add_middleware(AgentSockets, ports=runtime.agent_ports)  # outermost: see AgentSockets
     return app

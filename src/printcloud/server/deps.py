@@ -1,90 +1,46 @@
-"""FastAPI dependencies: the request's database session, the caller, its permission."""
+"""FastAPI dependencies every edge shares: the process's ports, the request's session.
+
+Who is calling, and what their key may do, is the accounts' business:
+:mod:`printcloud.server.accounts.deps`.
+"""
 
 from __future__ import annotations
 
-import base64
-import binascii
-from collections.abc import AsyncIterator, Callable, Coroutine
-from typing import Annotated, Any
+from collections.abc import AsyncIterator
+from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from printcloud.server.accounts import service as accounts
-from printcloud.server.accounts.permissions import Action, allows
-from printcloud.server.accounts.service import Principal
 from printcloud.server.db.uow import commit
-from printcloud.server.errors import Forbidden, TooManyRequests, Unauthorized
-from printcloud.server.runtime import Runtime
+from printcloud.server.ports import Ports
+from printcloud.server.settings import Settings
 
 
-async def get_runtime(request: Request) -> Runtime:
+async def get_ports(request: Request) -> Ports:
     # async, though it awaits nothing: FastAPI runs a plain function dependency in a
     # worker thread, and the hop there and back cost milliseconds on every request.
-    runtime = request.app.state.runtime
-    assert isinstance(runtime, Runtime)
-    return runtime
+    ports = request.app.state.ports
+    assert isinstance(ports, Ports)
+    return ports
 
 
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+PortsDep = Annotated[Ports, Depends(get_ports)]
 
 
-async def _session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
+async def get_settings(ports: PortsDep) -> Settings:
+    return ports.settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+async def _session(ports: PortsDep) -> AsyncIterator[AsyncSession]:
     # The request is the unit of work: committed once, after the endpoint returned and
     # before the response is sent, so a client never hears of what was not committed.
-    async with runtime.sessionmaker() as session:
+    async with ports.database.sessionmaker() as session:
         yield session
         await commit(session)
 
 
 SessionDep = Annotated[AsyncSession, Depends(_session, scope="function")]
-
-
-def api_key_from_header(authorization: str | None) -> str:
-    """The API key of ``Authorization: Basic base64("pk_live_...:")``."""
-    if not authorization:
-        raise Unauthorized("Authentication required")
-    scheme, _, credentials = authorization.strip().partition(" ")
-    if scheme.lower() != "basic" or not credentials.strip():
-        raise Unauthorized("Use HTTP Basic authentication with the API key as the user name")
-    try:
-        decoded = base64.b64decode(credentials.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError) as exc:
-        raise Unauthorized("Malformed HTTP Basic credentials") from exc
-    api_key = decoded.partition(":")[0].strip()
-    if not api_key:
-        raise Unauthorized("Authentication required")
-    return api_key
-
-
-async def _principal(request: Request, session: SessionDep, runtime: RuntimeDep) -> Principal:
-    principal = await accounts.authenticate(
-        session, api_key_from_header(request.headers.get("authorization"))
-    )
-    # The key is read: end that read, so the connection goes back to the pool while
-    # the endpoint does what needs no database (a document's check, say).
-    await session.commit()
-    rate = runtime.settings.api_rate
-    decision = await runtime.limiter.hit(f"api:{principal.account_id}", rate)
-    if not decision.allowed:
-        raise TooManyRequests(
-            f"Rate limit exceeded: {rate.count} requests per {rate.period:g} s per account",
-            retry_after=decision.retry_after,
-        )
-    return principal
-
-
-def require(action: Action) -> Callable[..., Coroutine[Any, Any, Principal]]:
-    async def check(principal: Annotated[Principal, Depends(_principal)]) -> Principal:
-        if not allows(principal.permission, action):
-            raise Forbidden(
-                f"This API key's permission ({principal.permission.value}) does not allow this"
-            )
-        return principal
-
-    return check
-
-
-CanRead = Annotated[Principal, Depends(require(Action.READ))]
-CanPrint = Annotated[Principal, Depends(require(Action.PRINT))]
-CanManage = Annotated[Principal, Depends(require(Action.MANAGE))]

@@ -11,7 +11,6 @@ lock (or PostgreSQL's row locks) for long while jobs are being submitted.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -21,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from printcloud.protocol.job_states import FINAL_STATES
 from printcloud.server.db.models import (
+    DeliveryStatus,
     Event,
     IdempotencyKey,
     PrintJob,
@@ -30,6 +30,7 @@ from printcloud.server.db.models import (
 from printcloud.server.db.types import utcnow
 from printcloud.server.db.uow import unit_of_work
 from printcloud.server.jobs.idempotency import WINDOW as IDEMPOTENCY_WINDOW
+from printcloud.server.periodic import Periodic
 from printcloud.server.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -54,7 +55,7 @@ def _finished_jobs(cutoff: datetime) -> Select[int]:
     # Their documents and state histories go with them: ON DELETE CASCADE.
     return (
         select(PrintJob.seq)
-        .where(PrintJob.state.in_([s.value for s in FINAL_STATES]), PrintJob.updated_at < cutoff)
+        .where(PrintJob.state.in_(sorted(FINAL_STATES)), PrintJob.updated_at < cutoff)
         .order_by(PrintJob.seq)
         .limit(BATCH)
     )
@@ -63,7 +64,10 @@ def _finished_jobs(cutoff: datetime) -> Select[int]:
 def _delivered_events(cutoff: datetime) -> Select[int]:
     # Their deliveries and attempts go with them; an event still being delivered stays.
     pending = exists().where(
-        and_(WebhookDelivery.event_seq == Event.seq, WebhookDelivery.status == "pending")
+        and_(
+            WebhookDelivery.event_seq == Event.seq,
+            WebhookDelivery.status == DeliveryStatus.PENDING,
+        )
     )
     return (
         select(Event.seq)
@@ -120,30 +124,17 @@ async def prune(
     return pruned
 
 
-class Pruner:
-    """Runs :func:`prune` every ``prune_interval`` seconds, the first time a little after
+def pruner(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]) -> Periodic:
+    """:func:`prune` every ``prune_interval`` seconds, the first time a little after
     start-up."""
 
-    def __init__(self, settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
-        self._settings = settings
-        self._sessionmaker = sessionmaker
-        self._task: asyncio.Task[None] | None = None
+    async def work() -> bool:
+        await prune(sessionmaker, settings)
+        return False
 
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="prune")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _run(self) -> None:
-        await asyncio.sleep(min(FIRST_PASS_DELAY, self._settings.prune_interval))
-        while True:
-            try:
-                await prune(self._sessionmaker, self._settings)
-            except Exception:
-                log.exception("prune_failed")
-            await asyncio.sleep(self._settings.prune_interval)
+    return Periodic(
+        "prune",
+        work,
+        interval=settings.prune_interval,
+        first_delay=min(FIRST_PASS_DELAY, settings.prune_interval),
+    )

@@ -1,5 +1,6 @@
-"""What one server process holds for its lifetime: settings, database, rate limiter,
-the bus and the dispatcher of agent connections."""
+"""The composition root: what one server process holds for its lifetime, built from
+the settings, and handed out in the small pieces each edge uses (:class:`Ports` to
+the HTTP edges, :class:`AgentPorts` to the agents' socket)."""
 
 from __future__ import annotations
 
@@ -9,31 +10,52 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from printcloud.server import effects
+from printcloud.server.agents.dispatch import Dispatcher
+from printcloud.server.agents.socket import AgentPorts
 from printcloud.server.bus import Bus, LocalBus, RedisBus
-from printcloud.server.db.engine import create_engine, create_sessionmaker
-from printcloud.server.events.repository import WAKE_DELIVERY
-from printcloud.server.jobs.dispatch import Dispatcher
+from printcloud.server.db.database import Database
+from printcloud.server.periodic import Periodic
+from printcloud.server.ports import Ports
 from printcloud.server.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
-from printcloud.server.retention import Pruner
+from printcloud.server.retention import pruner
 from printcloud.server.settings import Settings
 from printcloud.server.webhooks.delivery import DeliveryWorker
+
+
+@dataclass(frozen=True)
+class _Effects:
+    """Where the effects of committed transactions go in a server process."""
+
+    dispatcher: Dispatcher
+    webhooks: DeliveryWorker | None  # None: this process does not deliver webhooks
+
+    async def wake_computers(self, computer_ids: list[str]) -> None:
+        for computer_id in computer_ids:
+            await self.dispatcher.wake(computer_id)
+
+    async def computers_removed(self, computer_ids: list[str]) -> None:
+        for computer_id in computer_ids:
+            await self.dispatcher.removed(computer_id)
+
+    async def webhooks_due(self) -> None:
+        if self.webhooks is not None:
+            self.webhooks.wake()
 
 
 @dataclass
 class Runtime:
     settings: Settings
-    engine: AsyncEngine
-    sessionmaker: async_sessionmaker[AsyncSession]
+    database: Database
     limiter: RateLimiter
     dispatcher: Dispatcher
     webhooks: DeliveryWorker
-    pruner: Pruner
+    pruner: Periodic
     started: bool = False
 
     @classmethod
     def create(cls, settings: Settings) -> Runtime:
-        engine = create_engine(settings.database_url_resolved)
-        sessionmaker = create_sessionmaker(engine)
+        database = Database.open(settings.database_url_resolved)
         limiter: RateLimiter
         bus: Bus
         if settings.redis_url:
@@ -42,20 +64,43 @@ class Runtime:
         else:
             limiter = MemoryRateLimiter()
             bus = LocalBus()
-        dispatcher = Dispatcher(
-            settings, sessionmaker, bus, instance_id="inst_" + secrets.token_hex(8)
+        dispatcher = Dispatcher(settings, database, bus, instance_id="inst_" + secrets.token_hex(8))
+        webhooks = DeliveryWorker(settings, database.sessionmaker)
+        effects.bind(
+            database.sessionmaker,
+            _Effects(dispatcher, webhooks if settings.run_webhook_worker else None),
         )
-        webhooks = DeliveryWorker(settings, sessionmaker)
-        if settings.run_webhook_worker:
-            sessionmaker.configure(info={WAKE_DELIVERY: webhooks.wake})
-        pruner = Pruner(settings, sessionmaker)
-        return cls(settings, engine, sessionmaker, limiter, dispatcher, webhooks, pruner)
+        return cls(
+            settings,
+            database,
+            limiter,
+            dispatcher,
+            webhooks,
+            pruner(settings, database.sessionmaker),
+        )
+
+    @property
+    def engine(self) -> AsyncEngine:
+        return self.database.engine
+
+    @property
+    def sessionmaker(self) -> async_sessionmaker[AsyncSession]:
+        return self.database.sessionmaker
+
+    @property
+    def ports(self) -> Ports:
+        return Ports(self.settings, self.database, self.limiter)
+
+    @property
+    def agent_ports(self) -> AgentPorts:
+        return AgentPorts(self.settings, self.database, self.dispatcher)
 
     async def start(self) -> None:
-        """Start the background work: the bus subscription and the sweep."""
+        """Start the background work: the bus subscription and the sweep, webhook
+        delivery (unless turned off) and pruning."""
         await self.dispatcher.start()
         if self.settings.run_webhook_worker:
-            await self.webhooks.start()
+            self.webhooks.start()
         self.pruner.start()
         self.started = True
 
@@ -66,4 +111,4 @@ class Runtime:
             await self.dispatcher.stop()
             self.started = False
         await self.limiter.close()
-        await self.engine.dispose()
+        await self.database.close()

@@ -33,6 +33,7 @@ from printcloud.agent.printers.ipp import (
     ValueTag,
     attr,
 )
+from printcloud.protocol import presence
 from printcloud.protocol.messages import PrinterInfo
 from printcloud.protocol.options import Duplex, PrintOptions
 
@@ -309,9 +310,9 @@ class CupsBackend:
                     capabilities=(capabilities := _capabilities(group)),
                     is_default=name == default,
                     # A stopped or rejecting queue cannot print now: say so to the server.
-                    state="online"
+                    state=presence.PrinterState.ONLINE
                     if capabilities["state"] != "stopped" and capabilities["accepting"]
-                    else "offline",
+                    else presence.PrinterState.OFFLINE,
                 )
             )
         self._classes = classes

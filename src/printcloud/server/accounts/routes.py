@@ -3,6 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, status
 
 from printcloud.server.accounts import service
+from printcloud.server.accounts.deps import CanManage, CanRead
 from printcloud.server.accounts.schemas import (
     ApiKeyCreated,
     ApiKeyIn,
@@ -11,7 +12,7 @@ from printcloud.server.accounts.schemas import (
     LoginOut,
     UserOut,
 )
-from printcloud.server.deps import CanManage, CanRead, RuntimeDep, SessionDep
+from printcloud.server.deps import PortsDep, SessionDep
 
 router = APIRouter(prefix="/api", tags=["accounts"])
 
@@ -22,13 +23,13 @@ router = APIRouter(prefix="/api", tags=["accounts"])
     summary="Get an API key from e-mail and password (no authentication)",
 )
 async def client_login(
-    body: LoginIn, request: Request, session: SessionDep, runtime: RuntimeDep
+    body: LoginIn, request: Request, session: SessionDep, ports: PortsDep
 ) -> LoginOut:
     address = request.client.host if request.client else "unknown"
     user, api_key = await service.client_login(
         session,
-        runtime.limiter,
-        runtime.settings,
+        ports.limiter,
+        ports.settings,
         email=body.email,
         password=body.password,
         address=address,

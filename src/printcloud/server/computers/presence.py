@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from printcloud.protocol.events import EventType
 from printcloud.protocol.messages import Auth, AuthRefusal, PrinterInfo
+from printcloud.protocol.presence import ComputerState, PrinterState
 from printcloud.server import ids
 from printcloud.server.accounts.permissions import Permission
 from printcloud.server.accounts.service import Principal
@@ -53,7 +57,7 @@ async def connect(
             id=ids.computer_id(),
             account_id=account_id,
             name=auth.computer_name,
-            state="offline",
+            state=ComputerState.OFFLINE,
             created_at=now,
         )
         # Two first connections of one name at the same moment: the loser's flush fails
@@ -64,16 +68,20 @@ async def connect(
             f"This account already has {max_connections} connected computers",
             AuthRefusal.TOO_MANY_COMPUTERS,
         )
-    was_online = computer.state == "online"
+    was_online = computer.state == ComputerState.ONLINE
     computer.os = auth.os
     computer.client_version = auth.client_version
-    computer.state = "online"
+    computer.state = ComputerState.ONLINE
     computer.last_seen_at = now
     computer.instance_id = instance_id
     computer.connection_id = connection_id
     if not was_online:
         await events.record(
-            session, account_id, "computer.connected", computerId=computer.id, name=computer.name
+            session,
+            account_id,
+            EventType.COMPUTER_CONNECTED,
+            computerId=computer.id,
+            name=computer.name,
         )
     log.info(
         "computer_connected",
@@ -91,7 +99,9 @@ async def disconnect(session: AsyncSession, computer_id: str, connection_id: str
     )
     if account_id is None:
         return False
-    await events.record(session, account_id, "computer.disconnected", computerId=computer_id)
+    await events.record(
+        session, account_id, EventType.COMPUTER_DISCONNECTED, computerId=computer_id
+    )
     log.info(
         "computer_disconnected",
         account_id=account_id,
@@ -116,29 +126,48 @@ async def report_printers(
                 account_id=computer.account_id,
                 computer_id=computer.id,
                 name=name,
-                state="offline",
+                state=PrinterState.OFFLINE,
                 created_at=now,
             )
             await repository.add_printer(session, printer)
         printer.capabilities = info.capabilities
         printer.is_default = info.is_default
         printer.updated_at = now
-        await _set_state(session, printer, info.state or "online")
+        await _set_state(session, printer, info.state or PrinterState.ONLINE)
     for name, printer in existing.items():
         if name not in by_name:
-            await _set_state(session, printer, "offline")
+            await _set_state(session, printer, PrinterState.OFFLINE)
     return len(by_name)
 
 
-async def _set_state(session: AsyncSession, printer: Printer, state: str) -> None:
+async def _set_state(session: AsyncSession, printer: Printer, state: PrinterState) -> None:
     if printer.state == state:
         return
     printer.state = state
     await events.record(
         session,
         printer.account_id,
-        "printer.state",
+        EventType.PRINTER_STATE,
         printerId=printer.id,
         computerId=printer.computer_id,
         state=state,
     )
+
+
+async def heartbeat(
+    session: AsyncSession, instance_id: str, now: datetime, *, live_after: datetime
+) -> None:
+    """This instance is alive (its computers with it); computers held by an instance
+    whose heartbeat stopped before ``live_after`` are offline."""
+    await repository.heartbeat(session, instance_id, now)
+    for computer_id, account_id in await repository.set_offline_on_dead_instances(
+        session, live_after, now
+    ):
+        await events.record(
+            session, account_id, EventType.COMPUTER_DISCONNECTED, computerId=computer_id
+        )
+        log.info("computer_offline_instance_dead", computer_id=computer_id)
+
+
+async def instance_stopped(session: AsyncSession, instance_id: str) -> None:
+    await repository.remove_instance(session, instance_id)

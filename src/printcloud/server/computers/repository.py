@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Row, bindparam, delete, func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from printcloud.server.db.models import Computer, Printer, ServerInstance, table
+from printcloud.protocol.presence import ComputerState
+from printcloud.server.db.models import Computer, Printer, ServerInstance
 
 
 async def computers(session: AsyncSession, account_id: str) -> Sequence[Computer]:
@@ -44,21 +44,6 @@ async def printers(
     return result.all()
 
 
-_PRINTERS = table(Printer).c
-# Every print job looks its printer up: built once, read as a plain row.
-_PRINT_TARGET = select(_PRINTERS.id, _PRINTERS.computer_id, _PRINTERS.name).where(
-    _PRINTERS.account_id == bindparam("account_id"), _PRINTERS.id == bindparam("printer_id")
-)
-
-
-async def print_target(
-    session: AsyncSession, account_id: str, printer_id: str
-) -> Row[Any, Any, Any] | None:
-    """The printer's ``id``, ``computer_id`` and ``name``, if it is in the account."""
-    params = {"account_id": account_id, "printer_id": printer_id}
-    return (await session.execute(_PRINT_TARGET, params)).first()
-
-
 async def delete_computers(session: AsyncSession, account_id: str, ids: Sequence[str]) -> None:
     await session.execute(
         delete(Printer).where(Printer.account_id == account_id, Printer.computer_id.in_(ids))
@@ -84,7 +69,9 @@ async def count_online(session: AsyncSession, account_id: str, *, excluding: str
         select(func.count())
         .select_from(Computer)
         .where(
-            Computer.account_id == account_id, Computer.state == "online", Computer.id != excluding
+            Computer.account_id == account_id,
+            Computer.state == ComputerState.ONLINE,
+            Computer.id != excluding,
         )
     )
     return int(count or 0)
@@ -100,7 +87,7 @@ async def set_offline_if_current(
     result = await session.execute(
         update(Computer)
         .where(Computer.id == computer_id, Computer.connection_id == connection_id)
-        .values(state="offline", connection_id=None, instance_id=None, last_seen_at=now)
+        .values(state=ComputerState.OFFLINE, connection_id=None, instance_id=None, last_seen_at=now)
         .returning(Computer.account_id)
     )
     return result.scalar_one_or_none()
@@ -114,10 +101,10 @@ async def set_offline_on_dead_instances(
     result = await session.execute(
         update(Computer)
         .where(
-            Computer.state == "online",
+            Computer.state == ComputerState.ONLINE,
             or_(Computer.instance_id.is_(None), Computer.instance_id.not_in(live)),
         )
-        .values(state="offline", connection_id=None, instance_id=None, last_seen_at=now)
+        .values(state=ComputerState.OFFLINE, connection_id=None, instance_id=None, last_seen_at=now)
         .returning(Computer.id, Computer.account_id)
     )
     await session.execute(delete(ServerInstance).where(ServerInstance.heartbeat_at < live_after))
@@ -132,7 +119,7 @@ async def heartbeat(session: AsyncSession, instance_id: str, now: datetime) -> N
         session.add(ServerInstance(id=instance_id, started_at=now, heartbeat_at=now))
     await session.execute(
         update(Computer)
-        .where(Computer.instance_id == instance_id, Computer.state == "online")
+        .where(Computer.instance_id == instance_id, Computer.state == ComputerState.ONLINE)
         .values(last_seen_at=now)
     )
 

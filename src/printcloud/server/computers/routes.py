@@ -1,13 +1,11 @@
 from __future__ import annotations
 
-from functools import partial
-
 from fastapi import APIRouter
 
+from printcloud.server.accounts.deps import CanManage, CanRead
 from printcloud.server.computers import service
 from printcloud.server.computers.schemas import ComputerOut, PrinterOut
-from printcloud.server.db.uow import after_commit
-from printcloud.server.deps import CanManage, CanRead, RuntimeDep, SessionDep
+from printcloud.server.deps import SessionDep
 from printcloud.server.ids import split_ids
 
 router = APIRouter(prefix="/api", tags=["computers and printers"])
@@ -54,10 +52,5 @@ async def computer_printers(
     response_model=list[str],
     summary="Remove computers (comma-separated ids); answers the ids removed",
 )
-async def delete_computers(
-    ids: str, principal: CanManage, session: SessionDep, runtime: RuntimeDep
-) -> list[str]:
-    deleted = await service.delete_computers(session, principal.account_id, split_ids(ids))
-    for computer_id in deleted:
-        after_commit(session, partial(runtime.dispatcher.removed, computer_id))
-    return deleted
+async def delete_computers(ids: str, principal: CanManage, session: SessionDep) -> list[str]:
+    return await service.delete_computers(session, principal.account_id, split_ids(ids))

@@ -5,6 +5,7 @@ from typing import Any
 
 from pydantic import Field
 
+from printcloud.protocol.presence import ComputerState, PrinterState
 from printcloud.server.db.models import Computer, Printer
 from printcloud.server.schemas import ApiModel
 
@@ -13,7 +14,7 @@ class PrinterOut(ApiModel):
     id: str
     name: str
     computer_id: str
-    state: str = Field(description="online | offline")
+    state: str = Field(description=" | ".join(PrinterState))
     is_default: bool
     capabilities: dict[str, Any] = Field(
         description='What the agent reported, e.g. {"color": true, "duplex": true, '
@@ -36,7 +37,7 @@ class ComputerOut(ApiModel):
     id: str
     name: str
     os: str
-    state: str = Field(description="online | offline")
+    state: str = Field(description=" | ".join(ComputerState))
     client_version: str
     printers: list[PrinterOut]
     last_seen_at: datetime | None

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from printcloud.server import effects
 from printcloud.server.computers import repository
 from printcloud.server.computers.schemas import ComputerOut, PrinterOut
 from printcloud.server.db.models import Printer
@@ -46,7 +47,8 @@ async def list_printers(
 
 
 async def delete_computers(session: AsyncSession, account_id: str, ids: Sequence[str]) -> list[str]:
-    """Remove computers with their printers; their unfinished jobs end in ``error``."""
+    """Remove computers with their printers; their unfinished jobs end in ``error``, and
+    their connections are closed once that is committed."""
     found = set(await repository.computer_ids(session, account_id, ids))
     if not found:
         raise NotFound(f"No computer found with the id {', '.join(ids)}")
@@ -55,5 +57,7 @@ async def delete_computers(session: AsyncSession, account_id: str, ids: Sequence
         session, account_id, deleted, "The computer was removed from the account"
     )
     await repository.delete_computers(session, account_id, deleted)
+    for computer_id in deleted:
+        effects.computer_removed(session, computer_id)
     log.info("computers_deleted", account_id=account_id, computer_ids=deleted)
     return deleted

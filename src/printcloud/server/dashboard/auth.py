@@ -16,7 +16,7 @@ from printcloud.server.dashboard.web import (
     render,
     safe_next,
 )
-from printcloud.server.deps import RuntimeDep, SessionDep
+from printcloud.server.deps import PortsDep, SessionDep
 from printcloud.server.errors import BadRequest, TooManyRequests, Unauthorized
 
 router = APIRouter(route_class=DashboardRoute, include_in_schema=False)
@@ -40,9 +40,9 @@ async def _check_prelogin(request: Request) -> None:
 
 
 @router.get("/login")
-async def login_page(request: Request, runtime: RuntimeDep, next: str = "/") -> Response:
+async def login_page(request: Request, ports: PortsDep, next: str = "/") -> Response:
     return _prelogin_page(
-        request, "login.html", next=safe_next(next), signup=runtime.settings.signup_enabled
+        request, "login.html", next=safe_next(next), signup=ports.settings.signup_enabled
     )
 
 
@@ -51,7 +51,7 @@ async def login(
     request: Request,
     *,
     session: SessionDep,
-    runtime: RuntimeDep,
+    ports: PortsDep,
     email: str = Form("", max_length=320),
     password: str = Form("", max_length=1024),
     next: str = Form("/"),
@@ -61,8 +61,8 @@ async def login(
         # The same check, and the same failure budget, as POST /api/client/login.
         user = await accounts.check_login(
             session,
-            runtime.limiter,
-            runtime.settings,
+            ports.limiter,
+            ports.settings,
             email=email,
             password=password,
             address=_client_address(request),
@@ -76,17 +76,17 @@ async def login(
             error_key="login.throttled" if throttled else "login.failed",
             email=email,
             next=safe_next(next),
-            signup=runtime.settings.signup_enabled,
+            signup=ports.settings.signup_enabled,
         )
-    _, token = await sessions.start(session, runtime.settings, user)
+    _, token = await sessions.start(session, ports.settings, user)
     response = RedirectResponse(safe_next(next), status_code=303)
-    sessions.set_cookie(request, response, runtime.settings, token)
+    sessions.set_cookie(request, response, ports.settings, token)
     return response
 
 
 @router.get("/signup")
-async def signup_page(request: Request, runtime: RuntimeDep) -> Response:
-    if not runtime.settings.signup_enabled:
+async def signup_page(request: Request, ports: PortsDep) -> Response:
+    if not ports.settings.signup_enabled:
         return render(request, "signup_disabled.html", status_code=404)
     return _prelogin_page(request, "signup.html")
 
@@ -96,13 +96,13 @@ async def signup(
     request: Request,
     *,
     session: SessionDep,
-    runtime: RuntimeDep,
+    ports: PortsDep,
     email: str = Form("", max_length=320),
     password: str = Form("", max_length=1024),
     first_name: str = Form("", max_length=100),
     last_name: str = Form("", max_length=100),
 ) -> Response:
-    if not runtime.settings.signup_enabled:
+    if not ports.settings.signup_enabled:
         return render(request, "signup_disabled.html", status_code=404)
     await _check_prelogin(request)
     try:
@@ -120,9 +120,9 @@ async def signup(
             first_name=first_name,
             last_name=last_name,
         )
-    _, token = await sessions.start(session, runtime.settings, user)
+    _, token = await sessions.start(session, ports.settings, user)
     response = RedirectResponse("/", status_code=303)
-    sessions.set_cookie(request, response, runtime.settings, token)
+    sessions.set_cookie(request, response, ports.settings, token)
     return response
 
 

@@ -18,8 +18,8 @@ from starlette.responses import StreamingResponse
 from printcloud.server.dashboard import repository, sessions
 from printcloud.server.dashboard.sessions import WebLogin
 from printcloud.server.dashboard.web import DashboardRoute, LoginDep
-from printcloud.server.deps import RuntimeDep
-from printcloud.server.runtime import Runtime
+from printcloud.server.deps import PortsDep
+from printcloud.server.ports import Ports
 
 router = APIRouter(route_class=DashboardRoute, include_in_schema=False)
 
@@ -34,15 +34,15 @@ def _cursor(request: Request) -> int | None:
 
 
 async def _stream(
-    request: Request, runtime: Runtime, login: WebLogin, cursor: int
+    request: Request, ports: Ports, login: WebLogin, cursor: int
 ) -> AsyncIterator[str]:
-    interval = runtime.settings.dashboard_live_interval
+    interval = ports.settings.dashboard_live_interval
     quiet = 0.0
     since_check = 0.0
     yield "retry: 2000\n\n"
     while not await request.is_disconnected():
         # A short session per poll: never hold a database connection while waiting.
-        async with runtime.sessionmaker() as session:
+        async with ports.database.sessionmaker() as session:
             events = await repository.events_after(session, login.account_id, cursor, _BATCH)
             if since_check >= _RECHECK_SESSION:
                 since_check = 0.0
@@ -64,13 +64,13 @@ async def _stream(
 
 
 @router.get("/dashboard/events")
-async def events(request: Request, login: LoginDep, runtime: RuntimeDep) -> StreamingResponse:
+async def events(request: Request, login: LoginDep, ports: PortsDep) -> StreamingResponse:
     cursor = _cursor(request)
     if cursor is None:  # a fresh page gives its cursor; without one, start from now
-        async with runtime.sessionmaker() as session:
+        async with ports.database.sessionmaker() as session:
             cursor = await repository.last_event_seq(session, login.account_id)
     return StreamingResponse(
-        _stream(request, runtime, login, cursor),
+        _stream(request, ports, login, cursor),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )

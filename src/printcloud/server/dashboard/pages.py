@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 from datetime import timedelta
-from functools import partial
 from typing import Any
 
 import anyio.to_thread
@@ -16,6 +15,8 @@ from fastapi import APIRouter, Form, Request
 from pydantic import ValidationError
 from starlette.responses import RedirectResponse, Response
 
+from printcloud.protocol.content import ContentType
+from printcloud.protocol.events import SUBSCRIBABLE
 from printcloud.protocol.job_states import JobState
 from printcloud.server.accounts import service as accounts
 from printcloud.server.accounts.permissions import Permission
@@ -24,12 +25,10 @@ from printcloud.server.dashboard import i18n, repository, thumbnails
 from printcloud.server.dashboard.testpage import make_test_page
 from printcloud.server.dashboard.web import DashboardRoute, LoginDep, PostLoginDep, render
 from printcloud.server.db.types import utcnow
-from printcloud.server.db.uow import after_commit
-from printcloud.server.deps import RuntimeDep, SessionDep
+from printcloud.server.deps import SessionDep, SettingsDep
 from printcloud.server.errors import BadRequest, NotFound
-from printcloud.server.events.repository import EVENT_TYPES
 from printcloud.server.jobs import service as jobs
-from printcloud.server.jobs.schemas import ContentType, PrintJobIn
+from printcloud.server.jobs.schemas import PrintJobIn
 from printcloud.server.webhooks import service as webhooks
 from printcloud.server.webhooks.schemas import WebhookIn
 
@@ -37,7 +36,7 @@ router = APIRouter(route_class=DashboardRoute, include_in_schema=False)
 
 PAGE_SIZE = 25
 JOB_STATES = [s.value for s in JobState]
-WEBHOOK_EVENTS = ["all", *EVENT_TYPES]
+WEBHOOK_EVENTS = [str(e) for e in SUBSCRIBABLE]
 
 
 @router.get("/")
@@ -136,7 +135,7 @@ async def print_test_page(
     printer_id: str,
     login: PostLoginDep,
     session: SessionDep,
-    runtime: RuntimeDep,
+    settings: SettingsDep,
 ) -> Response:
     printer = (await computers.list_printers(session, login.account_id, [printer_id]))[0]
     computer_name = next(
@@ -157,11 +156,8 @@ async def print_test_page(
             "title": t("printer.test_title"),
         }
     )
-    await jobs.check_job_content(runtime.settings, body)
-    job = await jobs.create_job(session, login.account_id, body)
-    # The computer is woken after the commit, exactly as POST /api/printjobs does.
-    after_commit(session, partial(runtime.dispatcher.wake, job.computer_id))
-    return RedirectResponse(f"/jobs/{job.id}", status_code=303)
+    job_id = await jobs.submit_job(session, settings, login.account_id, body)
+    return RedirectResponse(f"/jobs/{job_id}", status_code=303)
 
 
 @router.get("/keys")
@@ -235,7 +231,7 @@ async def _webhooks_page(
 
 @router.post("/webhooks")
 async def create_webhook(
-    request: Request, login: PostLoginDep, session: SessionDep, runtime: RuntimeDep
+    request: Request, login: PostLoginDep, session: SessionDep, settings: SettingsDep
 ) -> Response:
     form = await request.form()
     url = str(form.get("url", ""))
@@ -243,7 +239,7 @@ async def create_webhook(
     try:
         body = WebhookIn.model_validate({"url": url, "events": chosen})
         webhook, generated = await webhooks.create(
-            session, login.account_id, body, allow_private_urls=runtime.settings.allow_private_urls
+            session, login.account_id, body, allow_private_urls=settings.allow_private_urls
         )
     except ValidationError:
         return await _webhooks_page(

@@ -15,9 +15,10 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from printcloud.protocol.job_states import JobState
+from printcloud.protocol.presence import PrinterState
 from printcloud.server.dashboard import csrf, i18n, sessions
 from printcloud.server.dashboard.sessions import WebLogin
-from printcloud.server.deps import RuntimeDep, SessionDep
+from printcloud.server.deps import PortsDep, SessionDep
 from printcloud.server.errors import PrintCloudError
 
 _HERE = Path(__file__).parent
@@ -31,7 +32,7 @@ templates = Environment(
 )
 templates.filters["tojson_attr"] = lambda value: json.dumps(value, ensure_ascii=False)
 # Every state a job, computer or printer can be in; the live script relabels with them.
-STATES = (*(s.value for s in JobState), "online", "offline")
+STATES = (*JobState, *PrinterState)
 templates.globals["state_labels"] = lambda t: {state: t(f"state.{state}") for state in STATES}
 
 
@@ -111,8 +112,8 @@ class DashboardRoute(APIRoute):
         return handle
 
 
-async def _login(request: Request, session: SessionDep, runtime: RuntimeDep) -> WebLogin:
-    login = await sessions.resume(session, runtime.settings, request.cookies.get(sessions.COOKIE))
+async def _login(request: Request, session: SessionDep, ports: PortsDep) -> WebLogin:
+    login = await sessions.resume(session, ports.settings, request.cookies.get(sessions.COOKIE))
     if login is None:
         raise LoginRequired
     return login

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, ClassVar
 
 from sqlalchemy import (
@@ -19,6 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from printcloud.protocol.presence import ComputerState, PrinterState
 from printcloud.server.db.types import BigIntPK, UTCDateTime, utcnow
 
 NAMING = {
@@ -105,7 +107,7 @@ class Computer(Base):
     name: Mapped[str] = mapped_column(String(200))
     os: Mapped[str] = mapped_column(String(100), default="")
     client_version: Mapped[str] = mapped_column(String(50), default="")
-    state: Mapped[str] = mapped_column(String(20), default="offline")
+    state: Mapped[str] = mapped_column(String(20), default=ComputerState.OFFLINE)
     last_seen_at: Mapped[datetime | None]
     # Presence: the server instance holding the computer's socket, and which socket. A
     # handler only marks the computer offline while its own connection is the current one.
@@ -136,7 +138,7 @@ class Printer(Base):
     name: Mapped[str] = mapped_column(String(200))
     capabilities: Mapped[dict[str, Any]] = mapped_column(default=dict)
     is_default: Mapped[bool] = mapped_column(Boolean, default=False)
-    state: Mapped[str] = mapped_column(String(20), default="online")
+    state: Mapped[str] = mapped_column(String(20), default=PrinterState.ONLINE)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -237,6 +239,12 @@ class Event(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"  # to be sent, or sent again after a failure
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"  # given up
+
+
 class WebhookDelivery(Base):
     """One event for one webhook: the message, retried until it succeeds or is given up."""
 
@@ -252,7 +260,7 @@ class WebhookDelivery(Base):
     webhook_id: Mapped[str] = mapped_column(ForeignKey("webhooks.id", ondelete="CASCADE"))
     # Indexed: pruning an event deletes its deliveries by this column (ON DELETE CASCADE).
     event_seq: Mapped[int] = mapped_column(ForeignKey("events.seq", ondelete="CASCADE"), index=True)
-    status: Mapped[str] = mapped_column(String(20), default="pending")  # succeeded | failed
+    status: Mapped[str] = mapped_column(String(20), default=DeliveryStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None]
     # A worker that claimed the delivery holds it until then; past it, another may.

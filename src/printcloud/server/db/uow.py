@@ -1,40 +1,23 @@
-"""The unit of work: one transaction, committed once, with side effects after it.
+"""The unit of work: one transaction, committed once, with its effects after it.
 
-A wake-up on the bus or a message on a socket must never announce what may
-still roll back, so such work is registered with ``after_commit`` and run only
-once the commit succeeded.
+Services never commit. The edge that opened the session (a request, a socket
+message, a worker's pass) commits it once, and only then are the effects the
+services asked for (:mod:`printcloud.server.effects`) run.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-log = structlog.get_logger(__name__)
-
-AfterCommit = Callable[[], Awaitable[None]]
-_KEY = "printcloud.after_commit"
-
-
-def after_commit(session: AsyncSession, effect: AfterCommit) -> None:
-    """Run ``effect`` once the session commits; an equal effect already registered is
-    not added again (one wake-up for many changes of one transaction)."""
-    effects = session.info.setdefault(_KEY, [])
-    if effect not in effects:
-        effects.append(effect)
+from printcloud.server import effects
 
 
 async def commit(session: AsyncSession) -> None:
     await session.commit()
-    effects: list[AfterCommit] = session.info.pop(_KEY, [])
-    for effect in effects:
-        try:
-            await effect()
-        except Exception:
-            log.exception("after_commit_failed")
+    await effects.run_committed(session)
 
 
 @asynccontextmanager
@@ -45,6 +28,6 @@ async def unit_of_work(
         try:
             yield session
         except BaseException:
-            session.info.pop(_KEY, None)
+            effects.discard(session)
             raise
         await commit(session)

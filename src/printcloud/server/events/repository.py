@@ -7,14 +7,10 @@ from typing import Any
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from printcloud.server import ids
-from printcloud.server.db.models import Event, Webhook, WebhookDelivery, table
+from printcloud.protocol.events import EventType, wants
+from printcloud.server import effects, ids
+from printcloud.server.db.models import DeliveryStatus, Event, Webhook, WebhookDelivery, table
 from printcloud.server.db.types import isoformat, utcnow
-from printcloud.server.db.uow import after_commit
-
-# Set on the runtime's sessions (Runtime.create): the webhook worker's wake-up, so that
-# a committed event is sent at once rather than at the worker's next poll.
-WAKE_DELIVERY = "printcloud.wake_delivery"
 
 _WEBHOOKS = table(Webhook).c
 _INSERT_EVENT = insert(table(Event)).returning(table(Event).c.seq)
@@ -23,32 +19,25 @@ _ACTIVE_WEBHOOKS = select(_WEBHOOKS.id, _WEBHOOKS.events).where(
 )
 _INSERT_DELIVERY = insert(table(WebhookDelivery))
 
-EVENT_TYPES = (
-    "job.created",
-    "job.state",
-    "computer.connected",
-    "computer.disconnected",
-    "printer.state",
-)
 
-
-async def record(session: AsyncSession, account_id: str, event_type: str, **fields: Any) -> int:
+async def record(
+    session: AsyncSession, account_id: str, event_type: EventType, **fields: Any
+) -> int:
     """Add an event whose payload is the webhook body: ``{"type", ..., "timestamp"}``.
 
     Answers the event's ``seq``. Every state change writes one, so its statements are
     built once, on the tables: ORM objects, or statements built per call, cost
     several times the SQL they send.
     """
-    assert event_type in EVENT_TYPES, event_type
     now = utcnow()
-    payload = {"type": event_type, **fields, "timestamp": isoformat(now)}
+    payload = {"type": event_type.value, **fields, "timestamp": isoformat(now)}
     event_seq: int = (
         await session.execute(
             _INSERT_EVENT,
             {
                 "id": ids.event_id(),
                 "account_id": account_id,
-                "type": event_type,
+                "type": event_type.value,
                 "payload": payload,
                 "created_at": now,
             },
@@ -62,18 +51,16 @@ async def record(session: AsyncSession, account_id: str, event_type: str, **fiel
             "id": ids.message_id(),
             "webhook_id": webhook_id,
             "event_seq": event_seq,
-            "status": "pending",
+            "status": DeliveryStatus.PENDING,
             "attempts": 0,
             "next_attempt_at": now,
             "created_at": now,
             "updated_at": now,
         }
         for webhook_id, wanted in webhooks.all()
-        if event_type in wanted or "all" in wanted
+        if wants(wanted, event_type)
     ]
     if deliveries:
         await session.execute(_INSERT_DELIVERY, deliveries)
-        wake = session.info.get(WAKE_DELIVERY)
-        if wake is not None:
-            after_commit(session, wake)
+        effects.webhooks_due(session)
     return event_seq

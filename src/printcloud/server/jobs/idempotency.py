@@ -15,6 +15,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from printcloud.server import effects
 from printcloud.server.db.models import IdempotencyKey
 from printcloud.server.db.types import utcnow
 from printcloud.server.errors import BadRequest
@@ -56,8 +57,10 @@ async def once(
     try:
         await session.flush()
     except IntegrityError:
-        # The same key at the same moment from another request: it won. Undo ours.
+        # The same key at the same moment from another request: it won. Undo ours, and
+        # what ours asked to happen after its commit.
         await session.rollback()
+        effects.discard(session)
         winner = await _known(session, account_id, key)
         if winner is None:
             raise

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Row,
     SQLColumnExpression,
     and_,
     bindparam,
@@ -20,8 +21,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from printcloud.protocol.job_states import FINAL_STATES
-from printcloud.server.db.models import Computer, JobStateEvent, PrintJob, PrintJobContent, table
+from printcloud.protocol.job_states import FINAL_STATES, UNFINISHED_STATES, JobState
+from printcloud.protocol.presence import ComputerState
+from printcloud.server.db.models import (
+    Computer,
+    JobStateEvent,
+    Printer,
+    PrintJob,
+    PrintJobContent,
+    table,
+)
 
 
 @dataclass
@@ -55,6 +64,22 @@ _SET_STATE = (
     .where(_JOBS.seq == bindparam("job_seq"), _JOBS.state == bindparam("old_state"))
     .values(state=bindparam("new_state"), updated_at=bindparam("now"))
 )
+
+
+_PRINTERS = table(Printer).c
+# Every print job looks its printer up (a printers row, read here: the job's own
+# question, asked on every POST): built once, read as a plain row.
+_PRINT_TARGET = select(_PRINTERS.id, _PRINTERS.computer_id, _PRINTERS.name).where(
+    _PRINTERS.account_id == bindparam("account_id"), _PRINTERS.id == bindparam("printer_id")
+)
+
+
+async def print_target(
+    session: AsyncSession, account_id: str, printer_id: str
+) -> Row[Any, Any, Any] | None:
+    """The printer's ``id``, ``computer_id`` and ``name``, if it is in the account."""
+    params = {"account_id": account_id, "printer_id": printer_id}
+    return (await session.execute(_PRINT_TARGET, params)).first()
 
 
 async def add(session: AsyncSession, job: PrintJob, content: str, message: str) -> None:
@@ -124,7 +149,7 @@ async def unfinished_of_computers(
         .where(
             PrintJob.account_id == account_id,
             PrintJob.computer_id.in_(computer_ids),
-            PrintJob.state.not_in([s.value for s in FINAL_STATES]),
+            PrintJob.state.not_in(sorted(FINAL_STATES)),
         )
         .order_by(PrintJob.seq)
     )
@@ -155,11 +180,11 @@ def _deliverable(
     connection. The agent's journal answers a job it has seen with its outcome."""
     return or_(
         and_(
-            PrintJob.state == "pending",
+            PrintJob.state == JobState.PENDING,
             or_(PrintJob.expires_at.is_(None), PrintJob.expires_at > now),
         ),
         and_(
-            PrintJob.state.in_(("sent", "printing")),
+            PrintJob.state.in_((JobState.SENT, JobState.PRINTING)),
             or_(
                 PrintJob.sent_connection_id.is_(None), PrintJob.sent_connection_id != connection_id
             ),
@@ -213,8 +238,8 @@ async def computers_with_deliverable(
         .join(Computer, Computer.id == PrintJob.computer_id)
         .where(
             Computer.instance_id == instance_id,
-            Computer.state == "online",
-            PrintJob.state.in_(("pending", "sent", "printing")),
+            Computer.state == ComputerState.ONLINE,
+            PrintJob.state.in_(sorted(UNFINISHED_STATES)),
             _deliverable(now, Computer.connection_id),
         )
     )
@@ -224,7 +249,7 @@ async def computers_with_deliverable(
 async def expired_pending(session: AsyncSession, now: datetime, limit: int) -> Sequence[PrintJob]:
     result = await session.scalars(
         select(PrintJob)
-        .where(PrintJob.state == "pending", PrintJob.expires_at <= now)
+        .where(PrintJob.state == JobState.PENDING, PrintJob.expires_at <= now)
         .order_by(PrintJob.seq)
         .limit(limit)
     )

@@ -1,14 +1,13 @@
 from __future__ import annotations
 
-from functools import partial
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, status
 
-from printcloud.server.db.uow import after_commit
-from printcloud.server.deps import CanManage, CanPrint, CanRead, RuntimeDep, SessionDep
+from printcloud.server.accounts.deps import CanManage, CanPrint, CanRead
+from printcloud.server.deps import SessionDep, SettingsDep
 from printcloud.server.ids import split_ids
-from printcloud.server.jobs import idempotency, service
+from printcloud.server.jobs import service
 from printcloud.server.jobs.schemas import JobStateOut, PrintJobIn, PrintJobOut
 
 router = APIRouter(prefix="/api", tags=["print jobs"])
@@ -31,7 +30,7 @@ async def create_print_job(
     body: PrintJobIn,
     principal: CanPrint,
     session: SessionDep,
-    runtime: RuntimeDep,
+    settings: SettingsDep,
     idempotency_key: Annotated[
         str | None,
         Header(
@@ -40,19 +39,7 @@ async def create_print_job(
         ),
     ] = None,
 ) -> str:
-    await service.check_job_content(runtime.settings, body)
-
-    async def create() -> str:
-        job = await service.create_job(session, principal.account_id, body)
-        after_commit(session, partial(runtime.dispatcher.wake, job.computer_id))
-        return job.id
-
-    if idempotency_key is None:
-        return await create()
-    job_id, _ = await idempotency.once(
-        session, principal.account_id, idempotency.check_key(idempotency_key), create
-    )
-    return job_id
+    return await service.submit_job(session, settings, principal.account_id, body, idempotency_key)
 
 
 @router.get(

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from functools import partial
 
 import anyio.to_thread
@@ -11,28 +12,25 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
+from printcloud.protocol.content import ContentType, job_title
+from printcloud.protocol.events import EventType
 from printcloud.protocol.job_states import JobState, next_state
-from printcloud.server import ids
-from printcloud.server.computers import repository as computers
+from printcloud.server import effects, ids
 from printcloud.server.db.models import PrintJob
 from printcloud.server.db.types import utcnow
 from printcloud.server.errors import BadRequest, NotFound
 from printcloud.server.events import repository as events
-from printcloud.server.jobs import repository
+from printcloud.server.jobs import idempotency, repository
 from printcloud.server.jobs.content import check_content
 from printcloud.server.jobs.repository import JobRow
-from printcloud.server.jobs.schemas import (
-    ContentType,
-    JobPrinterOut,
-    JobStateOut,
-    PrintJobIn,
-    PrintJobOut,
-)
+from printcloud.server.jobs.schemas import JobPrinterOut, JobStateOut, PrintJobIn, PrintJobOut
 from printcloud.server.settings import Settings
 
 log = structlog.get_logger(__name__)
 
 _DECODE_IN_THREAD = 256 * 1024  # characters of content
+_CHECKED = object()
+EXPIRE_BATCH = 500
 
 
 def to_out(job: PrintJob) -> PrintJobOut:
@@ -51,10 +49,24 @@ def to_out(job: PrintJob) -> PrintJobOut:
     )
 
 
-async def check_job_content(settings: Settings, body: PrintJobIn) -> None:
+@dataclass(frozen=True)
+class CheckedJob:
+    """A job whose document passed :func:`check_job`: the only kind :func:`create_job`
+    takes, so that no edge can store a document nobody checked."""
+
+    body: PrintJobIn
+    content: str  # as stored: a URI trimmed, base64 as it came
+    proof: object = field(repr=False)
+
+    def __post_init__(self) -> None:
+        if self.proof is not _CHECKED:
+            raise TypeError("a CheckedJob comes from check_job()")
+
+
+async def check_job(settings: Settings, body: PrintJobIn) -> CheckedJob:
     """Refuse a bad document (BadRequest, PayloadTooLarge) before the job is made.
 
-    Call it before the request touches the database: decoding megabytes of base64
+    Called before the request touches the database: decoding megabytes of base64
     runs in a thread, and a request holding a database connection meanwhile would
     hold up every other (SQLite has one).
     """
@@ -68,17 +80,17 @@ async def check_job_content(settings: Settings, body: PrintJobIn) -> None:
     if len(body.content) > _DECODE_IN_THREAD:
         # Decoding megabytes of base64 takes milliseconds of CPU: not on the event loop,
         # where every other request and agent socket of this process waits.
-        await anyio.to_thread.run_sync(check)
+        content = await anyio.to_thread.run_sync(check)
     else:
-        check()
+        content = check()
+    return CheckedJob(body, content, _CHECKED)
 
 
-async def create_job(session: AsyncSession, account_id: str, body: PrintJobIn) -> PrintJob:
-    """Accept a job as ``pending``, with its history entry and ``job.created`` event.
-
-    Its document must have passed ``check_job_content`` first.
-    """
-    printer = await computers.print_target(session, account_id, body.printer_id)
+async def create_job(session: AsyncSession, account_id: str, checked: CheckedJob) -> PrintJob:
+    """Accept a job as ``pending``, with its history entry and ``job.created`` event;
+    its computer is woken once that is committed."""
+    body = checked.body
+    printer = await repository.print_target(session, account_id, body.printer_id)
     if printer is None:
         raise NotFound(f"Printer {body.printer_id} not found")
     now = utcnow()
@@ -88,20 +100,25 @@ async def create_job(session: AsyncSession, account_id: str, body: PrintJobIn) -
         printer_id=printer.id,
         computer_id=printer.computer_id,
         printer_name=printer.name,
-        title=body.title.strip() or "Untitled",
+        title=job_title(body.title),
         content_type=body.content_type.value,
         qty=body.qty,
-        options=body.options.model_dump(exclude_none=True),
+        options=body.options.as_sent(),
         state=JobState.PENDING.value,
         created_at=now,
         updated_at=now,
         expires_at=now + timedelta(seconds=body.expire_after) if body.expire_after else None,
     )
-    content = body.content.strip() if body.content_type.is_uri else body.content
-    await repository.add(session, job, content, "Job created")
+    await repository.add(session, job, checked.content, "Job created")
     await events.record(
-        session, account_id, "job.created", jobId=job.id, state=job.state, printerId=printer.id
+        session,
+        account_id,
+        EventType.JOB_CREATED,
+        jobId=job.id,
+        state=job.state,
+        printerId=printer.id,
     )
+    effects.wake_computer(session, job.computer_id)
     log.info(
         "job_created",
         account_id=account_id,
@@ -110,6 +127,30 @@ async def create_job(session: AsyncSession, account_id: str, body: PrintJobIn) -
         content_type=job.content_type,
     )
     return job
+
+
+async def submit_job(
+    session: AsyncSession,
+    settings: Settings,
+    account_id: str,
+    body: PrintJobIn,
+    idempotency_key: str | None = None,
+) -> str:
+    """Print a job: check its document, accept it, and have its computer woken after
+    the commit. The same ``idempotency_key`` within its window answers the first job's
+    id instead of making another. Every edge that prints (the API, the dashboard's
+    test page) comes through here."""
+    checked = await check_job(settings, body)
+
+    async def create() -> str:
+        return (await create_job(session, account_id, checked)).id
+
+    if idempotency_key is None:
+        return await create()
+    job_id, _ = await idempotency.once(
+        session, account_id, idempotency.check_key(idempotency_key), create
+    )
+    return job_id
 
 
 async def move_job(
@@ -134,7 +175,12 @@ async def move_job(
     _keep(job, state=new_state.value, updated_at=now)
     await repository.add_state_event(session, job, message)
     await events.record(
-        session, job.account_id, "job.state", jobId=job.id, state=job.state, message=message
+        session,
+        job.account_id,
+        EventType.JOB_STATE,
+        jobId=job.id,
+        state=job.state,
+        message=message,
     )
     log.info("job_state", account_id=job.account_id, job_id=job.id, state=job.state)
     return True
@@ -154,6 +200,14 @@ async def fail_unfinished_jobs_of_computers(
 ) -> None:
     for job in await repository.unfinished_of_computers(session, account_id, computer_ids):
         await move_job(session, job, JobState.ERROR, message)
+
+
+async def expire_due(session: AsyncSession, now: datetime) -> int:
+    """Jobs still waiting past their expiry become ``expired``; how many did."""
+    expired = 0
+    for job in await repository.expired_pending(session, now, EXPIRE_BATCH):
+        expired += await move_job(session, job, JobState.EXPIRED, "Not delivered before its expiry")
+    return expired
 
 
 async def history(

@@ -27,10 +27,18 @@ import structlog
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from printcloud.server.db.models import Event, Webhook, WebhookAttempt, WebhookDelivery, table
+from printcloud.server.db.models import (
+    DeliveryStatus,
+    Event,
+    Webhook,
+    WebhookAttempt,
+    WebhookDelivery,
+    table,
+)
 from printcloud.server.db.types import utcnow
 from printcloud.server.db.uow import unit_of_work
 from printcloud.server.outbound import ClientPool, UnsafeTarget, safe_request
+from printcloud.server.periodic import Periodic
 from printcloud.server.settings import Settings
 from printcloud.server.webhooks import signing
 
@@ -122,7 +130,7 @@ _SUCCEEDED = (
     update(table(WebhookDelivery))
     .where(_DELIVERIES.seq == bindparam("b_seq"))
     .values(
-        status="succeeded",
+        status=DeliveryStatus.SUCCEEDED,
         locked_until=None,
         last_status_code=bindparam("b_status_code"),
         last_error=None,
@@ -154,7 +162,7 @@ async def _claim(session: AsyncSession, settings: Settings, now: datetime) -> li
         .join(Webhook, Webhook.id == _DELIVERIES.webhook_id)
         .join(Event, Event.seq == _DELIVERIES.event_seq)
         .where(
-            _DELIVERIES.status == "pending",
+            _DELIVERIES.status == DeliveryStatus.PENDING,
             _DELIVERIES.next_attempt_at <= now,
             (_DELIVERIES.locked_until.is_(None)) | (_DELIVERIES.locked_until < now),
             Webhook.active.is_(True),
@@ -222,7 +230,7 @@ async def _record(
     delivery.last_error = outcome.error
     delivery.updated_at = now
     if outcome.status_code == 410:
-        delivery.status = "failed"
+        delivery.status = DeliveryStatus.FAILED
         _disable(webhook, f"The endpoint answered 410 Gone on {now:%Y-%m-%d %H:%M} UTC")
         return
     webhook.failing_since = webhook.failing_since or now
@@ -233,7 +241,7 @@ async def _record(
             f"UTC; the last: {outcome.error or f'HTTP {outcome.status_code}'}",
         )
     if claimed.attempt > len(RETRY_DELAYS):
-        delivery.status = "failed"
+        delivery.status = DeliveryStatus.FAILED
         return
     delay = RETRY_DELAYS[claimed.attempt - 1] * random.uniform(0.8, 1.2)  # noqa: S311 - spread
     if outcome.retry_after is not None:
@@ -281,36 +289,25 @@ class DeliveryWorker:
     """Runs ``deliver_due`` in the background of a server, or of `printcloud worker`."""
 
     def __init__(self, settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
-        self._settings = settings
-        self._sessionmaker = sessionmaker
-        self._task: asyncio.Task[None] | None = None
-        self._due = asyncio.Event()
         # Receivers' connections are kept between deliveries, for the worker's lifetime.
         self._clients = ClientPool(settings.webhook_timeout)
 
-    async def start(self) -> None:
-        self._task = asyncio.create_task(self._loop(), name="webhook-delivery")
+        async def work() -> bool:
+            # A full batch: more may be due now. Otherwise the poll still finds retries
+            # that came due and another process's events.
+            return await deliver_due(sessionmaker, settings, self._clients) >= BATCH
 
-    async def wake(self) -> None:
+        self._loop = Periodic(
+            "webhook-delivery", work, interval=settings.webhook_poll_interval, first_delay=0
+        )
+
+    def start(self) -> None:
+        self._loop.start()
+
+    def wake(self) -> None:
         """New deliveries were committed: look now instead of at the next poll."""
-        self._due.set()
-
-    async def _loop(self) -> None:
-        while True:
-            try:
-                sent = await deliver_due(self._sessionmaker, self._settings, self._clients)
-            except Exception:
-                log.exception("webhook_delivery_failed")
-                sent = 0
-            if sent < BATCH:
-                # The poll still finds retries that came due and another process's events.
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._due.wait(), self._settings.webhook_poll_interval)
-            self._due.clear()
+        self._loop.wake()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await self._loop.stop()
         await self._clients.aclose()

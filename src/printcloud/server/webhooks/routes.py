@@ -4,7 +4,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from printcloud.server.deps import CanManage, CanRead, RuntimeDep, SessionDep
+from printcloud.server.accounts.deps import CanManage, CanRead
+from printcloud.server.deps import SessionDep, SettingsDep
 from printcloud.server.webhooks import service
 from printcloud.server.webhooks.schemas import DeliveryOut, WebhookCreated, WebhookIn, WebhookOut
 
@@ -19,10 +20,10 @@ router = APIRouter(prefix="/api", tags=["webhooks"])
     summary="Subscribe a URL to events",
 )
 async def create_webhook(
-    body: WebhookIn, principal: CanManage, session: SessionDep, runtime: RuntimeDep
+    body: WebhookIn, principal: CanManage, session: SessionDep, settings: SettingsDep
 ) -> WebhookCreated:
     webhook, generated = await service.create(
-        session, principal.account_id, body, allow_private_urls=runtime.settings.allow_private_urls
+        session, principal.account_id, body, allow_private_urls=settings.allow_private_urls
     )
     out = WebhookCreated.of(webhook)
     return out.model_copy(update={"secret": webhook.secret if generated else None})

@@ -1,20 +1,25 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal, Self
+from typing import Annotated, Any, Self
 
-from pydantic import Field, field_validator
+from pydantic import AfterValidator, Field, WithJsonSchema, field_validator
 
+from printcloud.protocol.events import SUBSCRIBABLE
 from printcloud.server.db.models import Webhook
 from printcloud.server.schemas import ApiInput, ApiModel
 
-EventName = Literal[
-    "all",
-    "job.created",
-    "job.state",
-    "computer.connected",
-    "computer.disconnected",
-    "printer.state",
+
+def _subscribable(value: str) -> str:
+    if value not in SUBSCRIBABLE:
+        raise ValueError("Input should be " + ", ".join(f"'{e}'" for e in SUBSCRIBABLE))
+    return value
+
+
+EventName = Annotated[
+    str,
+    AfterValidator(_subscribable),
+    WithJsonSchema({"type": "string", "enum": [str(e) for e in SUBSCRIBABLE]}),
 ]
 
 

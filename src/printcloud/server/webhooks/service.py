@@ -10,7 +10,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from printcloud.server import ids
-from printcloud.server.db.models import Webhook, WebhookDelivery
+from printcloud.server.db.models import DeliveryStatus, Webhook, WebhookDelivery
 from printcloud.server.db.types import utcnow
 from printcloud.server.errors import BadRequest, NotFound
 from printcloud.server.outbound import url_problem
@@ -83,7 +83,7 @@ async def list_deliveries(
             payload=event.payload,
             status=d.status,
             attempts=by_delivery.get(d.seq, []),
-            next_attempt_at=d.next_attempt_at if d.status == "pending" else None,
+            next_attempt_at=d.next_attempt_at if d.status == DeliveryStatus.PENDING else None,
             created_at=d.created_at,
         )
         for d, event in rows
@@ -103,7 +103,7 @@ async def replay(
         id=ids.message_id(),
         webhook_id=webhook_id,
         event_seq=original.event_seq,
-        status="pending",
+        status=DeliveryStatus.PENDING,
         next_attempt_at=now,
         created_at=now,
         updated_at=now,

@@ -14,24 +14,24 @@ printing twice and reports its outcome.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Protocol
 
 import structlog
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from printcloud.protocol.job_states import JobState
 from printcloud.protocol.messages import JobPayload
 from printcloud.protocol.session import CLOSE_REMOVED, CLOSE_REPLACED
 from printcloud.server.bus import Bus, BusMessage
-from printcloud.server.computers import repository as computers
+from printcloud.server.computers import presence
+from printcloud.server.db.database import Database
 from printcloud.server.db.types import utcnow
 from printcloud.server.db.uow import unit_of_work
-from printcloud.server.events import repository as events
 from printcloud.server.jobs import repository
+from printcloud.server.jobs import service as jobs
 from printcloud.server.jobs.service import move_job
+from printcloud.server.periodic import Periodic
 from printcloud.server.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -59,40 +59,31 @@ class _Local:
 
 
 class Dispatcher:
-    def __init__(
-        self,
-        settings: Settings,
-        sessionmaker: async_sessionmaker[AsyncSession],
-        bus: Bus,
-        instance_id: str,
-    ) -> None:
+    def __init__(self, settings: Settings, database: Database, bus: Bus, instance_id: str) -> None:
         self._settings = settings
-        self._sessionmaker = sessionmaker
+        self._sessionmaker = database.sessionmaker
         self._bus = bus
         self.instance_id = instance_id
         self._local: dict[str, _Local] = {}
         self._tasks: set[asyncio.Task[None]] = set()
-        self._sweeper: asyncio.Task[None] | None = None
+        self._sweeper = Periodic("sweep", self._sweep_pass, interval=settings.sweep_interval)
 
     # life cycle
 
     async def start(self) -> None:
         await self._bus.start(self._on_bus)
         await self.sweep()
-        self._sweeper = asyncio.create_task(self._sweep_forever(), name="sweep")
+        self._sweeper.start()
         log.info("dispatcher_started", instance_id=self.instance_id)
 
     async def stop(self) -> None:
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sweeper
+        await self._sweeper.stop()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self._bus.close()
         async with unit_of_work(self._sessionmaker) as session:
-            await computers.remove_instance(session, self.instance_id)
+            await presence.instance_stopped(session, self.instance_id)
 
     # connections
 
@@ -116,10 +107,8 @@ class Dispatcher:
 
     # wake-ups
 
-    async def wake(self, computer_id: str | None) -> None:
+    async def wake(self, computer_id: str) -> None:
         """Tell whichever instance holds the computer that it has jobs (after a commit)."""
-        if computer_id is None:
-            return
         if computer_id in self._local:
             self._spawn_delivery(computer_id)
         else:
@@ -218,29 +207,24 @@ class Dispatcher:
 
     # the sweep
 
-    async def _sweep_forever(self) -> None:
-        while True:
-            await asyncio.sleep(self._settings.sweep_interval)
-            try:
-                await self.sweep()
-            except Exception:
-                log.exception("sweep_failed")
+    async def _sweep_pass(self) -> bool:
+        await self.sweep()
+        return False
 
     async def sweep(self) -> None:
+        """What the wake-ups may have missed: this instance's heartbeat, the computers of
+        instances that died, jobs past their expiry, and jobs waiting for computers
+        connected here."""
         now = utcnow()
-        live_after = now - timedelta(seconds=self._settings.instance_timeout)
         async with unit_of_work(self._sessionmaker) as session:
-            await computers.heartbeat(session, self.instance_id, now)
-            for computer_id, account_id in await computers.set_offline_on_dead_instances(
-                session, live_after, now
-            ):
-                await events.record(
-                    session, account_id, "computer.disconnected", computerId=computer_id
-                )
-                log.info("computer_offline_instance_dead", computer_id=computer_id)
+            await presence.heartbeat(
+                session,
+                self.instance_id,
+                now,
+                live_after=now - timedelta(seconds=self._settings.instance_timeout),
+            )
         async with unit_of_work(self._sessionmaker) as session:
-            for job in await repository.expired_pending(session, now, 500):
-                await move_job(session, job, JobState.EXPIRED, "Not delivered before its expiry")
+            await jobs.expire_due(session, now)
         async with unit_of_work(self._sessionmaker) as session:
             waiting = await repository.computers_with_deliverable(session, self.instance_id, now)
         for computer_id in waiting:

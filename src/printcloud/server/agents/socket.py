@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import secrets
+from dataclasses import dataclass
 
 import structlog
 from fastapi import WebSocket
@@ -19,13 +20,15 @@ from printcloud.protocol.messages import Auth, AuthRefusal, JobPayload, JobState
 from printcloud.protocol.session import CLOSE_TOO_BIG, Close, ServerSession
 from printcloud.server.accounts import service as accounts
 from printcloud.server.accounts.service import KeyRefused
+from printcloud.server.agents.dispatch import Dispatcher
 from printcloud.server.computers import presence
 from printcloud.server.computers.presence import ConnectionRefused
+from printcloud.server.db.database import Database
 from printcloud.server.db.models import Computer
 from printcloud.server.db.uow import unit_of_work
 from printcloud.server.jobs import repository as jobs
 from printcloud.server.jobs.service import move_job
-from printcloud.server.runtime import Runtime
+from printcloud.server.settings import Settings
 
 log = structlog.get_logger(__name__)
 
@@ -35,6 +38,15 @@ _DEFAULT_MESSAGES = {
     JobState.COMPLETED: "Printed on {}",
     JobState.ERROR: "Printing failed on {}",
 }
+
+
+@dataclass(frozen=True)
+class AgentPorts:
+    """What the agents' socket uses of the process."""
+
+    settings: Settings
+    database: Database
+    dispatcher: Dispatcher
 
 
 class _Gone(Exception):
@@ -101,19 +113,19 @@ class AgentSockets:
     CORS, HTTP error pages).
     """
 
-    def __init__(self, app: ASGIApp, runtime: Runtime) -> None:
+    def __init__(self, app: ASGIApp, ports: AgentPorts) -> None:
         self.app = app
-        self.runtime = runtime
+        self.ports = ports
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket" and scope["path"].rstrip("/") == "/ws":
-            await agent_socket(WebSocket(scope, receive, send), self.runtime)
+            await agent_socket(WebSocket(scope, receive, send), self.ports)
         else:
             await self.app(scope, receive, send)
 
 
-async def agent_socket(websocket: WebSocket, runtime: Runtime) -> None:
-    settings = runtime.settings
+async def agent_socket(websocket: WebSocket, ports: AgentPorts) -> None:
+    settings = ports.settings
     await websocket.accept()
     session = ServerSession()
     try:
@@ -142,35 +154,35 @@ async def agent_socket(websocket: WebSocket, runtime: Runtime) -> None:
 
     auth = received.message
     del received  # nothing from the handshake is kept for the socket's lifetime
-    connection = await _authenticate(websocket, runtime, session, auth)
+    connection = await _authenticate(websocket, ports, session, auth)
     del auth
     if connection is None:
         return
     try:
-        await _serve(connection, runtime)
+        await _serve(connection, ports)
     finally:
-        runtime.dispatcher.unregister(connection)
-        async with unit_of_work(runtime.sessionmaker) as db:
+        ports.dispatcher.unregister(connection)
+        async with unit_of_work(ports.database.sessionmaker) as db:
             await presence.disconnect(db, connection.computer_id, connection.connection_id)
 
 
 async def _authenticate(
-    websocket: WebSocket, runtime: Runtime, session: ServerSession, auth: Auth
+    websocket: WebSocket, ports: AgentPorts, session: ServerSession, auth: Auth
 ) -> AgentConnection | None:
     connection_id = "conn_" + secrets.token_hex(8)
     computer: Computer | None = None
     reason, refusal = "Invalid API key", AuthRefusal.INVALID_KEY
     for attempt in range(2):
         try:
-            async with unit_of_work(runtime.sessionmaker) as db:
+            async with unit_of_work(ports.database.sessionmaker) as db:
                 principal = await accounts.authenticate(db, auth.api_key)
                 computer = await presence.connect(
                     db,
                     principal,
                     auth,
-                    instance_id=runtime.dispatcher.instance_id,
+                    instance_id=ports.dispatcher.instance_id,
                     connection_id=connection_id,
-                    max_connections=runtime.settings.max_connections_per_account,
+                    max_connections=ports.settings.max_connections_per_account,
                 )
             break
         except KeyRefused as exc:
@@ -192,13 +204,13 @@ async def _authenticate(
         return None
     connection = AgentConnection(websocket, session, computer, connection_id)
     await connection.send(session.accept(computer.id))
-    await runtime.dispatcher.register(connection)
+    await ports.dispatcher.register(connection)
     return connection
 
 
-async def _serve(connection: AgentConnection, runtime: Runtime) -> None:
-    await runtime.dispatcher.deliver(connection.computer_id)
-    max_size = runtime.settings.ws_max_message_size
+async def _serve(connection: AgentConnection, ports: AgentPorts) -> None:
+    await ports.dispatcher.deliver(connection.computer_id)
+    max_size = ports.settings.ws_max_message_size
     with structlog.contextvars.bound_contextvars(
         computer_id=connection.computer_id, account_id=connection.account_id
     ):
@@ -210,11 +222,11 @@ async def _serve(connection: AgentConnection, runtime: Runtime) -> None:
             except _TooBig:
                 await connection.close(CLOSE_TOO_BIG, "message too big")
                 return
-            if not await _on_message(connection, runtime, text):
+            if not await _on_message(connection, ports, text):
                 return
 
 
-async def _on_message(connection: AgentConnection, runtime: Runtime, text: str) -> bool:
+async def _on_message(connection: AgentConnection, ports: AgentPorts, text: str) -> bool:
     """Act on one message; False once the socket is closed. A function of its own so
     that the message is not kept alive while the socket waits for the next."""
     received = connection.session.receive(text)
@@ -224,14 +236,14 @@ async def _on_message(connection: AgentConnection, runtime: Runtime, text: str) 
         await connection.close(received.close.code, received.close.reason)
         return False
     if isinstance(received.message, Printers):
-        await _on_printers(connection, runtime, received.message)
+        await _on_printers(connection, ports, received.message)
     elif isinstance(received.message, JobStateReport):
-        await _on_job_state(connection, runtime, received.message)
+        await _on_job_state(connection, ports, received.message)
     return True
 
 
-async def _on_printers(connection: AgentConnection, runtime: Runtime, message: Printers) -> None:
-    async with unit_of_work(runtime.sessionmaker) as db:
+async def _on_printers(connection: AgentConnection, ports: AgentPorts, message: Printers) -> None:
+    async with unit_of_work(ports.database.sessionmaker) as db:
         computer = await db.get(Computer, connection.computer_id)
         if computer is None:  # removed through the API while connected
             await connection.send(connection.session.error("This computer was removed"))
@@ -241,9 +253,9 @@ async def _on_printers(connection: AgentConnection, runtime: Runtime, message: P
 
 
 async def _on_job_state(
-    connection: AgentConnection, runtime: Runtime, report: JobStateReport
+    connection: AgentConnection, ports: AgentPorts, report: JobStateReport
 ) -> None:
-    async with unit_of_work(runtime.sessionmaker) as db:
+    async with unit_of_work(ports.database.sessionmaker) as db:
         job = await jobs.job_of_computer(
             db, connection.account_id, connection.computer_id, report.job_id
         )

@@ -1,0 +1,19 @@
+"""What the HTTP edges (the API's routes and the dashboard's pages) are handed of the
+process: the settings, the database and the rate limiter. Not the whole runtime:
+an edge parses a request, calls a service and renders the answer, and the effects
+it may cause go through the unit of work (:mod:`printcloud.server.effects`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from printcloud.server.db.database import Database
+from printcloud.server.ratelimit import RateLimiter
+from printcloud.server.settings import Settings
+
+
+@dataclass(frozen=True)
+class Ports:
+    settings: Settings
+    database: Database
+    limiter: RateLimiter
