@@ -7,13 +7,15 @@ from pydantic.alias_generators import to_camel
 
 
 class ApiModel(BaseModel):
-    """A response body: built from Python names, sent in the contract's camelCase."""
+    """A response body: built from Python names, or read from a row's attributes of the
+    same names (``model_validate(row)``), and sent in the contract's camelCase."""
 
     model_config = ConfigDict(
         alias_generator=to_camel,
         validate_by_name=True,
         validate_by_alias=True,
         serialize_by_alias=True,
+        from_attributes=True,
     )
 
 

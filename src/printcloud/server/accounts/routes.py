@@ -26,14 +26,8 @@ async def client_login(
     body: LoginIn, request: Request, session: SessionDep, ports: PortsDep
 ) -> LoginOut:
     address = request.client.host if request.client else "unknown"
-    user, api_key = await service.client_login(
-        session,
-        ports.limiter,
-        ports.settings,
-        email=body.email,
-        password=body.password,
-        address=address,
-    )
+    attempt = service.LoginAttempt(body.email, body.password, address)
+    user, api_key = await service.client_login(session, ports.limiter, ports.settings, attempt)
     return LoginOut(
         api_key=api_key,
         user=UserOut(
@@ -73,15 +67,7 @@ async def create_api_key(
 )
 async def list_api_keys(principal: CanRead, session: SessionDep) -> list[ApiKeyOut]:
     return [
-        ApiKeyOut(
-            id=k.id,
-            description=k.description,
-            permission=k.permission,
-            prefix=k.prefix,
-            created_at=k.created_at,
-            revoked_at=k.revoked_at,
-        )
-        for k in await service.api_keys(session, principal.account_id)
+        ApiKeyOut.model_validate(k) for k in await service.api_keys(session, principal.account_id)
     ]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import structlog
 from sqlalchemy.exc import IntegrityError
@@ -124,14 +124,17 @@ async def authenticate(session: AsyncSession, api_key: str) -> Principal:
     return Principal(row.account_id, row.id, Permission(row.permission))
 
 
+@dataclass(frozen=True)
+class LoginAttempt:
+    """An e-mail and password, and the client address they came from."""
+
+    email: str
+    password: str = field(repr=False)
+    address: str
+
+
 async def check_login(
-    session: AsyncSession,
-    limiter: RateLimiter,
-    settings: Settings,
-    *,
-    email: str,
-    password: str,
-    address: str,
+    session: AsyncSession, limiter: RateLimiter, settings: Settings, attempt: LoginAttempt
 ) -> User:
     """The user with this e-mail and password: the API's client login and the dashboard's.
 
@@ -140,7 +143,7 @@ async def check_login(
     ways in; past either budget the answer is 429 until it recovers, whether or not
     the password is right.
     """
-    email = normalize_email(email)
+    email, address = normalize_email(attempt.email), attempt.address
     budgets = [
         (f"login:email:{email}", settings.login_email_rate),
         (f"login:addr:{address}", settings.login_address_rate),
@@ -153,7 +156,7 @@ async def check_login(
                 "Too many failed logins; try again later", retry_after=decision.retry_after
             )
     user = await repository.user_by_email(session, email)
-    if not await passwords.verify_password(user.password_hash if user else None, password):
+    if not await passwords.verify_password(user.password_hash if user else None, attempt.password):
         for key, rate in budgets:
             await limiter.hit(key, rate)
         log.info("login_failed", address=address)
@@ -163,18 +166,10 @@ async def check_login(
 
 
 async def client_login(
-    session: AsyncSession,
-    limiter: RateLimiter,
-    settings: Settings,
-    *,
-    email: str,
-    password: str,
-    address: str,
+    session: AsyncSession, limiter: RateLimiter, settings: Settings, attempt: LoginAttempt
 ) -> tuple[User, str]:
     """Check e-mail and password and issue a new full key for the client program."""
-    user = await check_login(
-        session, limiter, settings, email=email, password=password, address=address
-    )
+    user = await check_login(session, limiter, settings, attempt)
     _, secret = await create_api_key(
         session,
         account_id=user.account_id,

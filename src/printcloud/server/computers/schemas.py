@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from printcloud.protocol.presence import ComputerState, PrinterState
 from printcloud.server.db.models import Computer, Printer
@@ -21,16 +21,10 @@ class PrinterOut(ApiModel):
         '"media": ["A4", "Letter"], "bins": ["Tray 1", "Manual"]}'
     )
 
+    @field_validator("capabilities", mode="before")
     @classmethod
-    def of(cls, printer: Printer) -> PrinterOut:
-        return cls(
-            id=printer.id,
-            name=printer.name,
-            computer_id=printer.computer_id,
-            state=printer.state,
-            is_default=printer.is_default,
-            capabilities=printer.capabilities or {},
-        )
+    def _none_reported(cls, value: object) -> object:
+        return {} if value is None else value
 
 
 class ComputerOut(ApiModel):
@@ -51,7 +45,7 @@ class ComputerOut(ApiModel):
             os=computer.os,
             state=computer.state,
             client_version=computer.client_version,
-            printers=[PrinterOut.of(p) for p in printers],
+            printers=[PrinterOut.model_validate(p) for p in printers],
             last_seen_at=computer.last_seen_at,
             created_at=computer.created_at,
         )

@@ -32,7 +32,7 @@ async def printers_of_computer(
     if not await repository.computer_ids(session, account_id, [computer_id]):
         raise NotFound(f"Computer {computer_id} not found")
     return [
-        PrinterOut.of(p)
+        PrinterOut.model_validate(p)
         for p in await repository.printers(session, account_id, computer_ids=[computer_id])
     ]
 
@@ -43,7 +43,7 @@ async def list_printers(
     printers = await repository.printers(session, account_id, ids=ids)
     if ids is not None and not printers:
         raise NotFound(f"No printer found with the id {', '.join(ids)}")
-    return [PrinterOut.of(p) for p in printers]
+    return [PrinterOut.model_validate(p) for p in printers]
 
 
 async def delete_computers(session: AsyncSession, account_id: str, ids: Sequence[str]) -> list[str]:

@@ -59,14 +59,8 @@ async def login(
     await _check_prelogin(request)
     try:
         # The same check, and the same failure budget, as POST /api/client/login.
-        user = await accounts.check_login(
-            session,
-            ports.limiter,
-            ports.settings,
-            email=email,
-            password=password,
-            address=_client_address(request),
-        )
+        attempt = accounts.LoginAttempt(email, password, _client_address(request))
+        user = await accounts.check_login(session, ports.limiter, ports.settings, attempt)
     except (Unauthorized, TooManyRequests) as exc:
         throttled = isinstance(exc, TooManyRequests)
         return _prelogin_page(
@@ -78,10 +72,7 @@ async def login(
             next=safe_next(next),
             signup=ports.settings.signup_enabled,
         )
-    _, token = await sessions.start(session, ports.settings, user)
-    response = RedirectResponse(safe_next(next), status_code=303)
-    sessions.set_cookie(request, response, ports.settings, token)
-    return response
+    return await sessions.signed_in(request, session, ports.settings, user, safe_next(next))
 
 
 @router.get("/signup")
@@ -120,10 +111,7 @@ async def signup(
             first_name=first_name,
             last_name=last_name,
         )
-    _, token = await sessions.start(session, ports.settings, user)
-    response = RedirectResponse("/", status_code=303)
-    sessions.set_cookie(request, response, ports.settings, token)
-    return response
+    return await sessions.signed_in(request, session, ports.settings, user, "/")
 
 
 @router.post("/logout")

@@ -15,7 +15,7 @@ from datetime import timedelta
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from printcloud.server.dashboard import repository
 from printcloud.server.db.models import User, WebSession
@@ -104,3 +104,13 @@ def set_cookie(request: Request, response: Response, settings: Settings, token: 
 
 def clear_cookie(response: Response) -> None:
     response.delete_cookie(COOKIE, path="/", httponly=True, samesite="lax")
+
+
+async def signed_in(
+    request: Request, session: AsyncSession, settings: Settings, user: User, target: str
+) -> Response:
+    """A new session for ``user``, and the browser sent on to ``target`` with its cookie."""
+    _, token = await start(session, settings, user)
+    response = RedirectResponse(target, status_code=303)
+    set_cookie(request, response, settings, token)
+    return response

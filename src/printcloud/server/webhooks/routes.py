@@ -25,18 +25,21 @@ async def create_webhook(
     webhook, generated = await service.create(
         session, principal.account_id, body, allow_private_urls=settings.allow_private_urls
     )
-    out = WebhookCreated.of(webhook)
+    out = WebhookCreated.model_validate(webhook)
     return out.model_copy(update={"secret": webhook.secret if generated else None})
 
 
 @router.get("/webhooks", response_model=list[WebhookOut], summary="[ext] List webhooks")
 async def list_webhooks(principal: CanRead, session: SessionDep) -> list[WebhookOut]:
-    return [WebhookOut.of(w) for w in await service.list_webhooks(session, principal.account_id)]
+    return [
+        WebhookOut.model_validate(w)
+        for w in await service.list_webhooks(session, principal.account_id)
+    ]
 
 
 @router.get("/webhooks/{webhook_id}", response_model=WebhookOut, summary="[ext] One webhook")
 async def get_webhook(webhook_id: str, principal: CanRead, session: SessionDep) -> WebhookOut:
-    return WebhookOut.of(await service.get(session, principal.account_id, webhook_id))
+    return WebhookOut.model_validate(await service.get(session, principal.account_id, webhook_id))
 
 
 @router.delete(
@@ -82,4 +85,6 @@ async def replay_delivery(
     summary="[ext] Re-enable a disabled webhook",
 )
 async def enable_webhook(webhook_id: str, principal: CanManage, session: SessionDep) -> WebhookOut:
-    return WebhookOut.of(await service.enable(session, principal.account_id, webhook_id))
+    return WebhookOut.model_validate(
+        await service.enable(session, principal.account_id, webhook_id)
+    )

@@ -1,12 +1,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Self
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field, WithJsonSchema, field_validator
 
 from printcloud.protocol.events import SUBSCRIBABLE
-from printcloud.server.db.models import Webhook
 from printcloud.server.schemas import ApiInput, ApiModel
 
 
@@ -46,17 +45,6 @@ class WebhookOut(ApiModel):
     active: bool
     disabled_reason: str | None = None
     created_at: datetime
-
-    @classmethod
-    def of(cls, webhook: Webhook) -> Self:
-        return cls(
-            id=webhook.id,
-            url=webhook.url,
-            events=webhook.events,
-            active=webhook.active,
-            disabled_reason=webhook.disabled_reason,
-            created_at=webhook.created_at,
-        )
 
 
 class WebhookCreated(WebhookOut):

@@ -66,16 +66,7 @@ async def list_deliveries(
     rows = await repository.deliveries(session, webhook_id, limit)
     by_delivery: dict[int, list[AttemptOut]] = {}
     for attempt in await repository.attempts(session, [d.seq for d, _ in rows]):
-        by_delivery.setdefault(attempt.delivery_seq, []).append(
-            AttemptOut(
-                attempt=attempt.attempt,
-                status_code=attempt.status_code,
-                response_body=attempt.response_body,
-                error=attempt.error,
-                duration_ms=attempt.duration_ms,
-                created_at=attempt.created_at,
-            )
-        )
+        by_delivery.setdefault(attempt.delivery_seq, []).append(AttemptOut.model_validate(attempt))
     return [
         DeliveryOut(
             id=d.id,
