@@ -14,8 +14,9 @@ from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from printcloud.protocol.events import EventType
 from printcloud.protocol.job_states import JobState
-from printcloud.protocol.presence import PrinterState
+from printcloud.protocol.presence import ComputerState, PrinterState
 from printcloud.server.dashboard import csrf, i18n, sessions
 from printcloud.server.dashboard.sessions import WebLogin
 from printcloud.server.deps import PortsDep, SessionDep
@@ -34,6 +35,16 @@ templates.filters["tojson_attr"] = lambda value: json.dumps(value, ensure_ascii=
 # Every state a job, computer or printer can be in; the live script relabels with them.
 STATES = (*JobState, *PrinterState)
 templates.globals["state_labels"] = lambda t: {state: t(f"state.{state}") for state in STATES}
+# The protocol's words the live script acts on, so that it spells none of its own.
+templates.globals["live_words"] = {
+    "jobCreated": EventType.JOB_CREATED,
+    "jobState": EventType.JOB_STATE,
+    "computerConnected": EventType.COMPUTER_CONNECTED,
+    "computerDisconnected": EventType.COMPUTER_DISCONNECTED,
+    "printerState": EventType.PRINTER_STATE,
+    "online": ComputerState.ONLINE,
+    "offline": ComputerState.OFFLINE,
+}
 
 
 class LoginRequired(Exception):

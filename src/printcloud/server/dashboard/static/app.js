@@ -5,6 +5,8 @@
 (function () {
   const body = document.body;
   const labels = JSON.parse(body.dataset.states || "{}");
+  // Event types and states, as the server spells them (protocol/ on the server's side).
+  const words = JSON.parse(body.dataset.words || "{}");
 
   // Copy buttons: <button data-copy="id-of-input-or-code">
   document.querySelectorAll("button[data-copy]").forEach(function (button) {
@@ -79,11 +81,11 @@
 
   function onEvent(event) {
     const payload = JSON.parse(event.data);
-    if (payload.type === "job.created") {
+    if (payload.type === words.jobCreated) {
       known[payload.jobId] = payload.state;
       bump(payload.state, 1);
       bump("total", 1);
-    } else if (payload.type === "job.state") {
+    } else if (payload.type === words.jobState) {
       const before = known[payload.jobId];
       if (before && before !== payload.state) { bump(before, -1); bump(payload.state, 1); }
       known[payload.jobId] = payload.state;
@@ -91,12 +93,12 @@
         setState(el, payload.state);
       });
       appendHistory(payload.jobId, payload.state, payload.message, payload.timestamp);
-    } else if (payload.type === "computer.connected" || payload.type === "computer.disconnected") {
-      const state = payload.type === "computer.connected" ? "online" : "offline";
+    } else if (payload.type === words.computerConnected || payload.type === words.computerDisconnected) {
+      const state = payload.type === words.computerConnected ? words.online : words.offline;
       document.querySelectorAll('[data-computer-state="' + payload.computerId + '"]').forEach(function (el) {
         setState(el, state);
       });
-    } else if (payload.type === "printer.state") {
+    } else if (payload.type === words.printerState) {
       document.querySelectorAll('[data-printer-state="' + payload.printerId + '"]').forEach(function (el) {
         setState(el, payload.state);
       });
