@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 from collections.abc import AsyncIterator, Callable, Coroutine
 from pathlib import Path
 from typing import Any, assert_type
@@ -14,14 +15,14 @@ import pytest
 from fastapi import FastAPI
 from starlette.types import Receive, Scope, Send
 
-from printcloud import APIConnectionError, AsyncClient, Client
-from printcloud.client import Job
+from printcloud import APIConnectionError, AsyncClient, AuthenticationError, Client
+from printcloud.client import ClientLogin, Job
 from printcloud.protocol.content import ContentType
 from printcloud.protocol.events import EventType
 from printcloud.protocol.job_states import JobState
 from printcloud.server.accounts.permissions import Permission
 from printcloud.server.runtime import Runtime
-from tests.conftest import TestAccount
+from tests.conftest import PASSWORD, TestAccount
 
 BASE = "http://testserver"
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -48,6 +49,7 @@ ENDPOINTS = {
     ("POST", "/api/account/apikeys"),
     ("GET", "/api/account/apikeys"),
     ("DELETE", "/api/account/apikeys/{key_id}"),
+    ("POST", "/api/client/login"),
 }
 
 
@@ -105,6 +107,11 @@ class Either:
         if isinstance(self.client, Client):
             return await asyncio.to_thread(use, self.client)
         return await use(self.client)
+
+    async def login(self, email: str, password: str) -> ClientLogin:
+        if self.mode == "sync":
+            return await asyncio.to_thread(Client.login, email, password, BASE, **self.options)
+        return await AsyncClient.login(email, password, BASE, **self.options)
 
     async def close(self) -> None:
         if isinstance(self.client, Client):
@@ -199,6 +206,10 @@ async def test_every_endpoint_runs_on_both_clients(
     assert done.state == JobState.ERROR
     assert sorted(await sdk.run(lambda c: c.jobs.delete(ids))) == sorted(ids)
 
+    login = await sdk.login(account.user.email, PASSWORD)
+    assert login.api_key.startswith("pk_live_")
+    assert (login.user.id, login.user.email) == (account.user.id, account.user.email)
+
     assert isinstance(sdk.transport, InProcess)
     assert sdk.transport.routes == ENDPOINTS
 
@@ -213,6 +224,30 @@ async def test_wait_gives_up_with_a_timeout_error_on_both_clients(
         await sdk.run(lambda c: c.wait(job_id, timeout=0.1, poll_interval=0.05))
     with pytest.raises(FileNotFoundError):
         await sdk.run(lambda c: c.print_pdf(printer.id, tmp_path / "missing.pdf"))
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_login_sends_no_api_key_and_a_wrong_password_is_refused_on_both_clients(
+    mode: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PRINTCLOUD_API_KEY", "pk_live_from_the_environment")
+    sent: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        if json.loads(request.content)["password"] != PASSWORD:
+            return httpx.Response(401, json={"code": "Unauthorized", "message": "Invalid"})
+        user = {"id": "usr_1", "firstName": "John", "lastName": "Doe", "email": "j@example.com"}
+        return httpx.Response(200, json={"success": True, "apiKey": "pk_live_new", "user": user})
+
+    sdk = Either(mode, httpx.MockTransport(handler))
+    login = await sdk.login("j@example.com", PASSWORD)
+    assert (login.api_key, login.user.first_name) == ("pk_live_new", "John")
+    with pytest.raises(AuthenticationError):
+        await sdk.login("j@example.com", "not it")
+    assert [request.url.path for request in sent] == ["/api/client/login"] * 2
+    assert not any("Authorization" in request.headers for request in sent)
+    await sdk.close()
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -250,6 +285,8 @@ async def types_as_a_user_sees_them(client: Client, async_client: AsyncClient) -
     assert_type(client.jobs.get("pj_x"), Job)
     assert_type(client.wait("pj_x"), Job)
     assert_type(client.print_pdf("prn_x", b"%PDF-"), str)
+    assert_type(Client.login("e", "p", BASE), ClientLogin)
     listing: Coroutine[Any, Any, list[Job]] = async_client.jobs.list()
     assert_type(await listing, list[Job])
     assert_type(await async_client.wait("pj_x"), Job)
+    assert_type(await AsyncClient.login("e", "p", BASE), ClientLogin)

@@ -19,7 +19,7 @@ from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Generic, ParamSpec, Self, TypeVar
+from typing import Any, Generic, ParamSpec, Self, TypedDict, TypeVar, Unpack
 
 import httpx
 
@@ -38,9 +38,10 @@ from printcloud.client._flow import (
     Sync,
     advance,
     blocking,
+    endpoint,
     flow,
 )
-from printcloud.client._models import Job
+from printcloud.client._models import ClientLogin, Job
 from printcloud.client._resources import ApiKeys, Computers, Jobs, Printers, Webhooks
 from printcloud.protocol.content import ContentType
 from printcloud.protocol.job_states import FINAL_STATES
@@ -54,6 +55,15 @@ Tr = TypeVar("Tr", httpx.BaseTransport, httpx.AsyncBaseTransport)
 Source = str | os.PathLike[str] | bytes
 MAX_BACKOFF = 8.0
 _IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE", "PUT"})
+
+
+class ClientOptions(TypedDict, Generic[Tr], total=False):
+    """The keyword arguments of ``Client()`` that ``Client.login`` takes too."""
+
+    timeout: float
+    max_retries: int
+    retry_backoff: float
+    transport: Tr | None
 
 
 class BaseClient(Part[M], Generic[M, Tr]):
@@ -104,6 +114,14 @@ class BaseClient(Part[M], Generic[M, Tr]):
     def _open(self, transport: Tr | None, **options: Any) -> httpx.Client | httpx.AsyncClient:
         """The httpx client that sends this client's requests."""
 
+    @classmethod
+    def _without_key(cls, base_url: str | None, options: ClientOptions[Tr]) -> Self:
+        """A client that sends no credentials, for the one endpoint that needs none."""
+        # Made as any other, with the same settings and checks, and a key it never sends.
+        client = cls("(no key)", base_url, **options)
+        client._http.auth = httpx.Auth()
+        return client
+
     # -- the API's methods, written once --------------------------------------------
     # (``self`` is positional-only where ``**options`` could otherwise take its name.)
 
@@ -152,6 +170,11 @@ class BaseClient(Part[M], Generic[M, Tr]):
                     f"print job {job_id} is still {job.state} after {timeout:g} seconds"
                 )
             yield Sleep(min(poll_interval, remaining))
+
+    @endpoint
+    def _login(self, email: str, password: str) -> Call[ClientLogin]:
+        body = {"email": email, "password": password}
+        return Call("POST", "/api/client/login", ClientLogin.model_validate, json=body)
 
     # -- one request, with its retries ----------------------------------------------
 
@@ -273,6 +296,24 @@ class Client(BaseClient[Sync, httpx.BaseTransport]):
 
     _http: httpx.Client
 
+    @classmethod
+    def login(
+        cls,
+        email: str,
+        password: str,
+        base_url: str | None = None,
+        **options: Unpack[ClientOptions[httpx.BaseTransport]],
+    ) -> ClientLogin:
+        """A new ``full`` API key for a user's e-mail address and password, as the agent
+        gets one: ``POST /api/client/login``, the one endpoint that needs no API key.
+        ``base_url`` and the options are those of ``Client()``; a wrong e-mail or
+        password is an ``AuthenticationError``.
+
+        >>> key = Client.login("user@example.com", password, "https://print.example.com").api_key
+        """
+        with cls._without_key(base_url, options) as client:
+            return client._login(email, password)
+
     def _open(self, transport: httpx.BaseTransport | None, **options: Any) -> httpx.Client:
         return httpx.Client(transport=transport, **options)
 
@@ -326,6 +367,18 @@ class AsyncClient(BaseClient[Async, httpx.AsyncBaseTransport]):
     """
 
     _http: httpx.AsyncClient
+
+    @classmethod
+    async def login(
+        cls,
+        email: str,
+        password: str,
+        base_url: str | None = None,
+        **options: Unpack[ClientOptions[httpx.AsyncBaseTransport]],
+    ) -> ClientLogin:
+        """``Client.login``, awaited."""
+        async with cls._without_key(base_url, options) as client:
+            return await client._login(email, password)
 
     def _open(
         self, transport: httpx.AsyncBaseTransport | None, **options: Any
