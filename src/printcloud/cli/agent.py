@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
-import httpx
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from printcloud.agent.config import AgentConfig, ConfigError, default_config_path
+from printcloud.client import APIConnectionError, Client, PrintCloudError
 
 agent_app = typer.Typer(
     help="The agent: connects this computer's printers to PrintCloud.", no_args_is_help=True
@@ -82,7 +84,7 @@ def login(
         settings = AgentConfig(server=server, api_key="unset")
     except ValueError as exc:
         raise _fail(str(exc).splitlines()[-1]) from None
-    if api_key is None:
+    if not api_key:
         if email is None:
             raise _fail("give --email (and the password when asked), or --api-key")
         if password is None:
@@ -106,32 +108,40 @@ def login(
     out.print("Next: printcloud agent run", highlight=False)
 
 
+# One attempt each: a person is waiting, and a locked-out login's Retry-After is long.
 def _client_login(server: str, email: str, password: str) -> str:
-    try:
-        response = httpx.post(
-            f"{server}/api/client/login", timeout=30, json={"email": email, "password": password}
-        )
-    except httpx.HTTPError as exc:
-        raise _fail(f"cannot reach {server}: {exc}") from None
-    if response.status_code != 200:
-        raise _fail(_server_message(response))
-    return str(response.json()["apiKey"])
+    with _server_errors(server):
+        return Client.login(email, password, server, max_retries=0).api_key
 
 
 def _check_key(server: str, api_key: str) -> None:
-    try:
-        response = httpx.get(f"{server}/api/computers", auth=(api_key, ""), timeout=30)
-    except httpx.HTTPError as exc:
-        raise _fail(f"cannot reach {server}: {exc}") from None
-    if response.status_code != 200:
-        raise _fail(_server_message(response))
+    with _server_errors(server), Client(api_key, server, max_retries=0) as client:
+        client.computers.list()
 
 
-def _server_message(response: httpx.Response) -> str:
+@contextmanager
+def _server_errors(server: str) -> Iterator[None]:
+    """The SDK's errors as one line and exit code 1."""
     try:
-        return f"{response.json()['message']} (HTTP {response.status_code})"
-    except (ValueError, KeyError, TypeError):
-        return f"the server answered HTTP {response.status_code}"
+        yield
+    except APIConnectionError as exc:
+        raise _fail(f"cannot reach {server}: {_why(exc)}") from None
+    except PrintCloudError as exc:
+        raise _fail(_server_message(exc)) from None
+
+
+def _why(exc: APIConnectionError) -> str:
+    # The SDK chains httpx's error, which says why without the request line around it.
+    return str(exc.__cause__ or exc.message)
+
+
+def _server_message(exc: PrintCloudError) -> str:
+    if exc.status_code is None:
+        return exc.message
+    if exc.code is None:
+        # Not an answer of PrintCloud's (a proxy's error page, say): its status says enough.
+        return f"the server answered HTTP {exc.status_code}"
+    return f"{exc.message} (HTTP {exc.status_code})"
 
 
 @agent_app.command()
@@ -224,19 +234,21 @@ def status(config: ConfigOption = None) -> None:
     table.add_row(
         "jobs in journal", ", ".join(f"{v} {k}" for k, v in sorted(counts.items())) or "none"
     )
-    try:
-        response = httpx.get(
-            f"{settings.server}/api/computers", timeout=15, auth=(settings.api_key, "")
-        )
-        if response.status_code == 200:
-            mine = [c for c in response.json() if c["name"] == settings.name]
-            state = mine[0]["state"] if mine else "never connected"
-            table.add_row("on the server", f"reachable; this computer is {state}")
-        else:
-            table.add_row("on the server", _server_message(response))
-    except httpx.HTTPError as exc:
-        table.add_row("on the server", f"unreachable: {exc}")
+    table.add_row("on the server", _on_the_server(settings))
     out.print(table)
+
+
+def _on_the_server(settings: AgentConfig) -> str:
+    try:
+        with Client(settings.api_key, settings.server, timeout=15, max_retries=0) as client:
+            computers = client.computers.list()
+    except APIConnectionError as exc:
+        return f"unreachable: {_why(exc)}"
+    except PrintCloudError as exc:
+        return _server_message(exc)
+    mine = [c for c in computers if c.name == settings.name]
+    state = mine[0].state if mine else "never connected"
+    return f"reachable; this computer is {state}"
 
 
 @agent_app.command("printers")

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from printcloud.client import Client, PrintCloudError
+from printcloud.protocol.job_states import FINAL_STATES, JobState
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -28,7 +29,6 @@ UrlOption = Annotated[
     typer.Option("--url", envvar="PRINTCLOUD_URL", help="Server URL, e.g. http://127.0.0.1:8080"),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table")]
-FINAL = ("completed", "error", "expired")
 
 
 @contextmanager
@@ -176,7 +176,7 @@ def print_(
     history = final[1]
     message = history[-1].message if history else ""
     out.print(f"{job_id}: {final[0]}{' - ' + message if message else ''}", highlight=False)
-    if final[0] != "completed":
+    if final[0] != JobState.COMPLETED:
         raise typer.Exit(code=1)
 
 
@@ -188,7 +188,7 @@ def _follow(client: Client, job_id: str, timeout: float) -> tuple[str, list[Any]
         while True:
             state = client.jobs.get(job_id).state
             status.update(f"{job_id}: {state}")
-            if state in FINAL:
+            if state in FINAL_STATES:
                 return state, list(client.jobs.states(job_id))
             if time.monotonic() > deadline:
                 err.print(f"[red]error:[/red] {job_id} still {state} after {timeout:g} s")

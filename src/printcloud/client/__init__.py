@@ -16,6 +16,7 @@ from printcloud.client._exceptions import (
 from printcloud.client._models import (
     ApiKey,
     ApiKeyCreated,
+    ClientLogin,
     Computer,
     Delivery,
     DeliveryAttempt,
@@ -23,6 +24,7 @@ from printcloud.client._models import (
     JobPrinter,
     JobState,
     Printer,
+    User,
     Webhook,
     WebhookCreated,
 )
@@ -35,6 +37,7 @@ __all__ = [
     "AsyncClient",
     "AuthenticationError",
     "Client",
+    "ClientLogin",
     "Computer",
     "Delivery",
     "DeliveryAttempt",
@@ -46,6 +49,7 @@ __all__ = [
     "PrintCloudError",
     "Printer",
     "RateLimitError",
+    "User",
     "ValidationError",
     "Webhook",
     "WebhookCreated",

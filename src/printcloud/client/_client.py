@@ -1,72 +1,86 @@
-"""``Client`` and ``AsyncClient``: the API over httpx, with retries and typed answers."""
+"""``Client`` and ``AsyncClient``: the API over httpx, with retries and typed answers.
+
+``BaseClient`` holds all that the two share: the settings, the retry policy of a
+request and the helpers (``print_pdf``, ``wait``), each written once as a flow of
+steps (see ``_flow.py``). ``Client`` performs the steps with blocking calls and
+``AsyncClient`` awaits them; that is all they do.
+"""
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import base64
 import email.utils
+import functools
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Generic, ParamSpec, Self, TypedDict, TypeVar, Unpack
 
 import httpx
 
 from printcloud._version import __version__
-from printcloud.client._exceptions import (
-    APIConnectionError,
-    APIError,
-    AuthenticationError,
-    NotFoundError,
-    PermissionDeniedError,
-    PrintCloudError,
-    RateLimitError,
-    ValidationError,
+from printcloud.client._exceptions import APIConnectionError, PrintCloudError, error_for_status
+from printcloud.client._flow import (
+    Async,
+    Blocking,
+    Call,
+    Done,
+    Flow,
+    M,
+    Part,
+    Sleep,
+    Step,
+    Sync,
+    advance,
+    blocking,
+    endpoint,
+    flow,
 )
-from printcloud.client._models import Job
-from printcloud.client._resources import (
-    ApiKeys,
-    AsyncApiKeys,
-    AsyncComputers,
-    AsyncJobs,
-    AsyncPrinters,
-    AsyncWebhooks,
-    Computers,
-    Jobs,
-    Printers,
-    Webhooks,
-)
+from printcloud.client._models import ClientLogin, Job
+from printcloud.client._resources import ApiKeys, Computers, Jobs, Printers, Webhooks
+from printcloud.protocol.content import ContentType
+from printcloud.protocol.job_states import FINAL_STATES
 
 __all__ = ["AsyncClient", "Client"]
 
+P = ParamSpec("P")
+T = TypeVar("T")
+Tr = TypeVar("Tr", httpx.BaseTransport, httpx.AsyncBaseTransport)
+
 Source = str | os.PathLike[str] | bytes
-FINAL_STATES = frozenset({"completed", "error", "expired"})
 MAX_BACKOFF = 8.0
 _IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE", "PUT"})
-_ERRORS: dict[int, type[PrintCloudError]] = {
-    400: ValidationError,
-    401: AuthenticationError,
-    403: PermissionDeniedError,
-    404: NotFoundError,
-    413: ValidationError,
-    429: RateLimitError,
-}
 
 
-class _BaseClient:
-    """What both clients share: settings, and the decisions about errors and retries."""
+class ClientOptions(TypedDict, Generic[Tr], total=False):
+    """The keyword arguments of ``Client()`` that ``Client.login`` takes too."""
+
+    timeout: float
+    max_retries: int
+    retry_backoff: float
+    transport: Tr | None
+
+
+class BaseClient(Part[M], Generic[M, Tr]):
+    """What both clients share: settings, the decisions about errors and retries, and
+    every method of the API."""
+
+    _http: httpx.Client | httpx.AsyncClient
 
     def __init__(
         self,
-        api_key: str | None,
-        base_url: str | None,
+        api_key: str | None = None,
+        base_url: str | None = None,
         *,
-        timeout: float,
-        max_retries: int,
-        retry_backoff: float,
+        timeout: float = 30.0,
+        max_retries: int = 2,
+        retry_backoff: float = 0.5,
+        transport: Tr | None = None,
     ) -> None:
         api_key = api_key or os.environ.get("PRINTCLOUD_API_KEY")
         base_url = base_url or os.environ.get("PRINTCLOUD_URL")
@@ -83,12 +97,105 @@ class _BaseClient:
         self.base_url = base_url.rstrip("/")
         self.max_retries = max_retries
         self.retry_backoff = retry_backoff
-        self._httpx_options: dict[str, Any] = {
-            "base_url": self.base_url,
-            "auth": httpx.BasicAuth(api_key, ""),
-            "timeout": httpx.Timeout(timeout),
-            "headers": {"User-Agent": f"printcloud-python/{__version__}"},
-        }
+        self._http = self._open(
+            transport,
+            base_url=self.base_url,
+            auth=httpx.BasicAuth(api_key, ""),
+            timeout=httpx.Timeout(timeout),
+            headers={"User-Agent": f"printcloud-python/{__version__}"},
+        )
+        self.printers: Printers[M] = Printers(self)
+        self.computers: Computers[M] = Computers(self)
+        self.jobs: Jobs[M] = Jobs(self)
+        self.webhooks: Webhooks[M] = Webhooks(self)
+        self.api_keys: ApiKeys[M] = ApiKeys(self)
+
+    @abc.abstractmethod
+    def _open(self, transport: Tr | None, **options: Any) -> httpx.Client | httpx.AsyncClient:
+        """The httpx client that sends this client's requests."""
+
+    @classmethod
+    def _without_key(cls, base_url: str | None, options: ClientOptions[Tr]) -> Self:
+        """A client that sends no credentials, for the one endpoint that needs none."""
+        # Made as any other, with the same settings and checks, and a key it never sends.
+        client = cls("(no key)", base_url, **options)
+        client._http.auth = httpx.Auth()
+        return client
+
+    # -- the API's methods, written once --------------------------------------------
+    # (``self`` is positional-only where ``**options`` could otherwise take its name.)
+
+    @flow
+    def print_pdf(self, /, printer_id: str, source: Source, **options: Any) -> Flow[str]:
+        """Print a PDF (a path, its bytes, or an http(s) URL); the job id."""
+        return self._print(printer_id, source, options, ContentType.PDF_URI, ContentType.PDF_BASE64)
+
+    @flow
+    def print_raw(self, /, printer_id: str, source: Source, **options: Any) -> Flow[str]:
+        """Send raw printer data (ZPL, ESC/POS...) as it is; the job id."""
+        return self._print(printer_id, source, options, ContentType.RAW_URI, ContentType.RAW_BASE64)
+
+    def _print(
+        self,
+        printer_id: str,
+        source: Source,
+        options: dict[str, Any],
+        uri_type: ContentType,
+        data_type: ContentType,
+    ) -> Flow[str]:
+        content_type, content = yield from blocking(_document, source, uri_type, data_type)
+        # ``title`` and ``qty`` are the job's own fields; the other keywords, print options.
+        job = {"title": options.pop("title", None), "qty": options.pop("qty", None)}
+        created = Jobs.create.flow(
+            self.jobs,
+            printer_id=printer_id,
+            content_type=content_type,
+            content=content,
+            options=options,
+            **job,
+        )
+        return (yield from created)
+
+    @flow
+    def wait(self, job_id: str, timeout: float = 60.0, poll_interval: float = 0.5) -> Flow[Job]:
+        """Poll until the job is completed, in error or expired; raises TimeoutError."""
+        deadline = time.monotonic() + timeout
+        while True:
+            job = yield from Jobs.get.flow(self.jobs, job_id)
+            if job.state in FINAL_STATES:
+                return job
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(
+                    f"print job {job_id} is still {job.state} after {timeout:g} seconds"
+                )
+            yield Sleep(min(poll_interval, remaining))
+
+    @endpoint
+    def _login(self, email: str, password: str) -> Call[ClientLogin]:
+        body = {"email": email, "password": password}
+        return Call("POST", "/api/client/login", ClientLogin.model_validate, json=body)
+
+    # -- one request, with its retries ----------------------------------------------
+
+    def _exchange(self, call: Call[T]) -> Flow[T]:
+        request = self._http.build_request(
+            call.method, call.path, params=call.params, json=call.json, headers=call.headers
+        )
+        attempt = 0
+        while True:
+            try:
+                response: httpx.Response = yield request
+            except httpx.TransportError as error:
+                delay = self._retry_after_error(request, error, attempt)
+                if delay is None:
+                    raise _connection_error(request, error) from error
+            else:
+                delay = self._retry_after_response(request, response, attempt)
+                if delay is None:
+                    return call.parse(_answer(response))
+            yield Sleep(delay)
+            attempt += 1
 
     def _backoff(self, attempt: int) -> float:
         return float(min(self.retry_backoff * 2**attempt, MAX_BACKOFF))
@@ -120,17 +227,17 @@ class _BaseClient:
             return self._backoff(attempt)
         return None
 
-    @staticmethod
-    def _answer(response: httpx.Response) -> Any:
-        if response.is_success:
-            return response.json() if response.content else None
-        raise _error(response)
 
-    @staticmethod
-    def _connection_error(request: httpx.Request, error: httpx.TransportError) -> APIError:
-        return APIConnectionError(
-            f"{request.method} {request.url.path} failed: {error or type(error).__name__}"
-        )
+def _answer(response: httpx.Response) -> Any:
+    if response.is_success:
+        return response.json() if response.content else None
+    raise _error(response)
+
+
+def _connection_error(request: httpx.Request, error: httpx.TransportError) -> APIConnectionError:
+    return APIConnectionError(
+        f"{request.method} {request.url.path} failed: {error or type(error).__name__}"
+    )
 
 
 def _retry_after(response: httpx.Response) -> float | None:
@@ -162,16 +269,13 @@ def _error(response: httpx.Response) -> PrintCloudError:
     if isinstance(body, dict):
         code = str(body["code"]) if body.get("code") is not None else None
         message = str(body.get("message") or message)
-    status = response.status_code
-    if status == 429:
-        return RateLimitError(message, code, status, retry_after=_retry_after(response))
-    return _ERRORS.get(status, APIError)(message, code, status)
+    return error_for_status(response.status_code, message, code, _retry_after(response))
 
 
-def _document(kind: str, source: Source) -> tuple[str, str]:
+def _document(source: Source, uri_type: ContentType, data_type: ContentType) -> tuple[str, str]:
     """``(content_type, content)`` for a URL, a file path or the document's bytes."""
     if isinstance(source, str) and source.startswith(("http://", "https://")):
-        return f"{kind}_uri", source
+        return uri_type, source
     if isinstance(source, bytes):
         data = source
     else:
@@ -179,17 +283,10 @@ def _document(kind: str, source: Source) -> tuple[str, str]:
         if not path.is_file():
             raise FileNotFoundError(f"{path} is not a file (nor an http(s) URL)")
         data = path.read_bytes()
-    return f"{kind}_base64", base64.b64encode(data).decode("ascii")
+    return data_type, base64.b64encode(data).decode("ascii")
 
 
-def _job_fields(options: dict[str, Any]) -> tuple[str | None, int | None, dict[str, Any]]:
-    """``title`` and ``qty`` out of the keyword arguments; the rest are print options."""
-    title = options.pop("title", None)
-    qty = options.pop("qty", None)
-    return title, qty, options
-
-
-class Client(_BaseClient):
+class Client(BaseClient[Sync, httpx.BaseTransport]):
     """The PrintCloud API, synchronous.
 
     >>> with Client("pk_live_...", "https://print.example.com") as client:
@@ -197,88 +294,53 @@ class Client(_BaseClient):
     ...     client.wait(job_id)
     """
 
-    def __init__(
-        self,
-        api_key: str | None = None,
+    _http: httpx.Client
+
+    @classmethod
+    def login(
+        cls,
+        email: str,
+        password: str,
         base_url: str | None = None,
-        *,
-        timeout: float = 30.0,
-        max_retries: int = 2,
-        retry_backoff: float = 0.5,
-        transport: httpx.BaseTransport | None = None,
-    ) -> None:
-        super().__init__(
-            api_key,
-            base_url,
-            timeout=timeout,
-            max_retries=max_retries,
-            retry_backoff=retry_backoff,
-        )
-        self._http = httpx.Client(transport=transport, **self._httpx_options)
-        self.printers = Printers(self)
-        self.computers = Computers(self)
-        self.jobs = Jobs(self)
-        self.webhooks = Webhooks(self)
-        self.api_keys = ApiKeys(self)
+        **options: Unpack[ClientOptions[httpx.BaseTransport]],
+    ) -> ClientLogin:
+        """A new ``full`` API key for a user's e-mail address and password, as the agent
+        gets one: ``POST /api/client/login``, the one endpoint that needs no API key.
+        ``base_url`` and the options are those of ``Client()``; a wrong e-mail or
+        password is an ``AuthenticationError``.
 
-    def _request(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Mapping[str, Any] | None = None,
-        json: Any = None,
-        headers: Mapping[str, str] | None = None,
-    ) -> Any:
-        request = self._http.build_request(method, path, params=params, json=json, headers=headers)
-        attempt = 0
-        while True:
-            try:
-                response = self._http.send(request)
-            except httpx.TransportError as error:
-                delay = self._retry_after_error(request, error, attempt)
-                if delay is None:
-                    raise self._connection_error(request, error) from error
-            else:
-                delay = self._retry_after_response(request, response, attempt)
-                if delay is None:
-                    return self._answer(response)
-            time.sleep(delay)
-            attempt += 1
+        >>> key = Client.login("user@example.com", password, "https://print.example.com").api_key
+        """
+        with cls._without_key(base_url, options) as client:
+            return client._login(email, password)
 
-    def print_pdf(self, printer_id: str, source: Source, **options: Any) -> str:
-        """Print a PDF (a path, its bytes, or an http(s) URL); the job id."""
-        return self._print("pdf", printer_id, source, options)
+    def _open(self, transport: httpx.BaseTransport | None, **options: Any) -> httpx.Client:
+        return httpx.Client(transport=transport, **options)
 
-    def print_raw(self, printer_id: str, source: Source, **options: Any) -> str:
-        """Send raw printer data (ZPL, ESC/POS...) as it is; the job id."""
-        return self._print("raw", printer_id, source, options)
+    def _bind(self, flow: Callable[P, Flow[T]]) -> Callable[P, T]:
+        @functools.wraps(flow)
+        def method(*args: P.args, **kwargs: P.kwargs) -> T:
+            return self._run(flow(*args, **kwargs))
 
-    def _print(self, kind: str, printer_id: str, source: Source, options: dict[str, Any]) -> str:
-        content_type, content = _document(kind, source)
-        title, qty, print_options = _job_fields(options)
-        return self.jobs.create(
-            printer_id=printer_id,
-            content_type=content_type,
-            content=content,
-            title=title,
-            qty=qty,
-            options=print_options,
-        )
+        return method
 
-    def wait(self, job_id: str, timeout: float = 60.0, poll_interval: float = 0.5) -> Job:
-        """Poll until the job is completed, in error or expired; raises TimeoutError."""
-        deadline = time.monotonic() + timeout
-        while True:
-            job = self.jobs.get(job_id)
-            if job.state in FINAL_STATES:
-                return job
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError(
-                    f"print job {job_id} is still {job.state} after {timeout:g} seconds"
-                )
-            time.sleep(min(poll_interval, remaining))
+    def _run(self, flow: Flow[T]) -> T:
+        step = advance(flow, None)
+        while not isinstance(step, Done):
+            step = advance(flow, self._perform(step))
+        return step.value
+
+    def _perform(self, step: Step) -> object:
+        """What one step produced; a transport error is one answer among others."""
+        if isinstance(step, Sleep):
+            time.sleep(step.seconds)
+            return None
+        if isinstance(step, Blocking):
+            return step.work()
+        try:
+            return self._http.send(step)
+        except httpx.TransportError as error:
+            return error
 
     def close(self) -> None:
         """Close the connections."""
@@ -296,7 +358,7 @@ class Client(_BaseClient):
         self.close()
 
 
-class AsyncClient(_BaseClient):
+class AsyncClient(BaseClient[Async, httpx.AsyncBaseTransport]):
     """The PrintCloud API, for asyncio.
 
     >>> async with AsyncClient("pk_live_...", "https://print.example.com") as client:
@@ -304,95 +366,49 @@ class AsyncClient(_BaseClient):
     ...     await client.wait(job_id)
     """
 
-    def __init__(
-        self,
-        api_key: str | None = None,
+    _http: httpx.AsyncClient
+
+    @classmethod
+    async def login(
+        cls,
+        email: str,
+        password: str,
         base_url: str | None = None,
-        *,
-        timeout: float = 30.0,
-        max_retries: int = 2,
-        retry_backoff: float = 0.5,
-        transport: httpx.AsyncBaseTransport | None = None,
-    ) -> None:
-        super().__init__(
-            api_key,
-            base_url,
-            timeout=timeout,
-            max_retries=max_retries,
-            retry_backoff=retry_backoff,
-        )
-        self._http = httpx.AsyncClient(transport=transport, **self._httpx_options)
-        self.printers = AsyncPrinters(self)
-        self.computers = AsyncComputers(self)
-        self.jobs = AsyncJobs(self)
-        self.webhooks = AsyncWebhooks(self)
-        self.api_keys = AsyncApiKeys(self)
+        **options: Unpack[ClientOptions[httpx.AsyncBaseTransport]],
+    ) -> ClientLogin:
+        """``Client.login``, awaited."""
+        async with cls._without_key(base_url, options) as client:
+            return await client._login(email, password)
 
-    async def _request(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Mapping[str, Any] | None = None,
-        json: Any = None,
-        headers: Mapping[str, str] | None = None,
-    ) -> Any:
-        request = self._http.build_request(method, path, params=params, json=json, headers=headers)
-        attempt = 0
-        while True:
-            try:
-                response = await self._http.send(request)
-            except httpx.TransportError as error:
-                delay = self._retry_after_error(request, error, attempt)
-                if delay is None:
-                    raise self._connection_error(request, error) from error
-            else:
-                delay = self._retry_after_response(request, response, attempt)
-                if delay is None:
-                    return self._answer(response)
-            await asyncio.sleep(delay)
-            attempt += 1
+    def _open(
+        self, transport: httpx.AsyncBaseTransport | None, **options: Any
+    ) -> httpx.AsyncClient:
+        return httpx.AsyncClient(transport=transport, **options)
 
-    async def print_pdf(self, printer_id: str, source: Source, **options: Any) -> str:
-        """Print a PDF (a path, its bytes, or an http(s) URL); the job id."""
-        return await self._print("pdf", printer_id, source, options)
+    def _bind(self, flow: Callable[P, Flow[T]]) -> Callable[P, Coroutine[Any, Any, T]]:
+        @functools.wraps(flow)
+        async def method(*args: P.args, **kwargs: P.kwargs) -> T:
+            return await self._run(flow(*args, **kwargs))
 
-    async def print_raw(self, printer_id: str, source: Source, **options: Any) -> str:
-        """Send raw printer data (ZPL, ESC/POS...) as it is; the job id."""
-        return await self._print("raw", printer_id, source, options)
+        return method
 
-    async def _print(
-        self, kind: str, printer_id: str, source: Source, options: dict[str, Any]
-    ) -> str:
-        content_type, content = await asyncio.to_thread(_document, kind, source)
-        title, qty, print_options = _job_fields(options)
-        return await self.jobs.create(
-            printer_id=printer_id,
-            content_type=content_type,
-            content=content,
-            title=title,
-            qty=qty,
-            options=print_options,
-        )
+    async def _run(self, flow: Flow[T]) -> T:
+        step = advance(flow, None)
+        while not isinstance(step, Done):
+            step = advance(flow, await self._perform(step))
+        return step.value
 
-    async def wait(
-        self,
-        job_id: str,
-        timeout: float = 60.0,  # noqa: ASYNC109 - the same signature as Client.wait
-        poll_interval: float = 0.5,
-    ) -> Job:
-        """Poll until the job is completed, in error or expired; raises TimeoutError."""
-        deadline = time.monotonic() + timeout
-        while True:
-            job = await self.jobs.get(job_id)
-            if job.state in FINAL_STATES:
-                return job
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError(
-                    f"print job {job_id} is still {job.state} after {timeout:g} seconds"
-                )
-            await asyncio.sleep(min(poll_interval, remaining))
+    async def _perform(self, step: Step) -> object:
+        """What one step produced, the blocking work done in a thread."""
+        if isinstance(step, Sleep):
+            await asyncio.sleep(step.seconds)
+            return None
+        if isinstance(step, Blocking):
+            return await asyncio.to_thread(step.work)
+        try:
+            return await self._http.send(step)
+        except httpx.TransportError as error:
+            return error
 
     async def aclose(self) -> None:
         """Close the connections."""

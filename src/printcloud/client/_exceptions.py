@@ -78,3 +78,21 @@ class APIError(PrintCloudError):
 
 class APIConnectionError(APIError):
     """The server could not be reached (or timed out), after the retries."""
+
+
+_BY_STATUS: dict[int, type[PrintCloudError]] = {
+    400: ValidationError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    413: ValidationError,
+}
+
+
+def error_for_status(
+    status: int, message: str, code: str | None, retry_after: float | None = None
+) -> PrintCloudError:
+    """The exception for an error answer, as the tree above maps the statuses."""
+    if status == 429:
+        return RateLimitError(message, code, status, retry_after=retry_after)
+    return _BY_STATUS.get(status, APIError)(message, code, status)

@@ -11,11 +11,13 @@ from pydantic.alias_generators import to_camel
 __all__ = [
     "ApiKey",
     "ApiKeyCreated",
+    "ClientLogin",
     "Computer",
     "Job",
     "JobPrinter",
     "JobState",
     "Printer",
+    "User",
     "Webhook",
     "WebhookCreated",
 ]
@@ -131,3 +133,18 @@ class ApiKeyCreated(_Model):
     description: str
     permission: str
     created_at: datetime
+
+
+class User(_Model):
+    id: str
+    first_name: str = ""
+    last_name: str = ""
+    email: str
+
+
+class ClientLogin(_Model):
+    """What ``Client.login`` answers: a new ``full`` API key, and whose it is."""
+
+    api_key: str
+    user: User
+    success: bool = True

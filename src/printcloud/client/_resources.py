@@ -1,16 +1,22 @@
-"""The API's resources (``client.jobs``, ``client.printers``...), sync and async."""
+"""The API's resources (``client.jobs``, ``client.printers``...): each endpoint once.
+
+An endpoint returns its ``Call``; ``Client`` and ``AsyncClient`` send it (see
+``_flow.py``), so ``client.jobs.get(job_id)`` is a ``Job`` and
+``await async_client.jobs.get(job_id)`` is the same ``Job``.
+"""
 
 from __future__ import annotations
 
 import builtins
 import uuid
-from collections.abc import Awaitable, Mapping, Sequence
-from typing import Any, Literal, Protocol
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
 from urllib.parse import quote
 
 from pydantic import TypeAdapter
 
 from printcloud.client._exceptions import NotFoundError
+from printcloud.client._flow import Call, M, Resource, endpoint
 from printcloud.client._models import (
     ApiKey,
     ApiKeyCreated,
@@ -37,30 +43,6 @@ _IDS = TypeAdapter(list[str])
 _ID = TypeAdapter(str)
 
 
-class _Sync(Protocol):
-    def _request(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Mapping[str, Any] | None = None,
-        json: Any = None,
-        headers: Mapping[str, str] | None = None,
-    ) -> Any: ...
-
-
-class _Async(Protocol):
-    def _request(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Mapping[str, Any] | None = None,
-        json: Any = None,
-        headers: Mapping[str, str] | None = None,
-    ) -> Awaitable[Any]: ...
-
-
 def _ids(ids: str | Sequence[str]) -> str:
     """One id, or several joined by commas, quoted for the path."""
     joined = ids if isinstance(ids, str) else ",".join(ids)
@@ -75,86 +57,37 @@ def _one(value: str) -> str:
     return quote(value, safe="")
 
 
-def _job_body(
-    *,
-    printer_id: str,
-    content_type: str,
-    content: str,
-    title: str | None,
-    qty: int | None,
-    options: Mapping[str, Any] | None,
-    expire_after: int | None,
-) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "printerId": printer_id,
-        "contentType": content_type,
-        "content": content,
-    }
-    if title is not None:
-        body["title"] = title
-    if qty is not None:
-        body["qty"] = qty
-    if options:
-        body["options"] = dict(options)
-    if expire_after is not None:
-        body["expireAfter"] = expire_after
-    return body
+def _present(**fields: Any) -> dict[str, Any]:
+    """The fields that were given: the server applies its own defaults to the rest."""
+    return {name: value for name, value in fields.items() if value is not None}
 
 
-def _list_params(limit: int, dir: Direction, after: str | None) -> dict[str, Any]:
-    params: dict[str, Any] = {"limit": limit, "dir": dir}
-    if after is not None:
-        params["after"] = after
-    return params
-
-
-def _first_job(jobs: list[Job], job_id: str) -> Job:
-    if not jobs:
-        raise NotFoundError(f"print job {job_id} not found", "NotFound", 404)
-    return jobs[0]
-
-
-def _webhook_body(url: str, events: Sequence[str], secret: str | None) -> dict[str, Any]:
-    body: dict[str, Any] = {"url": url, "events": list(events)}
-    if secret is not None:
-        body["secret"] = secret
-    return body
-
-
-# -- sync -------------------------------------------------------------------------
-
-
-class Printers:
-    def __init__(self, client: _Sync) -> None:
-        self._client = client
-
-    def list(self) -> builtins.list[Printer]:
+class Printers(Resource[M]):
+    @endpoint
+    def list(self) -> Call[builtins.list[Printer]]:
         """Every printer of the account."""
-        return _PRINTERS.validate_python(self._client._request("GET", "/api/printers"))
+        return Call("GET", "/api/printers", _PRINTERS.validate_python)
 
-    def get(self, ids: str | Sequence[str]) -> builtins.list[Printer]:
+    @endpoint
+    def get(self, ids: str | Sequence[str]) -> Call[builtins.list[Printer]]:
         """The printers with these ids (NotFoundError when none exists)."""
-        return _PRINTERS.validate_python(self._client._request("GET", f"/api/printers/{_ids(ids)}"))
+        return Call("GET", f"/api/printers/{_ids(ids)}", _PRINTERS.validate_python)
 
 
-class Computers:
-    def __init__(self, client: _Sync) -> None:
-        self._client = client
-
-    def list(self) -> builtins.list[Computer]:
+class Computers(Resource[M]):
+    @endpoint
+    def list(self) -> Call[builtins.list[Computer]]:
         """Every computer of the account, with its printers."""
-        return _COMPUTERS.validate_python(self._client._request("GET", "/api/computers"))
+        return Call("GET", "/api/computers", _COMPUTERS.validate_python)
 
-    def delete(self, ids: str | Sequence[str]) -> builtins.list[str]:
+    @endpoint
+    def delete(self, ids: str | Sequence[str]) -> Call[builtins.list[str]]:
         """Delete computers (and their printers); the ids deleted."""
-        answer = self._client._request("DELETE", f"/api/computers/{_ids(ids)}")
-        return _IDS.validate_python(answer)
+        return Call("DELETE", f"/api/computers/{_ids(ids)}", _IDS.validate_python)
 
 
-class Jobs:
-    def __init__(self, client: _Sync) -> None:
-        self._client = client
-
+class Jobs(Resource[M]):
+    @endpoint
     def create(
         self,
         *,
@@ -166,258 +99,101 @@ class Jobs:
         options: Mapping[str, Any] | None = None,
         expire_after: int | None = None,
         idempotency_key: str | None = None,
-    ) -> str:
+    ) -> Call[str]:
         """Create a print job; its id. Safe to retry: it always sends an Idempotency-Key."""
-        body = _job_body(
-            printer_id=printer_id,
-            content_type=content_type,
-            content=content,
-            title=title,
-            qty=qty,
-            options=options,
-            expire_after=expire_after,
-        )
+        body = {"printerId": printer_id, "contentType": content_type, "content": content}
+        body |= _present(title=title, qty=qty, options=dict(options) if options else None)
+        body |= _present(expireAfter=expire_after)
+        # The same key on every retry: the server answers a repeat with the first job.
         headers = {"Idempotency-Key": idempotency_key or str(uuid.uuid4())}
-        answer = self._client._request("POST", "/api/printjobs", json=body, headers=headers)
-        return _ID.validate_python(answer)
+        return Call("POST", "/api/printjobs", _ID.validate_python, json=body, headers=headers)
 
+    @endpoint
     def list(
         self, limit: int = 100, dir: Direction = "desc", after: str | None = None
-    ) -> builtins.list[Job]:
+    ) -> Call[builtins.list[Job]]:
         """The job history, newest first by default; ``after`` pages on from a job id."""
-        params = _list_params(limit, dir, after)
-        return _JOBS.validate_python(self._client._request("GET", "/api/printjobs", params=params))
+        params = _present(limit=limit, dir=dir, after=after)
+        return Call("GET", "/api/printjobs", _JOBS.validate_python, params=params)
 
-    def get(self, job_id: str) -> Job:
+    @endpoint
+    def get(self, job_id: str) -> Call[Job]:
         """One job."""
-        answer = self._client._request("GET", f"/api/printjobs/{_one(job_id)}")
-        return _first_job(_JOBS.validate_python(answer), job_id)
 
-    def states(self, job_id: str) -> builtins.list[JobState]:
+        def first(answer: Any) -> Job:
+            jobs = _JOBS.validate_python(answer)
+            if not jobs:
+                raise NotFoundError(f"print job {job_id} not found", "NotFound", 404)
+            return jobs[0]
+
+        return Call("GET", f"/api/printjobs/{_one(job_id)}", first)
+
+    @endpoint
+    def states(self, job_id: str) -> Call[builtins.list[JobState]]:
         """A job's states, oldest first."""
-        answer = self._client._request("GET", f"/api/printjobs/{_one(job_id)}/states")
-        return _STATES.validate_python(answer)
+        return Call("GET", f"/api/printjobs/{_one(job_id)}/states", _STATES.validate_python)
 
-    def delete(self, ids: str | Sequence[str]) -> builtins.list[str]:
+    @endpoint
+    def delete(self, ids: str | Sequence[str]) -> Call[builtins.list[str]]:
         """Delete jobs from the history; the ids deleted."""
-        answer = self._client._request("DELETE", f"/api/printjobs/{_ids(ids)}")
-        return _IDS.validate_python(answer)
+        return Call("DELETE", f"/api/printjobs/{_ids(ids)}", _IDS.validate_python)
 
 
-class Webhooks:
-    def __init__(self, client: _Sync) -> None:
-        self._client = client
-
+class Webhooks(Resource[M]):
+    @endpoint
     def create(
         self, *, url: str, events: Sequence[str], secret: str | None = None
-    ) -> WebhookCreated:
+    ) -> Call[WebhookCreated]:
         """Subscribe ``url`` to ``events``; the secret is generated when omitted."""
-        answer = self._client._request(
-            "POST", "/api/webhooks", json=_webhook_body(url, events, secret)
-        )
-        return WebhookCreated.model_validate(answer)
+        body = _present(url=url, events=list(events), secret=secret)
+        return Call("POST", "/api/webhooks", WebhookCreated.model_validate, json=body)
 
-    def list(self) -> builtins.list[Webhook]:
+    @endpoint
+    def list(self) -> Call[builtins.list[Webhook]]:
         """Every webhook of the account."""
-        return _WEBHOOKS.validate_python(self._client._request("GET", "/api/webhooks"))
+        return Call("GET", "/api/webhooks", _WEBHOOKS.validate_python)
 
-    def delete(self, webhook_id: str) -> builtins.list[str]:
+    @endpoint
+    def delete(self, webhook_id: str) -> Call[builtins.list[str]]:
         """Delete a webhook; the ids deleted."""
-        answer = self._client._request("DELETE", f"/api/webhooks/{_one(webhook_id)}")
-        return _IDS.validate_python(answer)
+        return Call("DELETE", f"/api/webhooks/{_one(webhook_id)}", _IDS.validate_python)
 
-    def get(self, webhook_id: str) -> Webhook:
+    @endpoint
+    def get(self, webhook_id: str) -> Call[Webhook]:
         """One webhook, with why it was disabled if it was."""
-        answer = self._client._request("GET", f"/api/webhooks/{_one(webhook_id)}")
-        return Webhook.model_validate(answer)
+        return Call("GET", f"/api/webhooks/{_one(webhook_id)}", Webhook.model_validate)
 
-    def deliveries(self, webhook_id: str, limit: int = 50) -> builtins.list[Delivery]:
+    @endpoint
+    def deliveries(self, webhook_id: str, limit: int = 50) -> Call[builtins.list[Delivery]]:
         """The webhook's recent deliveries, newest first, each with its attempts."""
-        answer = self._client._request(
-            "GET", f"/api/webhooks/{_one(webhook_id)}/deliveries", params={"limit": limit}
-        )
-        return _DELIVERIES.validate_python(answer)
+        path = f"/api/webhooks/{_one(webhook_id)}/deliveries"
+        return Call("GET", path, _DELIVERIES.validate_python, params={"limit": limit})
 
-    def replay(self, webhook_id: str, delivery_id: str) -> str:
+    @endpoint
+    def replay(self, webhook_id: str, delivery_id: str) -> Call[str]:
         """Send a delivery's event again; the new delivery's id."""
         path = f"/api/webhooks/{_one(webhook_id)}/deliveries/{_one(delivery_id)}/replay"
-        return _IDS.validate_python(self._client._request("POST", path))[0]
+        return Call("POST", path, lambda answer: _IDS.validate_python(answer)[0])
 
-    def enable(self, webhook_id: str) -> Webhook:
+    @endpoint
+    def enable(self, webhook_id: str) -> Call[Webhook]:
         """Turn a disabled webhook back on."""
-        answer = self._client._request("POST", f"/api/webhooks/{_one(webhook_id)}/enable")
-        return Webhook.model_validate(answer)
+        return Call("POST", f"/api/webhooks/{_one(webhook_id)}/enable", Webhook.model_validate)
 
 
-class ApiKeys:
-    def __init__(self, client: _Sync) -> None:
-        self._client = client
-
-    def create(self, description: str = "", permission: Permission = "full") -> ApiKeyCreated:
+class ApiKeys(Resource[M]):
+    @endpoint
+    def create(self, description: str = "", permission: Permission = "full") -> Call[ApiKeyCreated]:
         """A new API key; the key itself is in the answer, this once."""
         body = {"description": description, "permission": permission}
-        answer = self._client._request("POST", "/api/account/apikeys", json=body)
-        return ApiKeyCreated.model_validate(answer)
+        return Call("POST", "/api/account/apikeys", ApiKeyCreated.model_validate, json=body)
 
-    def list(self) -> builtins.list[ApiKey]:
+    @endpoint
+    def list(self) -> Call[builtins.list[ApiKey]]:
         """Every API key of the account, with a prefix, never the key."""
-        return _API_KEYS.validate_python(self._client._request("GET", "/api/account/apikeys"))
+        return Call("GET", "/api/account/apikeys", _API_KEYS.validate_python)
 
-    def revoke(self, key_id: str) -> builtins.list[str]:
+    @endpoint
+    def revoke(self, key_id: str) -> Call[builtins.list[str]]:
         """Revoke an API key; the ids revoked."""
-        answer = self._client._request("DELETE", f"/api/account/apikeys/{_one(key_id)}")
-        return _IDS.validate_python(answer)
-
-
-# -- async ------------------------------------------------------------------------
-
-
-class AsyncPrinters:
-    def __init__(self, client: _Async) -> None:
-        self._client = client
-
-    async def list(self) -> builtins.list[Printer]:
-        """Every printer of the account."""
-        return _PRINTERS.validate_python(await self._client._request("GET", "/api/printers"))
-
-    async def get(self, ids: str | Sequence[str]) -> builtins.list[Printer]:
-        """The printers with these ids (NotFoundError when none exists)."""
-        answer = await self._client._request("GET", f"/api/printers/{_ids(ids)}")
-        return _PRINTERS.validate_python(answer)
-
-
-class AsyncComputers:
-    def __init__(self, client: _Async) -> None:
-        self._client = client
-
-    async def list(self) -> builtins.list[Computer]:
-        """Every computer of the account, with its printers."""
-        return _COMPUTERS.validate_python(await self._client._request("GET", "/api/computers"))
-
-    async def delete(self, ids: str | Sequence[str]) -> builtins.list[str]:
-        """Delete computers (and their printers); the ids deleted."""
-        answer = await self._client._request("DELETE", f"/api/computers/{_ids(ids)}")
-        return _IDS.validate_python(answer)
-
-
-class AsyncJobs:
-    def __init__(self, client: _Async) -> None:
-        self._client = client
-
-    async def create(
-        self,
-        *,
-        printer_id: str,
-        content_type: str,
-        content: str,
-        title: str | None = None,
-        qty: int | None = None,
-        options: Mapping[str, Any] | None = None,
-        expire_after: int | None = None,
-        idempotency_key: str | None = None,
-    ) -> str:
-        """Create a print job; its id. Safe to retry: it always sends an Idempotency-Key."""
-        body = _job_body(
-            printer_id=printer_id,
-            content_type=content_type,
-            content=content,
-            title=title,
-            qty=qty,
-            options=options,
-            expire_after=expire_after,
-        )
-        headers = {"Idempotency-Key": idempotency_key or str(uuid.uuid4())}
-        answer = await self._client._request("POST", "/api/printjobs", json=body, headers=headers)
-        return _ID.validate_python(answer)
-
-    async def list(
-        self,
-        limit: int = 100,
-        dir: Direction = "desc",
-        after: str | None = None,
-    ) -> builtins.list[Job]:
-        """The job history, newest first by default; ``after`` pages on from a job id."""
-        params = _list_params(limit, dir, after)
-        answer = await self._client._request("GET", "/api/printjobs", params=params)
-        return _JOBS.validate_python(answer)
-
-    async def get(self, job_id: str) -> Job:
-        """One job."""
-        answer = await self._client._request("GET", f"/api/printjobs/{_one(job_id)}")
-        return _first_job(_JOBS.validate_python(answer), job_id)
-
-    async def states(self, job_id: str) -> builtins.list[JobState]:
-        """A job's states, oldest first."""
-        answer = await self._client._request("GET", f"/api/printjobs/{_one(job_id)}/states")
-        return _STATES.validate_python(answer)
-
-    async def delete(self, ids: str | Sequence[str]) -> builtins.list[str]:
-        """Delete jobs from the history; the ids deleted."""
-        answer = await self._client._request("DELETE", f"/api/printjobs/{_ids(ids)}")
-        return _IDS.validate_python(answer)
-
-
-class AsyncWebhooks:
-    def __init__(self, client: _Async) -> None:
-        self._client = client
-
-    async def create(
-        self, *, url: str, events: Sequence[str], secret: str | None = None
-    ) -> WebhookCreated:
-        """Subscribe ``url`` to ``events``; the secret is generated when omitted."""
-        answer = await self._client._request(
-            "POST", "/api/webhooks", json=_webhook_body(url, events, secret)
-        )
-        return WebhookCreated.model_validate(answer)
-
-    async def list(self) -> builtins.list[Webhook]:
-        """Every webhook of the account."""
-        return _WEBHOOKS.validate_python(await self._client._request("GET", "/api/webhooks"))
-
-    async def delete(self, webhook_id: str) -> builtins.list[str]:
-        """Delete a webhook; the ids deleted."""
-        answer = await self._client._request("DELETE", f"/api/webhooks/{_one(webhook_id)}")
-        return _IDS.validate_python(answer)
-
-    async def get(self, webhook_id: str) -> Webhook:
-        """One webhook, with why it was disabled if it was."""
-        answer = await self._client._request("GET", f"/api/webhooks/{_one(webhook_id)}")
-        return Webhook.model_validate(answer)
-
-    async def deliveries(self, webhook_id: str, limit: int = 50) -> builtins.list[Delivery]:
-        """The webhook's recent deliveries, newest first, each with its attempts."""
-        answer = await self._client._request(
-            "GET", f"/api/webhooks/{_one(webhook_id)}/deliveries", params={"limit": limit}
-        )
-        return _DELIVERIES.validate_python(answer)
-
-    async def replay(self, webhook_id: str, delivery_id: str) -> str:
-        """Send a delivery's event again; the new delivery's id."""
-        path = f"/api/webhooks/{_one(webhook_id)}/deliveries/{_one(delivery_id)}/replay"
-        return _IDS.validate_python(await self._client._request("POST", path))[0]
-
-    async def enable(self, webhook_id: str) -> Webhook:
-        """Turn a disabled webhook back on."""
-        answer = await self._client._request("POST", f"/api/webhooks/{_one(webhook_id)}/enable")
-        return Webhook.model_validate(answer)
-
-
-class AsyncApiKeys:
-    def __init__(self, client: _Async) -> None:
-        self._client = client
-
-    async def create(self, description: str = "", permission: Permission = "full") -> ApiKeyCreated:
-        """A new API key; the key itself is in the answer, this once."""
-        body = {"description": description, "permission": permission}
-        answer = await self._client._request("POST", "/api/account/apikeys", json=body)
-        return ApiKeyCreated.model_validate(answer)
-
-    async def list(self) -> builtins.list[ApiKey]:
-        """Every API key of the account, with a prefix, never the key."""
-        answer = await self._client._request("GET", "/api/account/apikeys")
-        return _API_KEYS.validate_python(answer)
-
-    async def revoke(self, key_id: str) -> builtins.list[str]:
-        """Revoke an API key; the ids revoked."""
-        answer = await self._client._request("DELETE", f"/api/account/apikeys/{_one(key_id)}")
-        return _IDS.validate_python(answer)
+        return Call("DELETE", f"/api/account/apikeys/{_one(key_id)}", _IDS.validate_python)
