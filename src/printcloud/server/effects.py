@@ -13,6 +13,7 @@ sweep or poll makes good anyway.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -84,12 +85,17 @@ async def run_committed(session: AsyncSession) -> None:
     sink: EffectSink | None = session.info.get(_SINK)
     if pending is None or sink is None:
         return
+    # Each on its own: one that fails must not keep the others from running.
+    if pending.removed:
+        await _run("computers_removed", sink.computers_removed(list(pending.removed)))
+    if pending.wake:
+        await _run("wake_computers", sink.wake_computers(list(pending.wake)))
+    if pending.webhooks:
+        await _run("webhooks_due", sink.webhooks_due())
+
+
+async def _run(name: str, effect: Awaitable[None]) -> None:
     try:
-        if pending.removed:
-            await sink.computers_removed(list(pending.removed))
-        if pending.wake:
-            await sink.wake_computers(list(pending.wake))
-        if pending.webhooks:
-            await sink.webhooks_due()
+        await effect
     except Exception:
-        log.exception("after_commit_failed")
+        log.exception("after_commit_failed", effect=name)
