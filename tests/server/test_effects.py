@@ -67,10 +67,14 @@ async def test_effects_run_once_the_unit_of_work_commits_each_once_in_order(
 async def test_a_unit_of_work_that_fails_runs_none_of_its_effects(database: Database) -> None:
     sink = RecordingSink()
     effects.bind(database.sessionmaker, sink)
-    with pytest.raises(ValueError, match="refused"):
+
+    async def refused() -> None:
         async with unit_of_work(database.sessionmaker) as session:
             effects.wake_computer(session, "cmp_a")
             raise ValueError("refused")
+
+    with pytest.raises(ValueError, match="refused"):
+        await refused()
     async with unit_of_work(database.sessionmaker) as session:
         effects.webhooks_due(session)
     assert sink.calls == [("webhooks", [])]  # the failed one's wake-up is not carried over
