@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from starlette.responses import RedirectResponse, Response
 
 from printcloud.protocol.content import ContentType
-from printcloud.protocol.events import SUBSCRIBABLE
+from printcloud.protocol.events import ALL_EVENTS, SUBSCRIBABLE
 from printcloud.protocol.job_states import JobState
 from printcloud.server.accounts import service as accounts
 from printcloud.server.accounts.permissions import Permission
@@ -225,6 +225,7 @@ async def _webhooks_page(
         status_code=status_code,
         webhooks=await webhooks.list_webhooks(session, login.account_id),
         events=WEBHOOK_EVENTS,
+        checked_event=ALL_EVENTS,
         **context,
     )
 
