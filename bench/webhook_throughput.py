@@ -25,11 +25,12 @@ from starlette.responses import Response
 from starlette.routing import Route
 from tests.live import serve_asgi
 
-from printcloud.server.db.migrate import upgrade
+from printcloud.protocol.events import ALL_EVENTS, EventType
+from printcloud.protocol.job_states import JobState
+from printcloud.server.db.database import Database
 from printcloud.server.db.models import Account, Webhook
 from printcloud.server.db.types import utcnow
 from printcloud.server.events import repository as events
-from printcloud.server.runtime import Runtime
 from printcloud.server.settings import Settings
 from printcloud.server.webhooks.delivery import deliver_due
 
@@ -51,10 +52,10 @@ async def main(count: int, database_url: str | None) -> None:
             allow_private_urls=True,
             log_level="warning",
         )
-        runtime = Runtime.create(settings)
-        await upgrade(runtime.engine)
+        database = Database.open(settings.database_url_resolved)
+        await database.migrate()
         async with serve_asgi(uvicorn.Config(app, log_level="warning")) as url:
-            async with runtime.sessionmaker() as session:
+            async with database.sessionmaker() as session:
                 account = Account(id="acc_" + secrets.token_hex(8), created_at=utcnow())
                 session.add(account)
                 await session.flush()
@@ -64,7 +65,7 @@ async def main(count: int, database_url: str | None) -> None:
                         account_id=account.id,
                         url=f"{url}/hook",
                         secret="bench-secret",  # noqa: S106 - a throwaway benchmark webhook
-                        events=["all"],
+                        events=[ALL_EVENTS],
                         active=True,
                         created_at=utcnow(),
                     )
@@ -72,14 +73,18 @@ async def main(count: int, database_url: str | None) -> None:
                 await session.flush()
                 for index in range(count):
                     await events.record(
-                        session, account.id, "job.created", jobId=f"pj_{index}", state="pending"
+                        session,
+                        account.id,
+                        EventType.JOB_CREATED,
+                        jobId=f"pj_{index}",
+                        state=JobState.PENDING,
                     )
                 await session.commit()
             started = time.perf_counter()
             while received < count:
-                await deliver_due(runtime.sessionmaker, settings)
+                await deliver_due(database.sessionmaker, settings)
             elapsed = time.perf_counter() - started
-        await runtime.close()
+        await database.close()
     print(
         f"{count} deliveries in {elapsed:.2f} s: {count / elapsed:.0f} deliveries/s "
         f"({settings.database_url_resolved.split(':', 1)[0]})"
