@@ -15,8 +15,8 @@ from starlette.routing import Route
 
 from printcloud.agent.content import ContentError, download, load_document
 from printcloud.protocol.messages import JobPayload
-from tests.live import serve_asgi
-from tests.server.test_jobs_api import PDF
+from tests.helpers.documents import PDF
+from tests.helpers.live_server import serve_asgi
 
 LIMIT = 10_000
 

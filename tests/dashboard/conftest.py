@@ -1,40 +1,13 @@
-"""Dashboard fixtures: a browser-like HTTP client that logs in, and a live server."""
+"""Dashboard fixtures: a live server with a quick live view and local webhook receivers."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator, Callable
 
-import httpx
 import pytest
 
 from printcloud.server.runtime import Runtime
-from tests.conftest import PASSWORD, TestAccount
-from tests.live import LiveServer, serve
-
-_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-def csrf_of(html: str) -> str:
-    match = _CSRF.search(html)
-    assert match, "the page has no CSRF field"
-    return match.group(1)
-
-
-async def web_login(
-    client: httpx.AsyncClient, email: str, password: str = PASSWORD
-) -> httpx.Response:
-    """Log in through the form, as a browser does: the login page first, then the POST."""
-    page = await client.get("/login")
-    return await client.post(
-        "/login", data={"email": email, "password": password, "csrf_token": csrf_of(page.text)}
-    )
-
-
-async def page_token(client: httpx.AsyncClient, path: str = "/keys") -> str:
-    page = await client.get(path)
-    assert page.status_code == 200, page.text
-    return csrf_of(page.text)
+from tests.helpers.live_server import LiveServer, serve
 
 
 @pytest.fixture
@@ -48,14 +21,3 @@ async def dash(runtime_factory: Callable[..., Runtime]) -> AsyncIterator[LiveSer
     )
     async with serve(runtime) as server:
         yield server
-
-
-def browser_client(base_url: str, **kwargs: object) -> httpx.AsyncClient:
-    return httpx.AsyncClient(base_url=base_url, timeout=30, follow_redirects=False, **kwargs)  # type: ignore[arg-type]
-
-
-async def logged_in(base_url: str, account: TestAccount) -> httpx.AsyncClient:
-    client = browser_client(base_url)
-    response = await web_login(client, account.user.email)
-    assert response.status_code == 303, response.text
-    return client

@@ -11,8 +11,8 @@ from printcloud.server.accounts.permissions import Permission
 from printcloud.server.dashboard import i18n
 from printcloud.server.dashboard.pages import WEBHOOK_EVENTS
 from printcloud.server.dashboard.web import STATES
-from tests.conftest import TestAccount
-from tests.dashboard.conftest import web_login
+from tests.helpers.accounts import TestAccount
+from tests.helpers.dashboard import web_login
 
 TEMPLATES = Path(i18n.__file__).parent / "templates"
 _KEY_USE = re.compile(r"""\bt\(\s*["']([a-z_.]+)["']""")

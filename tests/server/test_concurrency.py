@@ -9,8 +9,8 @@ import httpx
 import pytest
 
 from printcloud.server.jobs import service
-from tests.conftest import TestAccount
-from tests.server.test_jobs_api import job
+from tests.helpers.accounts import TestAccount
+from tests.helpers.jobs import job
 
 
 async def test_concurrent_submissions_are_all_accepted_and_kept(

@@ -16,9 +16,10 @@ from websockets.exceptions import ConnectionClosed
 from printcloud.protocol.job_states import TRANSITIONS, JobState
 from printcloud.server.accounts.permissions import Permission
 from printcloud.server.db.models import JobStateEvent, PrintJob
-from tests.conftest import TestAccount, make_account
-from tests.live import LiveServer, WsAgent
-from tests.server.test_jobs_api import ZPL_B64
+from tests.helpers.accounts import TestAccount, make_account
+from tests.helpers.documents import ZPL_B64
+from tests.helpers.live_server import LiveServer
+from tests.helpers.ws_agent import WsAgent
 
 JOBS = 120
 

@@ -23,7 +23,7 @@ from starlette.routing import Route
 
 from printcloud.server import outbound
 from printcloud.server.outbound import SafeResponse, UnsafeTarget, safe_request
-from tests.live import free_port, serve_asgi
+from tests.helpers.live_server import free_port, serve_asgi
 
 LARGE = 300_000
 

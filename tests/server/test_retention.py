@@ -22,9 +22,9 @@ from printcloud.server.db.models import (
 from printcloud.server.db.types import utcnow
 from printcloud.server.retention import prune
 from printcloud.server.runtime import Runtime
-from tests.conftest import TestAccount, make_account
-from tests.live import serve
-from tests.server.test_jobs_api import job
+from tests.helpers.accounts import TestAccount, make_account
+from tests.helpers.jobs import job
+from tests.helpers.live_server import serve
 
 
 async def count(runtime: Runtime, column: object) -> int:

@@ -3,65 +3,23 @@
 from __future__ import annotations
 
 import asyncio
-import json
-from collections import deque
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from standardwebhooks.webhooks import Webhook as Verifier
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 
 from printcloud.server.runtime import Runtime
-from tests.conftest import TestAccount, make_account
-from tests.live import LiveServer, serve, serve_asgi
-from tests.server.test_jobs_api import PDF_B64
-
-
-@dataclass
-class Received:
-    path: str
-    headers: dict[str, str]
-    body: bytes
-
-    @property
-    def json(self) -> dict[str, Any]:
-        data: dict[str, Any] = json.loads(self.body)
-        return data
-
-
-@dataclass
-class Receiver:
-    """Records every POST; answers from a script of (status, delay, headers), then 200."""
-
-    url: str = ""
-    received: list[Received] = field(default_factory=list)
-    script: deque[tuple[int, float, dict[str, str]]] = field(default_factory=deque)
-
-    async def endpoint(self, request: Request) -> Response:
-        self.received.append(
-            Received(request.url.path, dict(request.headers), await request.body())
-        )
-        status, delay, headers = self.script.popleft() if self.script else (200, 0.0, {})
-        await asyncio.sleep(delay)
-        return Response(f"answer {status}", status_code=status, headers=headers)
-
-    def at(self, path: str) -> list[Received]:
-        return [r for r in self.received if r.path == path]
+from tests.helpers.accounts import TestAccount, make_account
+from tests.helpers.jobs import submit
+from tests.helpers.live_server import LiveServer, serve
+from tests.helpers.webhooks import WebhookReceiver, webhook_receiver
 
 
 @pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    hook = Receiver()
-    app = Starlette(routes=[Route("/{name}", hook.endpoint, methods=["POST"])])
-    async with serve_asgi(uvicorn.Config(app, log_level="warning")) as url:
-        hook.url = url
+async def receiver() -> AsyncIterator[WebhookReceiver]:
+    async with webhook_receiver() as hook:
         yield hook
 
 
@@ -110,16 +68,6 @@ async def add_webhook(
     return dict(response.json())
 
 
-async def print_job(http: httpx.AsyncClient, account: TestAccount, printer: str) -> str:
-    response = await http.post(
-        "/api/printjobs",
-        auth=account.auth(),
-        json={"printerId": printer, "contentType": "pdf_base64", "content": PDF_B64},
-    )
-    assert response.status_code == 201
-    return str(response.json())
-
-
 @pytest.fixture
 async def client(hooked: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=hooked.url, timeout=10) as http:
@@ -127,13 +75,13 @@ async def client(hooked: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
 
 
 async def test_delivery_carries_the_secret_header_and_a_verifiable_signature(
-    hooked: LiveServer, client: httpx.AsyncClient, receiver: Receiver
+    hooked: LiveServer, client: httpx.AsyncClient, receiver: WebhookReceiver
 ) -> None:
     account, printer = await setup(hooked, client)
     await add_webhook(client, account, f"{receiver.url}/plain", ["all"])
     generated = await add_webhook(client, account, f"{receiver.url}/whsec", ["all"], None)
 
-    job_id = await print_job(client, account, printer)
+    job_id = await submit(client, account, printer)
     [plain] = await until(lambda: receiver.at("/plain"))
     [whsec] = await until(lambda: receiver.at("/whsec"))
 
@@ -154,13 +102,13 @@ async def test_delivery_carries_the_secret_header_and_a_verifiable_signature(
 
 
 async def test_a_failing_receiver_is_retried_with_the_same_message_id(
-    hooked: LiveServer, client: httpx.AsyncClient, receiver: Receiver
+    hooked: LiveServer, client: httpx.AsyncClient, receiver: WebhookReceiver
 ) -> None:
     account, printer = await setup(hooked, client)
     webhook = await add_webhook(client, account, f"{receiver.url}/flaky", ["job.created"])
     receiver.script.extend([(500, 0.0, {}), (503, 0.0, {"Retry-After": "0"})])
 
-    await print_job(client, account, printer)
+    await submit(client, account, printer)
     attempts = await until(lambda: len(receiver.at("/flaky")) >= 3 and receiver.at("/flaky"))
 
     assert len({a.headers["webhook-id"] for a in attempts}) == 1
@@ -182,13 +130,13 @@ async def test_a_failing_receiver_is_retried_with_the_same_message_id(
 
 
 async def test_410_disables_the_webhook(
-    hooked: LiveServer, client: httpx.AsyncClient, receiver: Receiver
+    hooked: LiveServer, client: httpx.AsyncClient, receiver: WebhookReceiver
 ) -> None:
     account, printer = await setup(hooked, client)
     webhook = await add_webhook(client, account, f"{receiver.url}/gone", ["all"])
     receiver.script.append((410, 0.0, {}))
 
-    await print_job(client, account, printer)
+    await submit(client, account, printer)
     await until(lambda: receiver.at("/gone"))
 
     async def disabled() -> dict[str, Any] | None:
@@ -199,24 +147,24 @@ async def test_410_disables_the_webhook(
         while not (state := await disabled()):
             await asyncio.sleep(0.05)
     assert "410" in state["disabledReason"]
-    await print_job(client, account, printer)
+    await submit(client, account, printer)
     await asyncio.sleep(0.5)
     assert len(receiver.at("/gone")) == 1  # nothing more while disabled
 
     enabled = await client.post(f"/api/webhooks/{webhook['id']}/enable", auth=account.auth())
     assert enabled.json()["active"] is True
-    await print_job(client, account, printer)
+    await submit(client, account, printer)
     await until(lambda: len(receiver.at("/gone")) == 2)
 
 
 async def test_a_slow_receiver_times_out_and_is_retried(
-    hooked: LiveServer, client: httpx.AsyncClient, receiver: Receiver
+    hooked: LiveServer, client: httpx.AsyncClient, receiver: WebhookReceiver
 ) -> None:
     account, printer = await setup(hooked, client)
     webhook = await add_webhook(client, account, f"{receiver.url}/slow", ["job.created"])
     receiver.script.append((200, 3.0, {}))  # longer than webhook_timeout (1 s)
 
-    await print_job(client, account, printer)
+    await submit(client, account, printer)
     await until(lambda: len(receiver.at("/slow")) >= 2)
     await asyncio.sleep(0.3)
     [delivery] = (
@@ -228,13 +176,13 @@ async def test_a_slow_receiver_times_out_and_is_retried(
 
 
 async def test_the_event_filter_and_the_order_of_one_jobs_events(
-    hooked: LiveServer, client: httpx.AsyncClient, receiver: Receiver
+    hooked: LiveServer, client: httpx.AsyncClient, receiver: WebhookReceiver
 ) -> None:
     account, printer = await setup(hooked, client)
     await add_webhook(client, account, f"{receiver.url}/states", ["job.state"])
     await add_webhook(client, account, f"{receiver.url}/all", ["all"])
 
-    job_id = await print_job(client, account, printer)
+    job_id = await submit(client, account, printer)
     computer = (await client.get("/api/computers", auth=account.auth())).json()[0]["id"]
     await client.delete(f"/api/computers/{computer}", auth=account.auth())  # job -> error
 
@@ -250,11 +198,11 @@ async def test_the_event_filter_and_the_order_of_one_jobs_events(
 
 
 async def test_replay_sends_the_event_again_as_a_new_message(
-    hooked: LiveServer, client: httpx.AsyncClient, receiver: Receiver
+    hooked: LiveServer, client: httpx.AsyncClient, receiver: WebhookReceiver
 ) -> None:
     account, printer = await setup(hooked, client)
     webhook = await add_webhook(client, account, f"{receiver.url}/replay", ["all"])
-    await print_job(client, account, printer)
+    await submit(client, account, printer)
     [first] = await until(lambda: receiver.at("/replay"))
 
     response = await client.post(
@@ -273,13 +221,13 @@ async def test_replay_sends_the_event_again_as_a_new_message(
 
 
 async def test_deliveries_pending_when_the_server_stopped_are_sent_after_a_restart(
-    runtime_factory: Callable[..., Runtime], receiver: Receiver
+    runtime_factory: Callable[..., Runtime], receiver: WebhookReceiver
 ) -> None:
     stopped = runtime_factory(**FAST, run_webhook_worker=False)  # as if killed: no worker
     async with serve(stopped) as first, httpx.AsyncClient(base_url=first.url) as http:
         account, printer = await setup(first, http)
         await add_webhook(http, account, f"{receiver.url}/later", ["job.created"])
-        jobs = [await print_job(http, account, printer) for _ in range(3)]
+        jobs = [await submit(http, account, printer) for _ in range(3)]
         await asyncio.sleep(0.3)
         assert receiver.at("/later") == []
 
@@ -289,7 +237,7 @@ async def test_deliveries_pending_when_the_server_stopped_are_sent_after_a_resta
 
 
 async def test_two_instances_deliver_each_event_once(
-    runtime_factory: Callable[..., Runtime], receiver: Receiver
+    runtime_factory: Callable[..., Runtime], receiver: WebhookReceiver
 ) -> None:
     async with (
         serve(runtime_factory(**FAST)) as first,
@@ -299,7 +247,7 @@ async def test_two_instances_deliver_each_event_once(
         account, printer = await setup(first, http)
         await add_webhook(http, account, f"{receiver.url}/once", ["job.created"])
         for _ in range(30):
-            await print_job(http, account, printer)
+            await submit(http, account, printer)
         await until(lambda: len(receiver.at("/once")) >= 30)
         await asyncio.sleep(0.5)
     ids = [r.headers["webhook-id"] for r in receiver.at("/once")]
@@ -308,7 +256,7 @@ async def test_two_instances_deliver_each_event_once(
 
 
 async def test_a_webhook_failing_for_too_long_is_disabled_with_the_reason(
-    runtime_factory: Callable[..., Runtime], receiver: Receiver
+    runtime_factory: Callable[..., Runtime], receiver: WebhookReceiver
 ) -> None:
     failing = {**FAST, "webhook_disable_after": 0.3}
     async with (
@@ -318,7 +266,7 @@ async def test_a_webhook_failing_for_too_long_is_disabled_with_the_reason(
         account, printer = await setup(server, http)
         webhook = await add_webhook(http, account, f"{receiver.url}/down", ["job.created"])
         receiver.script.extend([(500, 0.0, {})] * 50)
-        await print_job(http, account, printer)
+        await submit(http, account, printer)
 
         async def disabled() -> dict[str, Any] | None:
             found = (await http.get(f"/api/webhooks/{webhook['id']}", auth=account.auth())).json()
@@ -332,7 +280,7 @@ async def test_a_webhook_failing_for_too_long_is_disabled_with_the_reason(
 
 
 async def test_a_committed_event_is_sent_at_once_not_at_the_next_poll(
-    runtime_factory: Callable[..., Runtime], receiver: Receiver
+    runtime_factory: Callable[..., Runtime], receiver: WebhookReceiver
 ) -> None:
     # A poll this slow would miss the wait below: only the commit's wake-up can make it.
     async with (
@@ -342,7 +290,7 @@ async def test_a_committed_event_is_sent_at_once_not_at_the_next_poll(
         account, printer = await setup(server, http)
         await add_webhook(http, account, f"{receiver.url}/prompt", ["job.created"])
         # The worker's first poll, at start-up, is behind it: it now sleeps for 600 s.
-        job_id = await print_job(http, account, printer)
+        job_id = await submit(http, account, printer)
 
         delivered = await until(lambda: receiver.at("/prompt"), timeout=5)
 

@@ -1,0 +1,64 @@
+"""PrintCloud (or any ASGI app) under uvicorn on a real socket of 127.0.0.1, in this
+process and event loop: a test can drive the server's functions while clients talk to it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import uvicorn
+
+from printcloud.server.app import create_app
+from printcloud.server.runtime import Runtime
+from printcloud.server.serving import uvicorn_config
+
+
+@dataclass
+class LiveServer:
+    runtime: Runtime
+    url: str
+
+    @property
+    def ws_url(self) -> str:
+        return self.url.replace("http://", "ws://") + "/ws"
+
+
+@contextlib.asynccontextmanager
+async def serve(runtime: Runtime, port: int = 0) -> AsyncIterator[LiveServer]:
+    """Run PrintCloud under uvicorn on a free port of 127.0.0.1, with its lifespan."""
+    app = create_app(runtime=runtime)
+    config = uvicorn_config(app, runtime.settings, host="127.0.0.1", log_level="warning")
+    async with serve_asgi(config, port) as url:
+        yield LiveServer(runtime, url)
+
+
+@contextlib.asynccontextmanager
+async def serve_asgi(config: uvicorn.Config, port: int = 0) -> AsyncIterator[str]:
+    """Run ``config``'s app on 127.0.0.1 (a free port unless given); its base URL."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(config)
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started:  # uvicorn says nothing when it has started: ask it
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+        sock.close()
+
+
+def free_port() -> int:
+    """A port nothing listens on now (bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
