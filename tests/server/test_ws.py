@@ -108,7 +108,11 @@ async def test_no_auth_in_time_gets_auth_error(live: LiveServer) -> None:
     link = WsAgent(live.ws_url, "unused")
     await link.open()
     answer = await link.recv(timeout=5)
-    assert answer == {"type": "auth_error", "message": "Authentication timed out: send auth first"}
+    assert answer == {
+        "type": "auth_error",
+        "message": "Authentication timed out: send auth first",
+        "reason": "auth_timeout",
+    }
     assert (await link.closed())[0] == 1008
 
 
@@ -423,6 +427,7 @@ async def test_connections_per_account_are_capped(runtime_factory: Callable[...,
         assert answer == {
             "type": "auth_error",
             "message": "This account already has 1 connected computers",
+            "reason": "too_many_computers",
         }
         same = agent(server, owner, "One")  # the same computer reconnecting is not refused
         assert (await same.connect())["type"] == "auth_ok"
