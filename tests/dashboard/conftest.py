@@ -1,4 +1,4 @@
-"""Dashboard fixtures: a live server with a quick live view and local webhook receivers."""
+"""Dashboard fixtures: a live server with a quick live view, for the browser tests."""
 
 from __future__ import annotations
 
@@ -12,12 +12,14 @@ from tests.helpers.live_server import LiveServer, serve
 
 @pytest.fixture
 async def dash(runtime_factory: Callable[..., Runtime]) -> AsyncIterator[LiveServer]:
-    """A live server with quick sweeps, a quick live view and local webhook receivers."""
+    """A live server with quick sweeps and a quick live view. Webhooks may go to local
+    receivers, and no worker delivers them: a test calls ``deliver_due`` and sees what
+    it sent."""
     runtime = runtime_factory(
         sweep_interval=0.2,
         dashboard_live_interval=0.1,
         allow_private_urls=True,
-        webhook_poll_interval=0.1,
+        run_webhook_worker=False,
     )
     async with serve(runtime) as server:
         yield server
