@@ -7,19 +7,62 @@ import asyncio
 import contextlib
 import socket
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import uvicorn
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from printcloud.server.app import create_app
 from printcloud.server.runtime import Runtime
 from printcloud.server.serving import uvicorn_config
 
 
+class OpenSockets:
+    """How many WebSocket sessions an app is serving, counted by ``CountSockets``."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._changed = asyncio.Event()
+
+    def add(self, delta: int) -> None:
+        self.count += delta
+        self._changed.set()
+        self._changed = asyncio.Event()
+
+    async def until(self, count: int, timeout: float = 10) -> None:
+        """Wait until exactly ``count`` sessions are being served."""
+        async with asyncio.timeout(timeout):
+            while True:
+                changed = self._changed
+                if self.count == count:
+                    return
+                await changed.wait()
+
+
+class CountSockets:
+    """The outermost middleware: a WebSocket session ends here once the app's handler has
+    returned, with everything it does when a socket closes done."""
+
+    def __init__(self, app: ASGIApp, sockets: OpenSockets) -> None:
+        self.app = app
+        self.sockets = sockets
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "websocket":
+            await self.app(scope, receive, send)
+            return
+        self.sockets.add(1)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.sockets.add(-1)
+
+
 @dataclass
 class LiveServer:
     runtime: Runtime
     url: str
+    sockets: OpenSockets = field(default_factory=OpenSockets)
 
     @property
     def ws_url(self) -> str:
@@ -28,11 +71,14 @@ class LiveServer:
 
 @contextlib.asynccontextmanager
 async def serve(runtime: Runtime, port: int = 0) -> AsyncIterator[LiveServer]:
-    """Run PrintCloud under uvicorn on a free port of 127.0.0.1, with its lifespan."""
+    """Run PrintCloud under uvicorn on a free port of 127.0.0.1, with its lifespan. The
+    server counts the agent sockets it serves (``LiveServer.sockets``)."""
+    sockets = OpenSockets()
     app = create_app(runtime=runtime)
+    app.add_middleware(CountSockets, sockets=sockets)
     config = uvicorn_config(app, runtime.settings, host="127.0.0.1", log_level="warning")
     async with serve_asgi(config, port) as url:
-        yield LiveServer(runtime, url)
+        yield LiveServer(runtime, url, sockets)
 
 
 @contextlib.asynccontextmanager

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from printcloud.server.accounts.permissions import Permission
-from printcloud.server.db.models import Event
+from printcloud.server.db.models import Event, PrintJob
+from printcloud.server.db.types import utcnow
 from printcloud.server.jobs import service
 from printcloud.server.jobs.schemas import PrintJobIn
 from printcloud.server.runtime import Runtime
@@ -306,30 +307,42 @@ async def test_job_state_for_another_accounts_job_is_refused(
     await victim_agent.close()
 
 
-async def test_expired_jobs_are_never_sent(
-    live: LiveServer, http: httpx.AsyncClient, owner: TestAccount
-) -> None:
-    link = agent(live, owner)
-    await link.connect(printers=["HP"])
-    printer = await printer_id(http, owner, "HP")
-    await link.close()
-    await eventually(lambda: _state_is(http, owner, "offline"))
+async def test_expired_jobs_are_never_sent(runtime_factory: Callable[..., Runtime]) -> None:
+    runtime = runtime_factory(sweep_interval=3600.0)  # no sweep but the test's own
+    async with serve(runtime) as server, httpx.AsyncClient(base_url=server.url) as http:
+        owner = await make_account(runtime)
+        link = agent(server, owner)
+        await link.connect(printers=["HP"])
+        printer = await printer_id(http, owner, "HP")
+        await link.close()
+        await eventually(lambda: _state_is(http, owner, "offline"))
 
-    expiring = await submit(http, owner, printer, expireAfter=1)
-    lasting = await submit(http, owner, printer)
-    await eventually(lambda: _job_state_is(http, owner, expiring, "expired"))
+        expiring = await submit(http, owner, printer, expireAfter=1)
+        lasting = await submit(http, owner, printer)
+        # Its second is over: the deadline is moved back rather than waited for.
+        async with runtime.sessionmaker() as session:
+            await session.execute(
+                update(PrintJob)
+                .where(PrintJob.id == expiring)
+                .values(expires_at=utcnow() - timedelta(seconds=1))
+            )
+            await session.commit()
+        await runtime.dispatcher.sweep()
+        assert (await job(http, owner, expiring))["state"] == "expired"
+        assert (await job(http, owner, lasting))["state"] == "pending"
 
-    back = agent(live, owner)
-    await back.connect()
-    assert (await back.recv())["job"]["id"] == lasting
-    with pytest.raises(TimeoutError):
-        await back.recv(timeout=0.5)
-    history = (await http.get(f"/api/printjobs/{expiring}/states", auth=owner.auth())).json()
-    assert [(h["state"], h["message"]) for h in history] == [
-        ("pending", "Job created"),
-        ("expired", "Not delivered before its expiry"),
-    ]
-    await back.close()
+        back = agent(server, owner)
+        await back.connect()
+        assert (await back.recv())["job"]["id"] == lasting
+        await runtime.dispatcher.sweep()  # which sends nothing more either
+        after = await submit(http, owner, printer)
+        assert (await back.recv())["job"]["id"] == after  # the next thing sent
+        history = (await http.get(f"/api/printjobs/{expiring}/states", auth=owner.auth())).json()
+        assert [(h["state"], h["message"]) for h in history] == [
+            ("pending", "Job created"),
+            ("expired", "Not delivered before its expiry"),
+        ]
+        await back.close()
 
 
 async def test_a_second_connection_replaces_the_first(
@@ -342,7 +355,7 @@ async def test_a_second_connection_replaces_the_first(
 
     assert second.computer_id == first.computer_id
     assert await first.closed() == (4000, "replaced by a new connection")
-    await asyncio.sleep(0.3)  # the replaced handler has finished
+    await live.sockets.until(1)  # the replaced handler has returned, its cleanup done
     assert (await computer(http, owner))["state"] == "online"
     job_id = await submit(http, owner, await printer_id(http, owner, "HP"))
     assert (await second.recv())["job"]["id"] == job_id
@@ -350,27 +363,35 @@ async def test_a_second_connection_replaces_the_first(
 
 
 async def test_a_job_written_without_a_wake_up_is_sent_by_the_sweep(
-    live: LiveServer, http: httpx.AsyncClient, owner: TestAccount
+    runtime_factory: Callable[..., Runtime],
 ) -> None:
-    link = agent(live, owner)
-    await link.connect(printers=["HP"])
-    printer = await printer_id(http, owner, "HP")
-    # As if the wake-up were lost: the job is committed, nobody is told.
-    async with live.runtime.sessionmaker() as session:
-        created = await service.create_job(
-            session,
-            owner.account_id,
-            PrintJobIn.model_validate(
-                {
-                    "printerId": printer,
-                    "contentType": "pdf_uri",
-                    "content": "https://example.com/a.pdf",
-                }
-            ),
-        )
-        await session.commit()
-    assert (await link.recv(timeout=5))["job"]["id"] == created.id
-    await link.close()
+    runtime = runtime_factory(sweep_interval=3600.0)  # no sweep but the test's own
+    async with serve(runtime) as server, httpx.AsyncClient(base_url=server.url) as http:
+        owner = await make_account(runtime)
+        link = agent(server, owner)
+        await link.connect(printers=["HP"])
+        printer = await printer_id(http, owner, "HP")
+        # As if the wake-up were lost: the job is committed, nobody is told.
+        async with runtime.sessionmaker() as session:
+            created = await service.create_job(
+                session,
+                owner.account_id,
+                PrintJobIn.model_validate(
+                    {
+                        "printerId": printer,
+                        "contentType": "pdf_uri",
+                        "content": "https://example.com/a.pdf",
+                    }
+                ),
+            )
+            await session.commit()
+        assert (await job(http, owner, created.id))["state"] == "pending"
+
+        await runtime.dispatcher.sweep()
+
+        assert (await link.recv(timeout=5))["job"]["id"] == created.id
+        assert (await job(http, owner, created.id))["state"] == "sent"
+        await link.close()
 
 
 # limits and bad input
