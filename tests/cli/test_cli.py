@@ -138,26 +138,30 @@ def test_worker_delivers_webhooks_and_stops_on_sigterm(env: dict[str, str], tmp_
             server.wait_ready()
             create_user(env, "w@example.com")
             key = client_login(server.url, "w@example.com")
-            assert (
-                httpx.post(
-                    f"{server.url}/api/webhooks",
-                    auth=(key, ""),
-                    json={"url": f"{receiver.url}/hook", "events": ["all"]},
-                ).status_code
-                == 201
+            webhook = httpx.post(
+                f"{server.url}/api/webhooks",
+                auth=(key, ""),
+                json={"url": f"{receiver.url}/hook", "events": ["all"]},
             )
+            assert webhook.status_code == 201
             # A computer connecting is an event: the webhook gets a computer.connected.
             with connect(server.ws_url) as socket:
                 socket.send(json.dumps({"type": "auth", "apiKey": key, "computerName": "PC"}))
                 assert json.loads(socket.recv(timeout=10))["type"] == "auth_ok"
+            deliveries = httpx.get(
+                f"{server.url}/api/webhooks/{webhook.json()['id']}/deliveries", auth=(key, "")
+            ).json()
         finally:
             server.stop()
-        assert receiver.received == []  # the server itself does not deliver: its worker is off
+        # The server itself does not deliver, its worker being off: no attempt was made.
+        assert deliveries
+        assert {(d["status"], len(d["attempts"])) for d in deliveries} == {("pending", 0)}
+        assert receiver.received == []
 
         with subprocess.Popen([*PRINTCLOUD, "worker"], env=env) as worker:
             deadline = time.monotonic() + 30
             while not receiver.received and time.monotonic() < deadline:
-                time.sleep(0.1)
+                time.sleep(0.1)  # another process delivers: only the receiver tells when
             worker.send_signal(signal.SIGTERM)
             assert worker.wait(timeout=30) == 0
     assert receiver.received, "the worker delivered nothing"
