@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+from structlog.testing import capture_logs
 
 from printcloud.agent.journal import INTERRUPTED, Journal
 from printcloud.agent.printers.base import Backend, Document
@@ -230,6 +231,9 @@ async def test_stop_lets_the_job_in_progress_finish_and_report(
     await eventually(lambda: _positive(backend.prints))
 
     agent.request_stop()
+    # The one wait for something not to happen: the agent shows no sign of draining to
+    # wait for, so a run() that returned at once would be seen only after it had time
+    # to close its connection (a loopback round trip, well under this).
     await asyncio.sleep(0.3)
     assert not task.done()  # draining: the job is still printing
     backend.release.set()
@@ -274,10 +278,17 @@ async def test_the_agent_keeps_trying_until_the_server_is_there(
         [FolderBackend({"Folder": tmp_path / "out"})],
         Journal(tmp_path / "journal.sqlite3"),
     )
-    task = asyncio.create_task(agent.run())
-    await asyncio.sleep(1.5)  # refused connections meanwhile, retried with backoff
+    with capture_logs() as logs:
+        task = asyncio.create_task(agent.run())
+
+        async def refused_twice() -> bool:
+            # Each refused connection is logged, then the wait (backoff) before the next.
+            return sum(entry["event"] == "reconnecting" for entry in logs) >= 2
+
+        await eventually(refused_twice)
+    assert sum(entry["event"] == "connection_lost" for entry in logs) >= 2
     assert not agent.connected.is_set()
-    assert not task.done()
+    assert not task.done()  # waiting to try again
     async with serve(runtime, port=port) as server, httpx.AsyncClient(base_url=server.url) as http:
         async with asyncio.timeout(15):
             await agent.connected.wait()
