@@ -30,7 +30,7 @@ def _wait(check: object, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while not check():  # type: ignore[operator]
         assert time.monotonic() < deadline, "not reached in time"
-        time.sleep(0.2)
+        time.sleep(0.2)  # other processes act: only asking them tells when
 
 
 def test_a_second_signal_exits_at_once_while_the_first_waits_for_the_job(
@@ -99,6 +99,8 @@ def test_a_second_signal_exits_at_once_while_the_first_waits_for_the_job(
         )
 
         agent.send_signal(signal.SIGTERM)
+        # Another process, whose functions a test cannot call: it is given time to
+        # exit, wrongly, before the test sees that it is still there.
         time.sleep(2)
         assert agent.poll() is None  # draining: the job in progress is still followed
         agent.send_signal(signal.SIGTERM)

@@ -45,7 +45,7 @@ async def _streamed_big(_: Request) -> StreamingResponse:
 async def _slow(_: Request) -> StreamingResponse:
     async def chunks() -> AsyncIterator[bytes]:
         yield b"%PDF-1.4\n"
-        await asyncio.sleep(5)
+        await asyncio.sleep(5)  # a server this slow is what the download's time limit is for
         yield b"too late"
 
     return StreamingResponse(chunks())

@@ -142,7 +142,7 @@ def test_run_prints_on_a_folder_printer_and_drains_on_sigterm(
         deadline = time.monotonic() + 30
         while not (printers := httpx.get(f"{server}/api/printers", auth=(key, "")).json()):
             assert time.monotonic() < deadline, log.read_text() if log.exists() else "no log"
-            time.sleep(0.2)
+            time.sleep(0.2)  # the agent process reports its printers: the API tells when
         job = httpx.post(
             f"{server}/api/printjobs",
             auth=(key, ""),
@@ -154,7 +154,7 @@ def test_run_prints_on_a_folder_printer_and_drains_on_sigterm(
         ).json()
         while not (out / f"{job}.bin").exists():
             assert time.monotonic() < deadline, log.read_text()
-            time.sleep(0.2)
+            time.sleep(0.2)  # the agent process prints: the folder tells when
         assert (out / f"{job}.bin").read_bytes() == b"Hello from PrintCloud\n"
     finally:
         agent.send_signal(signal.SIGTERM)

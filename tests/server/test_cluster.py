@@ -69,6 +69,7 @@ async def test_job_posted_on_one_instance_reaches_an_agent_on_the_other_and_surv
 
     async with httpx.AsyncClient(base_url=b.url, timeout=10) as on_b:
         [printer] = (await on_b.get("/api/printers", auth=owner.auth())).json()
+        # Two server processes: what they do is seen through their API, waited for.
         first = await submit(on_b, owner, printer["id"])
         assert (await office.recv())["job"]["id"] == first  # POST on B, agent on A
         await office.report(first, "completed")
