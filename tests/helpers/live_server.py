@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 
 import uvicorn
@@ -89,7 +89,7 @@ async def serve_asgi(config: uvicorn.Config, port: int = 0) -> AsyncIterator[str
     sock.bind(("127.0.0.1", port))
     port = sock.getsockname()[1]
     server = uvicorn.Server(config)
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    server.capture_signals = _keep_signals  # type: ignore[method-assign]
     task = asyncio.create_task(server.serve(sockets=[sock]))
     while not server.started:  # uvicorn says nothing when it has started: ask it
         if task.done():
@@ -101,6 +101,14 @@ async def serve_asgi(config: uvicorn.Config, port: int = 0) -> AsyncIterator[str
         server.should_exit = True
         await task
         sock.close()
+
+
+@contextlib.contextmanager
+def _keep_signals() -> Iterator[None]:
+    """In place of uvicorn's ``capture_signals``: the test run keeps its signals (Ctrl-C).
+    uvicorn would take SIGINT and SIGTERM over while it serves, and servers that overlap
+    would restore each other's handlers when they stop."""
+    yield
 
 
 def free_port() -> int:

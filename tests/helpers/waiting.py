@@ -19,7 +19,7 @@ T = TypeVar("T")
 
 
 async def eventually(
-    check: Callable[[], Awaitable[T]], timeout: float = 10.0, interval: float = 0.05
+    check: Callable[[], Awaitable[T | None]], timeout: float = 10.0, interval: float = 0.05
 ) -> T:
     """``check()``'s first truthy answer, asked again every ``interval`` seconds; the
     test fails when there is none within ``timeout`` seconds."""

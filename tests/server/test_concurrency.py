@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from printcloud.server.jobs import service
+from printcloud.server.jobs import content, service
 from tests.helpers.accounts import TestAccount
 from tests.helpers.jobs import job
 
@@ -43,7 +43,7 @@ async def test_a_large_document_being_checked_does_not_hold_up_other_requests(
     # and waits to be let go.
     checking = threading.Event()
     let_go = threading.Event()
-    real_check = service.check_content
+    real_check = content.check_content  # which the service calls
 
     def slow_check(*args: Any, **kwargs: Any) -> None:
         checking.set()

@@ -60,14 +60,17 @@ class Canary:
         before it: once the probes are counted, so is everything earlier.
         """
         for host in self.hosts:
-            _, writer = await asyncio.open_connection(host, self.port)
-            probe = writer.get_extra_info("sockname")[:2]
-            self.probes.add(probe)
-            async with asyncio.timeout(10), self.arrived:
-                await self.arrived.wait_for(lambda probe=probe: probe in self.peers)
-            writer.close()
-            await writer.wait_closed()
+            await self._probe(host)
         return len([peer for peer in self.peers if peer not in self.probes])
+
+    async def _probe(self, host: str) -> None:
+        _, writer = await asyncio.open_connection(host, self.port)
+        probe = writer.get_extra_info("sockname")[:2]
+        self.probes.add(probe)
+        async with asyncio.timeout(10), self.arrived:
+            await self.arrived.wait_for(lambda: probe in self.peers)
+        writer.close()
+        await writer.wait_closed()
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from datetime import timedelta
 import httpx
 import pytest
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import InstrumentedAttribute
 
 from printcloud.server import retention
 from printcloud.server.db.models import (
@@ -27,9 +28,9 @@ from tests.helpers.live_server import serve
 from tests.helpers.waiting import eventually
 
 
-async def count(runtime: Runtime, column: object) -> int:
+async def count(runtime: Runtime, column: InstrumentedAttribute[int]) -> int:
     async with runtime.sessionmaker() as session:
-        return int(await session.scalar(select(func.count(column))) or 0)  # type: ignore[call-overload]
+        return int(await session.scalar(select(func.count(column))) or 0)
 
 
 async def test_old_finished_jobs_and_delivered_events_are_pruned(
