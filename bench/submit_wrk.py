@@ -22,7 +22,7 @@ import tempfile
 from pathlib import Path
 
 import httpx
-from tests.live import ServerProcess, client_login, create_user
+from tests.helpers.server_process import ServerProcess, client_login, create_user
 from websockets.sync.client import connect
 
 EMAIL = "wrk@example.com"

@@ -23,7 +23,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-from tests.live import serve_asgi
+from tests.helpers.live_server import serve_asgi
 
 from printcloud.protocol.events import ALL_EVENTS, EventType
 from printcloud.protocol.job_states import JobState

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -12,22 +11,19 @@ import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
-from printcloud.server.accounts import service as accounts
-from printcloud.server.accounts.passwords import hash_password
-from printcloud.server.accounts.permissions import Permission
 from printcloud.server.app import create_app
-from printcloud.server.db.migrate import upgrade
-from printcloud.server.db.models import Account, Base, Computer, Printer, User
-from printcloud.server.db.types import utcnow
+from printcloud.server.db.database import Database
+from printcloud.server.db.models import Printer
 from printcloud.server.runtime import Runtime
 from printcloud.server.settings import Settings
-from tests import services
-from tests.live import LiveServer, serve
-
-PASSWORD = "correct horse battery"
+from tests.helpers import services
+from tests.helpers.accounts import TestAccount, make_account
+from tests.helpers.asgi_client import client_for
+from tests.helpers.database import empty_tables
+from tests.helpers.live_server import LiveServer, serve
 
 
 @pytest.fixture(scope="session")
@@ -35,12 +31,20 @@ def tmp_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("printcloud-data")
 
 
+async def migrated(url: str) -> None:
+    """The database at ``url`` with every migration applied: a Database alone, nothing
+    of a server's runtime."""
+    database = Database.open(url)
+    try:
+        await database.migrate()
+    finally:
+        await database.close()
+
+
 @pytest.fixture(scope="session")
 async def sqlite_url(tmp_data_dir: Path) -> str:
     url = f"sqlite+aiosqlite:///{tmp_data_dir / 'test.db'}"
-    runtime = Runtime.create(Settings(data_dir=tmp_data_dir, database_url=url))
-    await upgrade(runtime.engine)
-    await runtime.close()
+    await migrated(url)
     return url
 
 
@@ -59,9 +63,7 @@ async def postgres_url() -> AsyncIterator[str]:
     try:
         await admin.execute(f'CREATE DATABASE "{name}"')
         url = services.postgres_url(name)
-        runtime = Runtime.create(Settings(database_url=url))
-        await upgrade(runtime.engine)
-        await runtime.close()
+        await migrated(url)
         yield url
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -81,6 +83,15 @@ def database_url(request: pytest.FixtureRequest) -> str:
     if request.param == "postgres":
         return str(request.getfixturevalue("postgres_url"))
     return str(request.getfixturevalue("sqlite_url"))
+
+
+@pytest.fixture
+async def database(database_url: str) -> AsyncIterator[Database]:
+    """The migrated test database alone: no runtime, no workers. Its rows are the
+    test's to clean up."""
+    database = Database.open(database_url)
+    yield database
+    await database.close()
 
 
 @pytest.fixture
@@ -113,26 +124,14 @@ async def runtime_factory(
 
     yield make
     if made:
-        await empty_tables(made[0])
+        await empty_tables(made[0].database)
     for runtime in made:
         await runtime.close()
-
-
-async def empty_tables(runtime: Runtime) -> None:
-    async with runtime.engine.begin() as connection:
-        for table in reversed(Base.metadata.sorted_tables):
-            await connection.execute(delete(table))
 
 
 @pytest.fixture
 def runtime(runtime_factory: Callable[..., Runtime]) -> Runtime:
     return runtime_factory()
-
-
-def client_for(app: FastAPI, **kwargs: Any) -> httpx.AsyncClient:
-    return httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app, **kwargs), base_url="http://testserver"
-    )
 
 
 @pytest.fixture
@@ -144,107 +143,6 @@ def app(runtime: Runtime) -> FastAPI:
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     async with client_for(app) as client:
         yield client
-
-
-@dataclass
-class TestAccount:
-    """An account with a user and one API key of each permission."""
-
-    __test__ = False
-
-    account_id: str
-    user: User
-    keys: dict[Permission, str] = field(default_factory=dict)
-
-    def auth(self, permission: Permission = Permission.FULL) -> tuple[str, str]:
-        return (self.keys[permission], "")
-
-    async def add_computer(
-        self,
-        runtime: Runtime,
-        name: str = "Office-PC",
-        printers: tuple[str, ...] = ("HP LaserJet Pro",),
-        state: str = "online",
-    ) -> Computer:
-        return await add_computer(runtime, self.account_id, name, printers, state)
-
-
-_password_hash: str | None = None
-
-
-async def make_account(runtime: Runtime, email: str | None = None) -> TestAccount:
-    """Rows made directly, so that a test pays one argon2 hash per run, not per account."""
-    global _password_hash  # noqa: PLW0603 - a per-run cache of one expensive hash
-    if _password_hash is None:
-        _password_hash = await hash_password(PASSWORD)
-    email = email or f"user-{secrets.token_hex(4)}@example.com"
-    async with runtime.sessionmaker() as session:
-        account = Account(id="acc_" + secrets.token_hex(8), created_at=utcnow())
-        user = User(
-            id="usr_" + secrets.token_hex(8),
-            account_id=account.id,
-            email=email,
-            password_hash=_password_hash,
-            first_name="John",
-            last_name="Doe",
-            created_at=utcnow(),
-        )
-        session.add(account)
-        await session.flush()
-        session.add(user)
-        await session.flush()
-        result = TestAccount(account.id, user)
-        for permission in Permission:
-            _, key = await accounts.create_api_key(
-                session,
-                account_id=account.id,
-                description=f"test {permission}",
-                permission=permission,
-            )
-            result.keys[permission] = key
-        await session.commit()
-    return result
-
-
-async def add_computer(
-    runtime: Runtime, account_id: str, name: str, printers: tuple[str, ...], state: str = "online"
-) -> Computer:
-    """What the agent's WebSocket reports, written directly."""
-    async with runtime.sessionmaker() as session:
-        computer = Computer(
-            id="cmp_" + secrets.token_hex(8),
-            account_id=account_id,
-            name=name,
-            os="Linux",
-            client_version="1.0.0",
-            state=state,
-            last_seen_at=utcnow(),
-            created_at=utcnow(),
-        )
-        session.add(computer)
-        await session.flush()
-        for index, printer_name in enumerate(printers):
-            session.add(
-                Printer(
-                    id="prn_" + secrets.token_hex(8),
-                    account_id=account_id,
-                    computer_id=computer.id,
-                    name=printer_name,
-                    capabilities={
-                        "color": True,
-                        "duplex": True,
-                        "media": ["A4", "Letter"],
-                        "bins": ["Tray 1", "Manual"],
-                    },
-                    is_default=index == 0,
-                    state="online",
-                    created_at=utcnow(),
-                    updated_at=utcnow(),
-                )
-            )
-        await session.commit()
-        await session.refresh(computer)
-        return computer
 
 
 @pytest.fixture

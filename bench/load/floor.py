@@ -21,7 +21,7 @@ import httpx
 from bench.load.measure import Latency, rss_bytes
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
-from tests.live import free_port
+from tests.helpers.live_server import free_port
 from websockets.asyncio.client import ClientConnection, connect
 
 from printcloud.server.db.engine import create_engine

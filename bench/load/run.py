@@ -23,7 +23,7 @@ from bench.load.options import PER_ACCOUNT_RATE, Options
 from bench.load.preload import preload
 from bench.load.stack import Stack, bench_settings, running_stack
 from bench.load.submit import Submissions, Target, open_loop
-from tests.live import serve_asgi
+from tests.helpers.live_server import serve_asgi
 
 MEMORY_SAMPLES = 8
 

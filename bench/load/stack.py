@@ -16,7 +16,7 @@ from pathlib import Path
 
 import asyncpg
 import redis.asyncio as aioredis
-from tests.live import ServerProcess
+from tests.helpers.server_process import ServerProcess
 
 PG_ADMIN_DSN = os.environ.get(
     "PRINTCLOUD_BENCH_PG_DSN", "postgresql://root@127.0.0.1:5432/postgres"

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.agent.printrig import PrintRig, closed_port, load, run_cups_tool
+from tests.helpers.printrig import PrintRig, closed_port, load, run_cups_tool
 
 
 @pytest.fixture(scope="session")

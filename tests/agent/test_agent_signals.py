@@ -8,7 +8,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -16,10 +15,9 @@ import httpx
 
 from printcloud.agent.printers.ipp import Operation, ValueTag, attr
 from printcloud.server.runtime import Runtime
-from tests.agent.printrig import PrintRig, ipp_call, minimal_pdf
-from tests.live import ServerProcess, create_user
-
-EXE = [sys.executable, "-m", "printcloud"]
+from tests.helpers.documents import minimal_pdf
+from tests.helpers.printrig import PrintRig, ipp_call
+from tests.helpers.server_process import PRINTCLOUD, ServerProcess, create_user
 
 
 def _queue(rig: PrintRig, operation: Operation) -> None:
@@ -32,7 +30,7 @@ def _wait(check: object, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while not check():  # type: ignore[operator]
         assert time.monotonic() < deadline, "not reached in time"
-        time.sleep(0.2)
+        time.sleep(0.2)  # other processes act: only asking them tells when
 
 
 def test_a_second_signal_exits_at_once_while_the_first_waits_for_the_job(
@@ -53,7 +51,7 @@ def test_a_second_signal_exits_at_once_while_the_first_waits_for_the_job(
         assert (
             subprocess.run(
                 [
-                    *EXE,
+                    *PRINTCLOUD,
                     "agent",
                     "login",
                     "--server",
@@ -79,7 +77,7 @@ def test_a_second_signal_exits_at_once_while_the_first_waits_for_the_job(
         Path(env["PRINTCLOUD_AGENT_CONFIG"]).write_text(json.dumps(config))
         # A paused queue: the job will wait in CUPS, "printing" as far as the agent knows.
         _queue(printrig, Operation.PAUSE_PRINTER)
-        agent = subprocess.Popen([*EXE, "agent", "run"], env=env, stderr=subprocess.DEVNULL)
+        agent = subprocess.Popen([*PRINTCLOUD, "agent", "run"], env=env, stderr=subprocess.DEVNULL)
         auth = (config["api_key"], "")
         _wait(lambda: httpx.get(f"{server.url}/api/printers", auth=auth).json())
         printer = httpx.get(f"{server.url}/api/printers", auth=auth).json()[0]["id"]
@@ -101,6 +99,8 @@ def test_a_second_signal_exits_at_once_while_the_first_waits_for_the_job(
         )
 
         agent.send_signal(signal.SIGTERM)
+        # Another process, whose functions a test cannot call: it is given time to
+        # exit, wrongly, before the test sees that it is still there.
         time.sleep(2)
         assert agent.poll() is None  # draining: the job in progress is still followed
         agent.send_signal(signal.SIGTERM)

@@ -15,8 +15,8 @@ from starlette.routing import Route
 
 from printcloud.agent.content import ContentError, download, load_document
 from printcloud.protocol.messages import JobPayload
-from tests.live import serve_asgi
-from tests.server.test_jobs_api import PDF
+from tests.helpers.documents import PDF
+from tests.helpers.live_server import serve_asgi
 
 LIMIT = 10_000
 
@@ -45,7 +45,7 @@ async def _streamed_big(_: Request) -> StreamingResponse:
 async def _slow(_: Request) -> StreamingResponse:
     async def chunks() -> AsyncIterator[bytes]:
         yield b"%PDF-1.4\n"
-        await asyncio.sleep(5)
+        await asyncio.sleep(5)  # a server this slow is what the download's time limit is for
         yield b"too late"
 
     return StreamingResponse(chunks())

@@ -29,12 +29,12 @@ from printcloud.agent.printers.cups import (
 )
 from printcloud.agent.printers.ipp import JobState, Operation, ValueTag, attr
 from printcloud.protocol.options import PrintOptions
-from tests.agent.printrig import (
+from tests.helpers.documents import minimal_pdf
+from tests.helpers.printrig import (
     PrintRig,
     cups_job_state,
     emulator_job,
     ipp_call,
-    minimal_pdf,
     run_cups_tool,
     sink_file_with,
     spool_files,

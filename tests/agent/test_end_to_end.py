@@ -18,23 +18,19 @@ import pytest
 from printcloud.agent.journal import Journal
 from printcloud.agent.printers.cups import CupsBackend
 from printcloud.agent.runner import Agent
-from tests.agent.printrig import (
-    PrintRig,
-    emulator_job,
-    minimal_pdf,
-    sink_file_with,
-    unique_title,
-)
-from tests.agent.test_runner import config, final_state, printer_id, running
-from tests.conftest import TestAccount
-from tests.live import LiveServer
+from tests.helpers.accounts import TestAccount
+from tests.helpers.agent import agent_config, running
+from tests.helpers.documents import minimal_pdf
+from tests.helpers.jobs import final_state, printer_id
+from tests.helpers.live_server import LiveServer
+from tests.helpers.printrig import PrintRig, emulator_job, sink_file_with, unique_title
 
 
 @pytest.fixture
 async def agent(
     live: LiveServer, owner: TestAccount, printrig: PrintRig, tmp_path: Path
 ) -> AsyncIterator[Agent]:
-    settings = config(
+    settings = agent_config(
         live.url,
         owner,
         tmp_path / "agent",

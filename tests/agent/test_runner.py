@@ -12,8 +12,8 @@ from typing import Any
 
 import httpx
 import pytest
+from structlog.testing import capture_logs
 
-from printcloud.agent.config import AgentConfig
 from printcloud.agent.journal import INTERRUPTED, Journal
 from printcloud.agent.printers.base import Backend, Document
 from printcloud.agent.printers.folder import FolderBackend
@@ -22,88 +22,22 @@ from printcloud.agent.runner import Agent, AgentFatal
 from printcloud.protocol.messages import PrinterInfo
 from printcloud.server.accounts.permissions import Permission
 from printcloud.server.runtime import Runtime
-from tests.conftest import TestAccount, make_account
-from tests.live import LiveServer, WsAgent, free_port, serve
-from tests.server.test_jobs_api import PDF, PDF_B64
+from tests.helpers.accounts import TestAccount, make_account
+from tests.helpers.agent import agent_config, running
+from tests.helpers.documents import PDF
+from tests.helpers.jobs import final_state, printer_id, submit
+from tests.helpers.live_server import LiveServer, free_port, serve
+from tests.helpers.waiting import eventually
+from tests.helpers.ws_agent import WsAgent
 
 ZPL = b"^XA^FO50,50^ADN,36,20^FDShipping label^FS^XZ"
-
-
-def config(server: str, account: TestAccount, data_dir: Path, **fields: Any) -> AgentConfig:
-    values: dict[str, Any] = {
-        "server": server,
-        "api_key": account.keys[Permission.FULL],
-        "name": "Test-PC",
-        "cups": False,
-        "windows": False,
-        "data_dir": data_dir,
-        "printer_poll_interval": 0.2,
-    }
-    return AgentConfig(**(values | fields))
-
-
-@contextlib.asynccontextmanager
-async def running(agent: Agent) -> AsyncIterator[asyncio.Task[None]]:
-    task = asyncio.create_task(agent.run())
-    try:
-        async with asyncio.timeout(10):
-            await agent.connected.wait()
-        yield task
-    finally:
-        agent.request_stop()
-        with contextlib.suppress(Exception):
-            async with asyncio.timeout(10):
-                await task
-        task.cancel()
-
-
-async def until(check: Callable[[], Any], timeout: float = 10) -> Any:
-    async with asyncio.timeout(timeout):
-        while not (result := await check()):
-            await asyncio.sleep(0.05)
-    return result
-
-
-async def printer_id(http: httpx.AsyncClient, account: TestAccount, name: str) -> str:
-    async def find() -> str | None:
-        printers = (await http.get("/api/printers", auth=account.auth())).json()
-        return next((p["id"] for p in printers if p["name"] == name), None)
-
-    return str(await until(find))
-
-
-async def submit(http: httpx.AsyncClient, account: TestAccount, printer: str, **fields: Any) -> str:
-    response = await http.post(
-        "/api/printjobs",
-        auth=account.auth(),
-        json={
-            "printerId": printer,
-            "contentType": "pdf_base64",
-            "content": PDF_B64,
-            "title": "Invoice #456",
-            **fields,
-        },
-    )
-    assert response.status_code == 201, response.text
-    return str(response.json())
-
-
-async def final_state(http: httpx.AsyncClient, account: TestAccount, job_id: str) -> dict[str, Any]:
-    async def done() -> dict[str, Any] | None:
-        [job] = (await http.get(f"/api/printjobs/{job_id}", auth=account.auth())).json()
-        return job if job["state"] in ("completed", "error", "expired") else None
-
-    found: dict[str, Any] = await until(done)
-    history = (await http.get(f"/api/printjobs/{job_id}/states", auth=account.auth())).json()
-    found["history"] = [(h["state"], h["message"]) for h in history]
-    return found
 
 
 async def test_a_job_posted_to_the_api_is_printed_on_the_folder_printer(
     live: LiveServer, http: httpx.AsyncClient, owner: TestAccount, tmp_path: Path
 ) -> None:
     out = tmp_path / "out"
-    settings = config(live.url, owner, tmp_path / "agent", folder_printers={"Folder": out})
+    settings = agent_config(live.url, owner, tmp_path / "agent", folder_printers={"Folder": out})
     agent = Agent(
         settings, [FolderBackend(settings.folder_printers)], Journal(tmp_path / "journal.sqlite3")
     )
@@ -143,7 +77,7 @@ async def test_raw_job_arrives_byte_identical_qty_times(
     live: LiveServer, http: httpx.AsyncClient, owner: TestAccount, tmp_path: Path
 ) -> None:
     async with tcp_sink() as (port, received):
-        settings = config(
+        settings = agent_config(
             live.url, owner, tmp_path / "agent", raw_printers={"Zebra": f"127.0.0.1:{port}"}
         )
         agent = Agent(
@@ -168,7 +102,7 @@ async def test_raw_job_arrives_byte_identical_qty_times(
 async def test_an_unreachable_raw_printer_ends_in_error_with_the_reason(
     live: LiveServer, http: httpx.AsyncClient, owner: TestAccount, tmp_path: Path
 ) -> None:
-    settings = config(
+    settings = agent_config(
         live.url, owner, tmp_path / "agent", raw_printers={"Zebra": f"127.0.0.1:{free_port()}"}
     )
     agent = Agent(
@@ -190,7 +124,7 @@ async def test_an_unreachable_raw_printer_ends_in_error_with_the_reason(
 async def test_a_document_that_cannot_be_had_ends_in_error(
     live: LiveServer, http: httpx.AsyncClient, owner: TestAccount, tmp_path: Path
 ) -> None:
-    settings = config(
+    settings = agent_config(
         live.url, owner, tmp_path / "agent", folder_printers={"Folder": tmp_path / "out"}
     )
     agent = Agent(
@@ -230,7 +164,7 @@ class CountingFolder(FolderBackend):
 async def test_a_job_resent_after_a_lost_connection_is_not_printed_twice(
     live: LiveServer, http: httpx.AsyncClient, owner: TestAccount, tmp_path: Path
 ) -> None:
-    settings = config(live.url, owner, tmp_path / "agent")
+    settings = agent_config(live.url, owner, tmp_path / "agent")
     backend = CountingFolder(tmp_path / "out")
     agent = Agent(settings, [backend], Journal(tmp_path / "journal.sqlite3"))
 
@@ -254,7 +188,7 @@ async def test_a_job_resent_after_a_lost_connection_is_not_printed_twice(
 async def test_a_job_printing_when_the_agent_died_is_reported_as_error_not_reprinted(
     live: LiveServer, http: httpx.AsyncClient, owner: TestAccount, tmp_path: Path
 ) -> None:
-    settings = config(live.url, owner, tmp_path / "agent")
+    settings = agent_config(live.url, owner, tmp_path / "agent")
     journal_path = tmp_path / "journal.sqlite3"
     stuck = CountingFolder(tmp_path / "out")
     stuck.release.clear()  # the printer never finishes: the agent will be killed
@@ -267,7 +201,7 @@ async def test_a_job_printing_when_the_agent_died_is_reported_as_error_not_repri
         [job] = (await http.get(f"/api/printjobs/{job_id}", auth=owner.auth())).json()
         return bool(job["state"] == "printing")
 
-    await until(printing)
+    await eventually(printing)
     task.cancel()  # the agent dies mid-print, without a word
     with contextlib.suppress(asyncio.CancelledError):
         await task
@@ -288,16 +222,19 @@ async def test_a_job_printing_when_the_agent_died_is_reported_as_error_not_repri
 async def test_stop_lets_the_job_in_progress_finish_and_report(
     live: LiveServer, http: httpx.AsyncClient, owner: TestAccount, tmp_path: Path
 ) -> None:
-    settings = config(live.url, owner, tmp_path / "agent")
+    settings = agent_config(live.url, owner, tmp_path / "agent")
     backend = CountingFolder(tmp_path / "out")
     backend.release.clear()
     agent = Agent(settings, [backend], Journal(tmp_path / "journal.sqlite3"))
     task = asyncio.create_task(agent.run())
     await agent.connected.wait()
     job_id = await submit(http, owner, await printer_id(http, owner, "Folder"))
-    await until(lambda: _positive(backend.prints))
+    await eventually(lambda: _positive(backend.prints))
 
     agent.request_stop()
+    # The one wait for something not to happen: the agent shows no sign of draining to
+    # wait for, so a run() that returned at once would be seen only after it had time
+    # to close its connection (a loopback round trip, well under this).
     await asyncio.sleep(0.3)
     assert not task.done()  # draining: the job is still printing
     backend.release.set()
@@ -319,7 +256,7 @@ async def test_a_revoked_key_is_fatal(
     await http.delete(f"/api/account/apikeys/{full['id']}", auth=owner.auth(Permission.FULL))
 
     agent = Agent(
-        config(live.url, owner, tmp_path / "agent"), [], Journal(tmp_path / "journal.sqlite3")
+        agent_config(live.url, owner, tmp_path / "agent"), [], Journal(tmp_path / "journal.sqlite3")
     )
     with pytest.raises(AgentFatal, match="revoked"):
         async with asyncio.timeout(10):
@@ -335,7 +272,9 @@ async def test_a_full_account_is_not_fatal_the_agent_connects_once_there_is_room
         holder = WsAgent(live.ws_url, owner.keys[Permission.FULL], "Other-PC")
         assert (await holder.connect())["type"] == "auth_ok"
         agent = Agent(
-            config(live.url, owner, tmp_path / "agent"), [], Journal(tmp_path / "journal.sqlite3")
+            agent_config(live.url, owner, tmp_path / "agent"),
+            [],
+            Journal(tmp_path / "journal.sqlite3"),
         )
         # One connection, refused for a reason that may pass: no AgentFatal, try again.
         assert await agent._connection() is False
@@ -351,7 +290,7 @@ async def test_the_agent_keeps_trying_until_the_server_is_there(
     owner = await make_account(runtime)
     port = free_port()
     agent = Agent(
-        config(
+        agent_config(
             f"http://127.0.0.1:{port}",
             owner,
             tmp_path / "agent",
@@ -360,10 +299,17 @@ async def test_the_agent_keeps_trying_until_the_server_is_there(
         [FolderBackend({"Folder": tmp_path / "out"})],
         Journal(tmp_path / "journal.sqlite3"),
     )
-    task = asyncio.create_task(agent.run())
-    await asyncio.sleep(1.5)  # refused connections meanwhile, retried with backoff
+    with capture_logs() as logs:
+        task = asyncio.create_task(agent.run())
+
+        async def refused_twice() -> bool:
+            # Each refused connection is logged, then the wait (backoff) before the next.
+            return sum(entry["event"] == "reconnecting" for entry in logs) >= 2
+
+        await eventually(refused_twice)
+    assert sum(entry["event"] == "connection_lost" for entry in logs) >= 2
     assert not agent.connected.is_set()
-    assert not task.done()
+    assert not task.done()  # waiting to try again
     async with serve(runtime, port=port) as server, httpx.AsyncClient(base_url=server.url) as http:
         async with asyncio.timeout(15):
             await agent.connected.wait()
@@ -394,7 +340,7 @@ async def test_printers_that_appear_are_reported_without_a_restart(
     growing = Growing()
     backend: Backend = growing
     agent = Agent(
-        config(live.url, owner, tmp_path / "agent"),
+        agent_config(live.url, owner, tmp_path / "agent"),
         [backend],
         Journal(tmp_path / "journal.sqlite3"),
     )
@@ -407,4 +353,4 @@ async def test_printers_that_appear_are_reported_without_a_restart(
             printers = (await http.get("/api/printers", auth=owner.auth())).json()
             return any(p["name"] == "First" and p["state"] == "offline" for p in printers)
 
-        await until(first_offline)
+        await eventually(first_offline)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
-from tests import services
+from tests.helpers import services
 
 ROOT = Path(__file__).resolve().parents[2]
 LATENCIES = {"post_201", "post_to_agent", "post_to_completed_webhook", "generator_lag"}

@@ -7,7 +7,6 @@ import os
 import signal
 import stat
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,9 +15,8 @@ import httpx
 import pytest
 
 from printcloud.server.runtime import Runtime
-from tests.live import ServerProcess
+from tests.helpers.server_process import PRINTCLOUD, ServerProcess, run_printcloud
 
-EXE = [sys.executable, "-m", "printcloud"]
 PASSWORD = "your_password"
 
 
@@ -39,23 +37,19 @@ def server(env: dict[str, str], tmp_path: Path) -> Iterator[str]:
     process = ServerProcess(env, tmp_path / "serve.log")
     try:
         process.wait_ready()
-        created = run(env, "users", "create", "--email", "user@example.com", "--password", PASSWORD)
+        created = run_printcloud(
+            env, "users", "create", "--email", "user@example.com", "--password", PASSWORD
+        )
         assert created.returncode == 0, created.stderr
         yield process.url
     finally:
         process.stop()
 
 
-def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*EXE, *args], env=env, capture_output=True, text=True, timeout=60, check=False
-    )
-
-
 def test_login_stores_the_key_privately_and_never_prints_it(
     env: dict[str, str], server: str, tmp_path: Path
 ) -> None:
-    result = run(
+    result = run_printcloud(
         env,
         "agent",
         "login",
@@ -77,14 +71,14 @@ def test_login_stores_the_key_privately_and_never_prints_it(
     assert saved["api_key"].startswith("pk_live_")
     assert saved["api_key"] not in result.stdout + result.stderr
 
-    status = run(env, "agent", "status")
+    status = run_printcloud(env, "agent", "status")
     assert status.returncode == 0, status.stderr
     assert saved["api_key"] not in status.stdout
     assert "never connected" in status.stdout
 
 
 def test_login_with_a_wrong_password_or_key_says_why(env: dict[str, str], server: str) -> None:
-    wrong = run(
+    wrong = run_printcloud(
         env,
         "agent",
         "login",
@@ -98,10 +92,12 @@ def test_login_with_a_wrong_password_or_key_says_why(env: dict[str, str], server
     assert wrong.returncode == 1
     assert "Invalid e-mail or password" in wrong.stderr
     assert "Traceback" not in wrong.stderr
-    bad_key = run(env, "agent", "login", "--server", server, "--api-key", "pk_live_nope")
+    bad_key = run_printcloud(env, "agent", "login", "--server", server, "--api-key", "pk_live_nope")
     assert bad_key.returncode == 1
     assert "Invalid API key" in bad_key.stderr
-    nowhere = run(env, "agent", "login", "--server", "http://127.0.0.1:9", "--api-key", "x")
+    nowhere = run_printcloud(
+        env, "agent", "login", "--server", "http://127.0.0.1:9", "--api-key", "x"
+    )
     assert nowhere.returncode == 1
     assert "cannot reach" in nowhere.stderr
     assert not Path(env["PRINTCLOUD_AGENT_CONFIG"]).exists()
@@ -111,7 +107,7 @@ def test_run_prints_on_a_folder_printer_and_drains_on_sigterm(
     env: dict[str, str], server: str, tmp_path: Path
 ) -> None:
     assert (
-        run(
+        run_printcloud(
             env,
             "agent",
             "login",
@@ -127,7 +123,16 @@ def test_run_prints_on_a_folder_printer_and_drains_on_sigterm(
     out = tmp_path / "paper"
     log = tmp_path / "agent.log"
     agent = subprocess.Popen(
-        [*EXE, "agent", "run", "--no-cups", "--folder", f"Demo={out}", "--log-file", str(log)],
+        [
+            *PRINTCLOUD,
+            "agent",
+            "run",
+            "--no-cups",
+            "--folder",
+            f"Demo={out}",
+            "--log-file",
+            str(log),
+        ],
         env=env,
     )
     try:
@@ -137,7 +142,7 @@ def test_run_prints_on_a_folder_printer_and_drains_on_sigterm(
         deadline = time.monotonic() + 30
         while not (printers := httpx.get(f"{server}/api/printers", auth=(key, "")).json()):
             assert time.monotonic() < deadline, log.read_text() if log.exists() else "no log"
-            time.sleep(0.2)
+            time.sleep(0.2)  # the agent process reports its printers: the API tells when
         job = httpx.post(
             f"{server}/api/printjobs",
             auth=(key, ""),
@@ -149,7 +154,7 @@ def test_run_prints_on_a_folder_printer_and_drains_on_sigterm(
         ).json()
         while not (out / f"{job}.bin").exists():
             assert time.monotonic() < deadline, log.read_text()
-            time.sleep(0.2)
+            time.sleep(0.2)  # the agent process prints: the folder tells when
         assert (out / f"{job}.bin").read_bytes() == b"Hello from PrintCloud\n"
     finally:
         agent.send_signal(signal.SIGTERM)

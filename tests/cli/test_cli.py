@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import http.server
 import json
 import os
 import signal
 import subprocess
-import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,9 +15,14 @@ import pytest
 from websockets.sync.client import connect
 
 from printcloud.server.runtime import Runtime
-from tests.live import ServerProcess, client_login, create_user
-
-EXE = [sys.executable, "-m", "printcloud"]
+from tests.helpers.server_process import (
+    PRINTCLOUD,
+    ServerProcess,
+    client_login,
+    create_user,
+    run_printcloud,
+)
+from tests.helpers.webhooks import webhook_receiver_thread
 
 
 @pytest.fixture
@@ -33,14 +35,8 @@ def env(tmp_path: Path, database_url: str, runtime: Runtime) -> dict[str, str]:
     }
 
 
-def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*EXE, *args], env=env, capture_output=True, text=True, timeout=60, check=False
-    )
-
-
 def test_users_create_then_duplicate_and_weak_passwords(env: dict[str, str]) -> None:
-    created = run(
+    created = run_printcloud(
         env,
         "users",
         "create",
@@ -54,7 +50,7 @@ def test_users_create_then_duplicate_and_weak_passwords(env: dict[str, str]) -> 
     assert created.returncode == 0, created.stderr
     assert "owner@example.com" in created.stdout
 
-    duplicate = run(
+    duplicate = run_printcloud(
         env, "users", "create", "--email", "owner@example.com", "--password", "another-s3cret"
     )
     assert duplicate.returncode == 1
@@ -66,18 +62,22 @@ def test_users_create_then_duplicate_and_weak_passwords(env: dict[str, str]) -> 
         ("short", "at least 8"),
         ("password", "too easy"),
     ]:
-        weak = run(env, "users", "create", "--email", "new@example.com", "--password", password)
+        weak = run_printcloud(
+            env, "users", "create", "--email", "new@example.com", "--password", password
+        )
         assert weak.returncode == 1
         assert reason in weak.stderr
         assert "Traceback" not in weak.stderr
 
-    bad_email = run(env, "users", "create", "--email", "not-an-email", "--password", "s3cret-ok!")
+    bad_email = run_printcloud(
+        env, "users", "create", "--email", "not-an-email", "--password", "s3cret-ok!"
+    )
     assert bad_email.returncode == 1
     assert "not a valid e-mail" in bad_email.stderr
 
 
 def test_bad_setting_is_one_clear_line(env: dict[str, str]) -> None:
-    result = run(
+    result = run_printcloud(
         env | {"PRINTCLOUD_RATE_LIMIT": "lots"},
         "users",
         "create",
@@ -105,7 +105,7 @@ def test_newcomer_path_serve_create_user_login_list_printers(
     env: dict[str, str], server: str
 ) -> None:
     assert (
-        run(
+        run_printcloud(
             env, "users", "create", "--email", "user@example.com", "--password", "your_password"
         ).returncode
         == 0
@@ -131,52 +131,41 @@ def test_newcomer_path_serve_create_user_login_list_printers(
 
 
 def test_worker_delivers_webhooks_and_stops_on_sigterm(env: dict[str, str], tmp_path: Path) -> None:
-    received: list[bytes] = []
-
-    class Hook(http.server.BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            received.append(self.rfile.read(int(self.headers["Content-Length"])))
-            self.send_response(204)
-            self.end_headers()
-
-        def log_message(self, *_: object) -> None:
-            return None
-
-    receiver = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hook)
-    threading.Thread(target=receiver.serve_forever, daemon=True).start()
     env = env | {"PRINTCLOUD_ALLOW_PRIVATE_URLS": "true", "PRINTCLOUD_WEBHOOK_POLL_INTERVAL": "0.1"}
-    server = ServerProcess(env | {"PRINTCLOUD_RUN_WEBHOOK_WORKER": "false"}, tmp_path / "s.log")
-    try:
-        server.wait_ready()
-        create_user(env, "w@example.com")
-        key = client_login(server.url, "w@example.com")
-        hook_url = f"http://127.0.0.1:{receiver.server_address[1]}/hook"
-        assert (
-            httpx.post(
+    with webhook_receiver_thread() as receiver:
+        server = ServerProcess(env | {"PRINTCLOUD_RUN_WEBHOOK_WORKER": "false"}, tmp_path / "s.log")
+        try:
+            server.wait_ready()
+            create_user(env, "w@example.com")
+            key = client_login(server.url, "w@example.com")
+            webhook = httpx.post(
                 f"{server.url}/api/webhooks",
                 auth=(key, ""),
-                json={"url": hook_url, "events": ["all"]},
-            ).status_code
-            == 201
-        )
-        # A computer connecting is an event: the webhook gets a computer.connected.
-        with connect(server.ws_url) as socket:
-            socket.send(json.dumps({"type": "auth", "apiKey": key, "computerName": "PC"}))
-            assert json.loads(socket.recv(timeout=10))["type"] == "auth_ok"
-    finally:
-        server.stop()
-    assert received == []  # the server itself does not deliver: its worker is off
+                json={"url": f"{receiver.url}/hook", "events": ["all"]},
+            )
+            assert webhook.status_code == 201
+            # A computer connecting is an event: the webhook gets a computer.connected.
+            with connect(server.ws_url) as socket:
+                socket.send(json.dumps({"type": "auth", "apiKey": key, "computerName": "PC"}))
+                assert json.loads(socket.recv(timeout=10))["type"] == "auth_ok"
+            deliveries = httpx.get(
+                f"{server.url}/api/webhooks/{webhook.json()['id']}/deliveries", auth=(key, "")
+            ).json()
+        finally:
+            server.stop()
+        # The server itself does not deliver, its worker being off: no attempt was made.
+        assert deliveries
+        assert {(d["status"], len(d["attempts"])) for d in deliveries} == {("pending", 0)}
+        assert receiver.received == []
 
-    with subprocess.Popen([*EXE, "worker"], env=env) as worker:
-        deadline = time.monotonic() + 30
-        while not received and time.monotonic() < deadline:
-            time.sleep(0.1)
-        worker.send_signal(signal.SIGTERM)
-        assert worker.wait(timeout=30) == 0
-    receiver.shutdown()
-    receiver.server_close()
-    assert received, "the worker delivered nothing"
-    assert json.loads(received[0])["type"] == "computer.connected"
+        with subprocess.Popen([*PRINTCLOUD, "worker"], env=env) as worker:
+            deadline = time.monotonic() + 30
+            while not receiver.received and time.monotonic() < deadline:
+                time.sleep(0.1)  # another process delivers: only the receiver tells when
+            worker.send_signal(signal.SIGTERM)
+            assert worker.wait(timeout=30) == 0
+    assert receiver.received, "the worker delivered nothing"
+    assert json.loads(receiver.received[0])["type"] == "computer.connected"
 
 
 @pytest.mark.skipif(not Path("/proc/self/limits").exists(), reason="reads Linux's /proc")

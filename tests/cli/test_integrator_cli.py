@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,10 +13,8 @@ import pytest
 from websockets.sync.client import connect
 
 from printcloud.server.runtime import Runtime
-from tests.live import ServerProcess, client_login, create_user
-from tests.server.test_jobs_api import PDF
-
-EXE = [sys.executable, "-m", "printcloud"]
+from tests.helpers.documents import PDF
+from tests.helpers.server_process import PRINTCLOUD, ServerProcess, client_login, create_user
 
 
 @pytest.fixture
@@ -43,7 +40,7 @@ def cli(server: tuple[str, str], *args: str) -> subprocess.CompletedProcess[str]
     url, key = server
     env = {**os.environ, "PRINTCLOUD_URL": url, "PRINTCLOUD_API_KEY": key}
     return subprocess.run(
-        [*EXE, *args], env=env, capture_output=True, text=True, timeout=120, check=False
+        [*PRINTCLOUD, *args], env=env, capture_output=True, text=True, timeout=120, check=False
     )
 
 
@@ -130,7 +127,7 @@ def test_errors_are_one_line_with_a_non_zero_exit(server: tuple[str, str]) -> No
     assert "NotFound" in missing.stderr
     assert "Traceback" not in missing.stderr
     bad_key = subprocess.run(
-        [*EXE, "printers"],
+        [*PRINTCLOUD, "printers"],
         capture_output=True,
         text=True,
         check=False,

@@ -27,12 +27,11 @@ from printcloud import (
 from printcloud.server.accounts.permissions import Permission
 from printcloud.server.app import create_app
 from printcloud.server.runtime import Runtime
-from tests.conftest import TestAccount, make_account
-from tests.live import serve
+from tests.helpers.accounts import TestAccount, make_account
+from tests.helpers.documents import PDF, ZPL
+from tests.helpers.live_server import serve
 
 BASE = "http://testserver"
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
-ZPL = b"^XA^FO50,50^ADN,36,20^FDShipping^FS^XZ"
 
 
 def sdk_for(app: FastAPI, key: str, max_retries: int = 2) -> AsyncClient:

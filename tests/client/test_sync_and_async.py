@@ -22,7 +22,7 @@ from printcloud.protocol.events import EventType
 from printcloud.protocol.job_states import JobState
 from printcloud.server.accounts.permissions import Permission
 from printcloud.server.runtime import Runtime
-from tests.conftest import PASSWORD, TestAccount
+from tests.helpers.accounts import PASSWORD, TestAccount
 
 BASE = "http://testserver"
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"

@@ -11,8 +11,8 @@ from printcloud.server.accounts.permissions import Permission
 from printcloud.server.dashboard import i18n
 from printcloud.server.dashboard.pages import WEBHOOK_EVENTS
 from printcloud.server.dashboard.web import STATES
-from tests.conftest import TestAccount
-from tests.dashboard.conftest import web_login
+from tests.helpers.accounts import TestAccount
+from tests.helpers.dashboard import web_login
 
 TEMPLATES = Path(i18n.__file__).parent / "templates"
 _KEY_USE = re.compile(r"""\bt\(\s*["']([a-z_.]+)["']""")
@@ -39,15 +39,27 @@ def test_every_key_a_template_uses_is_in_the_catalogs() -> None:
         assert {prefix + v for v in values} <= set(i18n.EN), prefix
 
 
+# Hebrew entries that are the English entry by design, each with its reason. Any other
+# Hebrew entry equal to the English one is an untranslated copy.
+SAME_IN_BOTH = {
+    "app.name": "the product's name, a brand",
+    "common.none": "a dash in an empty cell: a sign, not a word",
+}
+# Hebrew entries without a Hebrew letter that are not copies: the language switch names
+# the other language in its own words.
+LATIN_IN_HEBREW = {
+    "lang.other_name": "the switch to English says English",
+    "lang.other_code": "the code of the other language, en",
+}
+
+
 def test_hebrew_is_hebrew() -> None:
+    copies = {key for key, value in i18n.HE.items() if value == i18n.EN[key]}
+    assert copies - set(SAME_IN_BOTH) == set(), "copied from English, not translated"
+    assert set(SAME_IN_BOTH) <= copies, "translated now: take them off SAME_IN_BOTH"
     hebrew = re.compile(r"[\u0590-\u05FF]")
-    untranslated = [
-        key
-        for key, value in i18n.HE.items()
-        if not hebrew.search(value) and value != i18n.EN[key] is not None
-    ]
-    # Only names that are the same in both languages stay Latin.
-    assert set(untranslated) <= {"app.name", "lang.other_name", "lang.other_code", "common.none"}
+    latin = {key for key, value in i18n.HE.items() if not hebrew.search(value)}
+    assert latin == set(SAME_IN_BOTH) | set(LATIN_IN_HEBREW)
     assert i18n.HE["nav.overview"] == "סקירה"
 
 

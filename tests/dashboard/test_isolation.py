@@ -12,9 +12,9 @@ from sqlalchemy import select
 from printcloud.server.accounts.permissions import Permission
 from printcloud.server.db.models import Printer
 from printcloud.server.runtime import Runtime
-from tests.conftest import TestAccount, make_account
-from tests.dashboard.conftest import logged_in, page_token, web_login
-from tests.live import LiveServer
+from tests.helpers.accounts import TestAccount, make_account
+from tests.helpers.dashboard import logged_in, page_token, web_login
+from tests.helpers.live_server import LiveServer
 
 
 async def _objects_of(client: httpx.AsyncClient, account: TestAccount, runtime: Runtime) -> dict:

@@ -15,8 +15,9 @@ from printcloud.server.dashboard.testpage import make_test_page
 from printcloud.server.db.models import User, WebSession
 from printcloud.server.db.types import utcnow
 from printcloud.server.runtime import Runtime
-from tests.conftest import PASSWORD, TestAccount, client_for
-from tests.dashboard.conftest import csrf_of, page_token, web_login
+from tests.helpers.accounts import PASSWORD, TestAccount
+from tests.helpers.asgi_client import client_for
+from tests.helpers.dashboard import csrf_of, page_token, web_login
 
 
 async def test_pages_send_a_stranger_to_the_login_page(client: httpx.AsyncClient) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from printcloud.protocol.job_states import JobState
 from printcloud.protocol.messages import (
     Auth,
     AuthError,
@@ -506,7 +507,7 @@ def test_client_cannot_report_printers_or_job_state_before_ready(make: MakeClien
     with pytest.raises(ProtocolError):
         client.printers([{"name": "HP LaserJet Pro"}])
     with pytest.raises(ProtocolError):
-        client.job_state("pj_xxx", "completed")
+        client.job_state("pj_xxx", JobState.COMPLETED)
 
 
 def test_ready_client_reports_printers_in_the_contract_form() -> None:
@@ -539,10 +540,10 @@ def test_ready_client_reports_printers_with_defaults() -> None:
 
 def test_ready_client_reports_job_state_in_the_contract_form() -> None:
     client = ready_client()
-    assert loads(client.job_state("pj_xxx", "completed", "Printed to HP LaserJet")) == json.loads(
-        JOB_STATE
-    )
-    assert loads(client.job_state("pj_xxx", "printing")) == {
+    assert loads(
+        client.job_state("pj_xxx", JobState.COMPLETED, "Printed to HP LaserJet")
+    ) == json.loads(JOB_STATE)
+    assert loads(client.job_state("pj_xxx", JobState.PRINTING)) == {
         "type": "job_state",
         "jobId": "pj_xxx",
         "state": "printing",
@@ -550,8 +551,8 @@ def test_ready_client_reports_job_state_in_the_contract_form() -> None:
     }
 
 
-@pytest.mark.parametrize("state", ["sent", "pending", "expired"])
-def test_client_will_not_report_states_the_server_decides(state: str) -> None:
+@pytest.mark.parametrize("state", [JobState.SENT, JobState.PENDING, JobState.EXPIRED])
+def test_client_will_not_report_states_the_server_decides(state: JobState) -> None:
     with pytest.raises(ValidationError):
         ready_client().job_state("pj_xxx", state)
 
@@ -596,7 +597,7 @@ def test_client_close_stops_everything() -> None:
     with pytest.raises(ProtocolError):
         client.receive(PRINT_JOB)
     with pytest.raises(ProtocolError):
-        client.job_state("pj_xxx", "error", "paper jam")
+        client.job_state("pj_xxx", JobState.ERROR, "paper jam")
 
 
 # Both ends, back to back
@@ -632,7 +633,7 @@ def test_client_and_server_hold_a_whole_conversation() -> None:
     assert isinstance(job, PrintJob)
     assert job.job == JOB
 
-    for state, note in [("printing", ""), ("completed", "Printed to HP LaserJet")]:
+    for state, note in [(JobState.PRINTING, ""), (JobState.COMPLETED, "Printed to HP LaserJet")]:
         received = server.receive(client.job_state(job.job.id, state, note))
         assert received.message == JobStateReport(job_id="pj_xxx", state=state, message=note)
         assert (received.reply, received.close) == (None, None)

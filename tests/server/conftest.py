@@ -4,8 +4,8 @@ import httpx
 import pytest
 
 from printcloud.server.runtime import Runtime
-from tests.conftest import TestAccount
-from tests.server.test_jobs_api import job
+from tests.helpers.accounts import TestAccount
+from tests.helpers.jobs import job
 
 
 @pytest.fixture

@@ -11,7 +11,8 @@ from printcloud.server.accounts import keys
 from printcloud.server.accounts.permissions import Permission
 from printcloud.server.app import create_app
 from printcloud.server.runtime import Runtime
-from tests.conftest import PASSWORD, TestAccount, client_for
+from tests.helpers.accounts import PASSWORD, TestAccount
+from tests.helpers.asgi_client import client_for
 
 
 async def login(client: httpx.AsyncClient, email: str, password: str) -> httpx.Response:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -15,16 +13,19 @@ from websockets.exceptions import ConnectionClosed
 from printcloud.server.accounts.permissions import Permission
 from printcloud.server.runtime import Runtime
 from printcloud.server.settings import Settings
-from tests.conftest import TestAccount, empty_tables, make_account
-from tests.live import ServerProcess, WsAgent
-from tests.server.test_jobs_api import PDF_B64
+from tests.helpers.accounts import TestAccount, make_account
+from tests.helpers.database import empty_tables
+from tests.helpers.jobs import submit
+from tests.helpers.server_process import ServerProcess
+from tests.helpers.waiting import eventually
+from tests.helpers.ws_agent import WsAgent
 
 
 @pytest.fixture
 async def cluster_runtime(postgres_url: str, redis_url: str) -> AsyncIterator[Runtime]:
     runtime = Runtime.create(Settings(database_url=postgres_url, redis_url=redis_url))
     yield runtime
-    await empty_tables(runtime)
+    await empty_tables(runtime.database)
     await runtime.close()
 
 
@@ -50,26 +51,9 @@ def instances(cluster_runtime: Runtime, tmp_path: Path) -> Iterator[list[ServerP
             server.stop()
 
 
-async def _submit(client: httpx.AsyncClient, account: TestAccount, printer_id: str) -> str:
-    response = await client.post(
-        "/api/printjobs",
-        auth=account.auth(),
-        json={"printerId": printer_id, "contentType": "pdf_base64", "content": PDF_B64},
-    )
-    assert response.status_code == 201, response.text
-    return str(response.json())
-
-
 async def _jobs(client: httpx.AsyncClient, account: TestAccount) -> dict[str, str]:
     jobs = (await client.get("/api/printjobs?limit=1000", auth=account.auth())).json()
     return {j["id"]: j["state"] for j in jobs}
-
-
-async def _eventually(check: Any, timeout: float = 15) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not await check():
-        assert asyncio.get_running_loop().time() < deadline, "not reached in time"
-        await asyncio.sleep(0.1)
 
 
 async def test_job_posted_on_one_instance_reaches_an_agent_on_the_other_and_survives_kill_9(
@@ -85,17 +69,18 @@ async def test_job_posted_on_one_instance_reaches_an_agent_on_the_other_and_surv
 
     async with httpx.AsyncClient(base_url=b.url, timeout=10) as on_b:
         [printer] = (await on_b.get("/api/printers", auth=owner.auth())).json()
-        first = await _submit(on_b, owner, printer["id"])
+        # Two server processes: what they do is seen through their API, waited for.
+        first = await submit(on_b, owner, printer["id"])
         assert (await office.recv())["job"]["id"] == first  # POST on B, agent on A
         await office.report(first, "completed")
-        second = await _submit(on_b, owner, printer["id"])
+        second = await submit(on_b, owner, printer["id"])
         assert (await office.recv())["job"]["id"] == second  # sent, never reported
-        await _eventually(lambda: _state(on_b, owner, first, "completed"))
+        await eventually(lambda: _state(on_b, owner, first, "completed"), timeout=15)
 
         a.kill()
         with pytest.raises(ConnectionClosed):
             await office.recv()
-        third = await _submit(on_b, owner, printer["id"])  # while the agent is away
+        third = await submit(on_b, owner, printer["id"])  # while the agent is away
 
         office = WsAgent(b.ws_url, key, "Office-PC")
         await office.connect()
@@ -104,7 +89,7 @@ async def test_job_posted_on_one_instance_reaches_an_agent_on_the_other_and_surv
         for job_id in received:
             await office.report(job_id, "completed")
 
-        await _eventually(lambda: _all_completed(on_b, owner, [first, second, third]))
+        await eventually(lambda: _all_completed(on_b, owner, [first, second, third]), timeout=15)
         computers = {
             c["name"]: c["state"]
             for c in (await on_b.get("/api/computers", auth=owner.auth())).json()
@@ -119,7 +104,7 @@ async def test_job_posted_on_one_instance_reaches_an_agent_on_the_other_and_surv
             }
             return found["Bystander-PC"] == "offline"
 
-        await _eventually(bystander_offline)
+        await eventually(bystander_offline, timeout=15)
     await office.close()
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import httpx
 
 from printcloud.server.runtime import Runtime
-from tests.conftest import TestAccount
+from tests.helpers.accounts import TestAccount
 
 
 async def test_printers_lists_every_printer_of_every_computer(

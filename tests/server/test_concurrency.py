@@ -8,9 +8,9 @@ from typing import Any
 import httpx
 import pytest
 
-from printcloud.server.jobs import service
-from tests.conftest import TestAccount
-from tests.server.test_jobs_api import job
+from printcloud.server.jobs import content, service
+from tests.helpers.accounts import TestAccount
+from tests.helpers.jobs import job
 
 
 async def test_concurrent_submissions_are_all_accepted_and_kept(
@@ -39,11 +39,14 @@ async def test_a_large_document_being_checked_does_not_hold_up_other_requests(
     printer_id: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # The check of a large document runs in a thread; this one waits to be let go.
+    # The check of a large document runs in a thread; this one says when it has begun,
+    # and waits to be let go.
+    checking = threading.Event()
     let_go = threading.Event()
-    real_check = service.check_content
+    real_check = content.check_content  # which the service calls
 
     def slow_check(*args: Any, **kwargs: Any) -> str:
+        checking.set()
         assert let_go.wait(timeout=30)
         return real_check(*args, **kwargs)
 
@@ -56,7 +59,7 @@ async def test_a_large_document_being_checked_does_not_hold_up_other_requests(
             json=job(printer_id, contentType="pdf_base64", content=big),
         )
     )
-    await asyncio.sleep(0.2)  # the POST is authenticated and in its check
+    assert await asyncio.to_thread(checking.wait, 10)  # the POST is in its check
 
     # Meanwhile the database serves others (SQLite has one connection to lend).
     others = await asyncio.wait_for(client.get("/api/printers", auth=account.auth()), 10)

@@ -11,7 +11,8 @@ from fastapi import FastAPI
 from structlog.testing import capture_logs
 
 from printcloud.server.app import create_app
-from tests.conftest import TestAccount, client_for
+from tests.helpers.accounts import TestAccount
+from tests.helpers.asgi_client import client_for
 
 
 def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:

@@ -9,8 +9,8 @@ from sqlalchemy import update
 from printcloud.server.db.models import IdempotencyKey
 from printcloud.server.db.types import utcnow
 from printcloud.server.runtime import Runtime
-from tests.conftest import TestAccount
-from tests.server.test_jobs_api import job
+from tests.helpers.accounts import TestAccount
+from tests.helpers.jobs import job
 
 
 async def post(

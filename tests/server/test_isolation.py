@@ -7,8 +7,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import TestAccount
-from tests.server.test_jobs_api import job
+from tests.helpers.accounts import TestAccount
+from tests.helpers.jobs import job
 
 MISSING = {
     "printer": "prn_doesnotexist00",

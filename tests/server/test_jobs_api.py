@@ -10,15 +10,10 @@ from sqlalchemy import select
 from printcloud.server.app import create_app
 from printcloud.server.db.models import Event, PrintJobContent
 from printcloud.server.runtime import Runtime
-from tests.conftest import TestAccount, client_for
-
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
-PDF_B64 = base64.b64encode(PDF).decode()
-ZPL_B64 = base64.b64encode(b"^XA^FO50,50^ADN,36,20^FDShipping^FS^XZ").decode()
-
-
-def job(printer_id: str, **fields: Any) -> dict[str, Any]:
-    return {"printerId": printer_id, "contentType": "pdf_base64", "content": PDF_B64, **fields}
+from tests.helpers.accounts import TestAccount
+from tests.helpers.asgi_client import client_for
+from tests.helpers.documents import PDF, PDF_B64, ZPL_B64
+from tests.helpers.jobs import job
 
 
 async def post(client: httpx.AsyncClient, account: TestAccount, body: Any) -> httpx.Response:

@@ -4,9 +4,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection
 
-from printcloud.server.db.migrate import upgrade
+from printcloud.server.db.database import Database
 from printcloud.server.db.models import Base
-from printcloud.server.runtime import Runtime
 
 
 def _differences(connection: Connection) -> list[object]:
@@ -14,12 +13,12 @@ def _differences(connection: Connection) -> list[object]:
     return list(compare_metadata(context, Base.metadata))
 
 
-async def test_migrations_build_exactly_the_models(runtime: Runtime) -> None:
-    async with runtime.engine.connect() as connection:
+async def test_migrations_build_exactly_the_models(database: Database) -> None:
+    async with database.engine.connect() as connection:
         differences = await connection.run_sync(_differences)
     assert differences == []
 
 
-async def test_upgrading_again_is_harmless(runtime: Runtime) -> None:
-    await upgrade(runtime.engine)
-    await upgrade(runtime.engine)
+async def test_upgrading_again_is_harmless(database: Database) -> None:
+    await database.migrate()
+    await database.migrate()

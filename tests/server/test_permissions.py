@@ -11,8 +11,8 @@ import pytest
 from fastapi import FastAPI
 
 from printcloud.server.accounts.permissions import Permission
-from tests.conftest import TestAccount
-from tests.server.test_jobs_api import job
+from tests.helpers.accounts import TestAccount
+from tests.helpers.jobs import job
 
 READ, PRINT, MANAGE = "read", "print", "manage"
 

@@ -8,7 +8,8 @@ from redis.asyncio import Redis
 
 from printcloud.server.app import create_app
 from printcloud.server.ratelimit import MemoryRateLimiter, Rate, RedisRateLimiter
-from tests.conftest import TestAccount, client_for
+from tests.helpers.accounts import TestAccount
+from tests.helpers.asgi_client import client_for
 
 
 class FakeClock:

@@ -1,71 +1,42 @@
-"""Webhook delivery to a real HTTP receiver on loopback."""
+"""Webhook delivery to a real HTTP receiver on loopback.
+
+Most tests turn the server's background worker off and call ``deliver_due`` as the
+worker would, then assert what that call sent and recorded: how many deliveries, what
+the receiver got, what the API shows. Retries are due at once (the schedule's delays
+are scaled to nothing), so a test drives attempt after attempt without waiting for
+one. The last tests run a live server with its worker, for what only the worker does:
+deliver at start-up what an earlier server left, and wake up at a commit.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import json
-from collections import deque
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from standardwebhooks.webhooks import Webhook as Verifier
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 
+from printcloud.server.app import create_app
 from printcloud.server.runtime import Runtime
-from tests.conftest import TestAccount, make_account
-from tests.live import LiveServer, serve, serve_asgi
-from tests.server.test_jobs_api import PDF_B64
+from printcloud.server.webhooks import delivery
+from printcloud.server.webhooks.delivery import deliver_due
+from tests.helpers.accounts import TestAccount, make_account
+from tests.helpers.asgi_client import client_for
+from tests.helpers.jobs import submit
+from tests.helpers.live_server import serve
+from tests.helpers.webhooks import WebhookReceiver, webhook_receiver
 
-
-@dataclass
-class Received:
-    path: str
-    headers: dict[str, str]
-    body: bytes
-
-    @property
-    def json(self) -> dict[str, Any]:
-        data: dict[str, Any] = json.loads(self.body)
-        return data
-
-
-@dataclass
-class Receiver:
-    """Records every POST; answers from a script of (status, delay, headers), then 200."""
-
-    url: str = ""
-    received: list[Received] = field(default_factory=list)
-    script: deque[tuple[int, float, dict[str, str]]] = field(default_factory=deque)
-
-    async def endpoint(self, request: Request) -> Response:
-        self.received.append(
-            Received(request.url.path, dict(request.headers), await request.body())
-        )
-        status, delay, headers = self.script.popleft() if self.script else (200, 0.0, {})
-        await asyncio.sleep(delay)
-        return Response(f"answer {status}", status_code=status, headers=headers)
-
-    def at(self, path: str) -> list[Received]:
-        return [r for r in self.received if r.path == path]
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    hook = Receiver()
-    app = Starlette(routes=[Route("/{name}", hook.endpoint, methods=["POST"])])
-    async with serve_asgi(uvicorn.Config(app, log_level="warning")) as url:
-        hook.url = url
-        yield hook
-
-
-FAST = {
+# The tests deliver: no background worker, and a retry is due as soon as it is scheduled.
+DIRECT = {
+    "run_webhook_worker": False,
+    "allow_private_urls": True,
+    "webhook_retry_scale": 1e-9,
+    "webhook_timeout": 1.0,
+}
+# A live server's worker, quick.
+LIVE = {
     "allow_private_urls": True,
     "webhook_retry_scale": 0.01,
     "webhook_poll_interval": 0.05,
@@ -75,24 +46,26 @@ FAST = {
 
 
 @pytest.fixture
-async def hooked(runtime_factory: Callable[..., Runtime]) -> AsyncIterator[LiveServer]:
-    async with serve(runtime_factory(**FAST)) as server:
-        yield server
+def runtime(runtime_factory: Callable[..., Runtime]) -> Runtime:
+    """The server's runtime without its delivery worker: the tests call ``deliver_due``."""
+    return runtime_factory(**DIRECT)
 
 
-async def until(check: Callable[[], Any], timeout: float = 10) -> Any:
-    async with asyncio.timeout(timeout):
-        while not (result := check()):
-            await asyncio.sleep(0.02)
-    return result
+@pytest.fixture
+async def receiver() -> AsyncIterator[WebhookReceiver]:
+    async with webhook_receiver() as hook:
+        yield hook
 
 
-async def setup(server: LiveServer, http: httpx.AsyncClient) -> tuple[TestAccount, str]:
-    account = await make_account(server.runtime)
-    # Offline, so that the sweep does not take it offline with an event of its own.
-    await account.add_computer(server.runtime, "Office-PC", ("HP",), state="offline")
-    printer = (await http.get("/api/printers", auth=account.auth())).json()[0]["id"]
-    return account, printer
+async def deliver(runtime: Runtime) -> int:
+    """One pass of the delivery worker: how many deliveries it sent."""
+    return await deliver_due(runtime.sessionmaker, runtime.settings)
+
+
+async def offline_printer(runtime: Runtime, http: httpx.AsyncClient, account: TestAccount) -> str:
+    # Offline, so that no sweep takes it offline with an event of its own.
+    await account.add_computer(runtime, "Office-PC", ("HP",), state="offline")
+    return str((await http.get("/api/printers", auth=account.auth())).json()[0]["id"])
 
 
 async def add_webhook(
@@ -110,32 +83,31 @@ async def add_webhook(
     return dict(response.json())
 
 
-async def print_job(http: httpx.AsyncClient, account: TestAccount, printer: str) -> str:
-    response = await http.post(
-        "/api/printjobs",
-        auth=account.auth(),
-        json={"printerId": printer, "contentType": "pdf_base64", "content": PDF_B64},
-    )
-    assert response.status_code == 201
-    return str(response.json())
+async def deliveries(
+    http: httpx.AsyncClient, account: TestAccount, webhook: dict[str, Any]
+) -> list[dict[str, Any]]:
+    response = await http.get(f"/api/webhooks/{webhook['id']}/deliveries", auth=account.auth())
+    assert response.status_code == 200, response.text
+    return list(response.json())
 
 
-@pytest.fixture
-async def client(hooked: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=hooked.url, timeout=10) as http:
-        yield http
+async def webhook_state(
+    http: httpx.AsyncClient, account: TestAccount, webhook: dict[str, Any]
+) -> dict[str, Any]:
+    return dict((await http.get(f"/api/webhooks/{webhook['id']}", auth=account.auth())).json())
 
 
 async def test_delivery_carries_the_secret_header_and_a_verifiable_signature(
-    hooked: LiveServer, client: httpx.AsyncClient, receiver: Receiver
+    runtime: Runtime, client: httpx.AsyncClient, account: TestAccount, receiver: WebhookReceiver
 ) -> None:
-    account, printer = await setup(hooked, client)
+    printer = await offline_printer(runtime, client, account)
     await add_webhook(client, account, f"{receiver.url}/plain", ["all"])
     generated = await add_webhook(client, account, f"{receiver.url}/whsec", ["all"], None)
 
-    job_id = await print_job(client, account, printer)
-    [plain] = await until(lambda: receiver.at("/plain"))
-    [whsec] = await until(lambda: receiver.at("/whsec"))
+    job_id = await submit(client, account, printer)
+    assert await deliver(runtime) == 2
+    [plain] = receiver.at("/plain")
+    [whsec] = receiver.at("/whsec")
 
     assert plain.json == {
         "type": "job.created",
@@ -154,92 +126,86 @@ async def test_delivery_carries_the_secret_header_and_a_verifiable_signature(
 
 
 async def test_a_failing_receiver_is_retried_with_the_same_message_id(
-    hooked: LiveServer, client: httpx.AsyncClient, receiver: Receiver
+    runtime: Runtime, client: httpx.AsyncClient, account: TestAccount, receiver: WebhookReceiver
 ) -> None:
-    account, printer = await setup(hooked, client)
+    printer = await offline_printer(runtime, client, account)
     webhook = await add_webhook(client, account, f"{receiver.url}/flaky", ["job.created"])
     receiver.script.extend([(500, 0.0, {}), (503, 0.0, {"Retry-After": "0"})])
 
-    await print_job(client, account, printer)
-    attempts = await until(lambda: len(receiver.at("/flaky")) >= 3 and receiver.at("/flaky"))
+    await submit(client, account, printer)
+    # 500, 503, then 200; and then nothing is left to send.
+    assert [await deliver(runtime) for _ in range(4)] == [1, 1, 1, 0]
 
+    attempts = receiver.at("/flaky")
+    assert len(attempts) == 3
     assert len({a.headers["webhook-id"] for a in attempts}) == 1
     assert len({a.body for a in attempts}) == 1
-
-    async def succeeded() -> list[dict[str, Any]]:
-        found = (
-            await client.get(f"/api/webhooks/{webhook['id']}/deliveries", auth=account.auth())
-        ).json()
-        return found if found and found[0]["status"] == "succeeded" else []
-
-    async with asyncio.timeout(10):
-        while not (deliveries := await succeeded()):
-            await asyncio.sleep(0.05)
-    [delivery] = deliveries
-    assert delivery["id"] == attempts[0].headers["webhook-id"]
-    assert [a["statusCode"] for a in delivery["attempts"]] == [500, 503, 200]
-    assert delivery["attempts"][0]["responseBody"] == "answer 500"
+    [sent] = await deliveries(client, account, webhook)
+    assert sent["status"] == "succeeded"
+    assert sent["id"] == attempts[0].headers["webhook-id"]
+    assert [a["statusCode"] for a in sent["attempts"]] == [500, 503, 200]
+    assert sent["attempts"][0]["responseBody"] == "answer 500"
 
 
 async def test_410_disables_the_webhook(
-    hooked: LiveServer, client: httpx.AsyncClient, receiver: Receiver
+    runtime: Runtime, client: httpx.AsyncClient, account: TestAccount, receiver: WebhookReceiver
 ) -> None:
-    account, printer = await setup(hooked, client)
+    printer = await offline_printer(runtime, client, account)
     webhook = await add_webhook(client, account, f"{receiver.url}/gone", ["all"])
     receiver.script.append((410, 0.0, {}))
 
-    await print_job(client, account, printer)
-    await until(lambda: receiver.at("/gone"))
-
-    async def disabled() -> dict[str, Any] | None:
-        found = (await client.get(f"/api/webhooks/{webhook['id']}", auth=account.auth())).json()
-        return found if not found["active"] else None
-
-    async with asyncio.timeout(10):
-        while not (state := await disabled()):
-            await asyncio.sleep(0.05)
+    await submit(client, account, printer)
+    assert await deliver(runtime) == 1
+    state = await webhook_state(client, account, webhook)
+    assert state["active"] is False
     assert "410" in state["disabledReason"]
-    await print_job(client, account, printer)
-    await asyncio.sleep(0.5)
-    assert len(receiver.at("/gone")) == 1  # nothing more while disabled
+
+    await submit(client, account, printer)
+    assert await deliver(runtime) == 0  # nothing more while disabled
+    assert len(receiver.at("/gone")) == 1
+    assert len(await deliveries(client, account, webhook)) == 1
 
     enabled = await client.post(f"/api/webhooks/{webhook['id']}/enable", auth=account.auth())
     assert enabled.json()["active"] is True
-    await print_job(client, account, printer)
-    await until(lambda: len(receiver.at("/gone")) == 2)
+    await submit(client, account, printer)
+    assert await deliver(runtime) == 1
+    assert len(receiver.at("/gone")) == 2
 
 
 async def test_a_slow_receiver_times_out_and_is_retried(
-    hooked: LiveServer, client: httpx.AsyncClient, receiver: Receiver
+    runtime: Runtime, client: httpx.AsyncClient, account: TestAccount, receiver: WebhookReceiver
 ) -> None:
-    account, printer = await setup(hooked, client)
+    printer = await offline_printer(runtime, client, account)
     webhook = await add_webhook(client, account, f"{receiver.url}/slow", ["job.created"])
-    receiver.script.append((200, 3.0, {}))  # longer than webhook_timeout (1 s)
+    # An answer after 3 s: longer than webhook_timeout (1 s), the limit under test.
+    receiver.script.append((200, 3.0, {}))
 
-    await print_job(client, account, printer)
-    await until(lambda: len(receiver.at("/slow")) >= 2)
-    await asyncio.sleep(0.3)
-    [delivery] = (
-        await client.get(f"/api/webhooks/{webhook['id']}/deliveries", auth=account.auth())
-    ).json()
-    first = delivery["attempts"][0]
+    await submit(client, account, printer)
+    assert await deliver(runtime) == 1  # given up after 1 s
+    assert await deliver(runtime) == 1  # the retry, answered at once
+
+    assert len(receiver.at("/slow")) == 2
+    [sent] = await deliveries(client, account, webhook)
+    first, second = sent["attempts"]
     assert first["statusCode"] is None
     assert first["error"] == "no answer within 1 s"
+    assert second["statusCode"] == 200
+    assert sent["status"] == "succeeded"
 
 
 async def test_the_event_filter_and_the_order_of_one_jobs_events(
-    hooked: LiveServer, client: httpx.AsyncClient, receiver: Receiver
+    runtime: Runtime, client: httpx.AsyncClient, account: TestAccount, receiver: WebhookReceiver
 ) -> None:
-    account, printer = await setup(hooked, client)
+    printer = await offline_printer(runtime, client, account)
     await add_webhook(client, account, f"{receiver.url}/states", ["job.state"])
     await add_webhook(client, account, f"{receiver.url}/all", ["all"])
 
-    job_id = await print_job(client, account, printer)
+    job_id = await submit(client, account, printer)
     computer = (await client.get("/api/computers", auth=account.auth())).json()[0]["id"]
     await client.delete(f"/api/computers/{computer}", auth=account.auth())  # job -> error
 
-    await until(lambda: len(receiver.at("/all")) >= 2 and receiver.at("/states"))
-    await asyncio.sleep(0.3)
+    assert await deliver(runtime) == 3
+    assert await deliver(runtime) == 0  # and nothing else was due
     assert [(r.json["type"], r.json["state"]) for r in receiver.at("/states")] == [
         ("job.state", "error")
     ]
@@ -250,12 +216,13 @@ async def test_the_event_filter_and_the_order_of_one_jobs_events(
 
 
 async def test_replay_sends_the_event_again_as_a_new_message(
-    hooked: LiveServer, client: httpx.AsyncClient, receiver: Receiver
+    runtime: Runtime, client: httpx.AsyncClient, account: TestAccount, receiver: WebhookReceiver
 ) -> None:
-    account, printer = await setup(hooked, client)
+    printer = await offline_printer(runtime, client, account)
     webhook = await add_webhook(client, account, f"{receiver.url}/replay", ["all"])
-    await print_job(client, account, printer)
-    [first] = await until(lambda: receiver.at("/replay"))
+    await submit(client, account, printer)
+    assert await deliver(runtime) == 1
+    [first] = receiver.at("/replay")
 
     response = await client.post(
         f"/api/webhooks/{webhook['id']}/deliveries/{first.headers['webhook-id']}/replay",
@@ -263,7 +230,8 @@ async def test_replay_sends_the_event_again_as_a_new_message(
     )
     assert response.status_code == 201
     [again_id] = response.json()
-    [_, again] = await until(lambda: len(receiver.at("/replay")) == 2 and receiver.at("/replay"))
+    assert await deliver(runtime) == 1
+    [_, again] = receiver.at("/replay")
     assert again.headers["webhook-id"] == again_id != first.headers["webhook-id"]
     assert again.body == first.body
     missing = await client.post(
@@ -272,78 +240,96 @@ async def test_replay_sends_the_event_again_as_a_new_message(
     assert missing.status_code == 404
 
 
-async def test_deliveries_pending_when_the_server_stopped_are_sent_after_a_restart(
-    runtime_factory: Callable[..., Runtime], receiver: Receiver
-) -> None:
-    stopped = runtime_factory(**FAST, run_webhook_worker=False)  # as if killed: no worker
-    async with serve(stopped) as first, httpx.AsyncClient(base_url=first.url) as http:
-        account, printer = await setup(first, http)
-        await add_webhook(http, account, f"{receiver.url}/later", ["job.created"])
-        jobs = [await print_job(http, account, printer) for _ in range(3)]
-        await asyncio.sleep(0.3)
-        assert receiver.at("/later") == []
-
-    async with serve(runtime_factory(**FAST)):
-        delivered = await until(lambda: len(receiver.at("/later")) == 3 and receiver.at("/later"))
-    assert [r.json["jobId"] for r in delivered] == jobs
-
-
 async def test_two_instances_deliver_each_event_once(
-    runtime_factory: Callable[..., Runtime], receiver: Receiver
+    runtime: Runtime,
+    runtime_factory: Callable[..., Runtime],
+    client: httpx.AsyncClient,
+    account: TestAccount,
+    receiver: WebhookReceiver,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    async with (
-        serve(runtime_factory(**FAST)) as first,
-        serve(runtime_factory(**FAST)),
-        httpx.AsyncClient(base_url=first.url) as http,
-    ):
-        account, printer = await setup(first, http)
-        await add_webhook(http, account, f"{receiver.url}/once", ["job.created"])
-        for _ in range(30):
-            await print_job(http, account, printer)
-        await until(lambda: len(receiver.at("/once")) >= 30)
-        await asyncio.sleep(0.5)
+    other = runtime_factory(**DIRECT)  # a second instance: its own engine and connections
+    printer = await offline_printer(runtime, client, account)
+    await add_webhook(client, account, f"{receiver.url}/once", ["job.created"])
+    for _ in range(30):
+        await submit(client, account, printer)
+    # Small batches: the two instances claim over several rounds, at the same moments.
+    monkeypatch.setattr(delivery, "BATCH", 4)
+
+    sent = 0
+    while rounds := await asyncio.gather(deliver(runtime), deliver(other)):
+        if not any(rounds):
+            break
+        sent += sum(rounds)
+
+    assert sent == 30
     ids = [r.headers["webhook-id"] for r in receiver.at("/once")]
     assert len(ids) == 30
     assert len(set(ids)) == 30
 
 
 async def test_a_webhook_failing_for_too_long_is_disabled_with_the_reason(
-    runtime_factory: Callable[..., Runtime], receiver: Receiver
+    runtime_factory: Callable[..., Runtime], receiver: WebhookReceiver
 ) -> None:
-    failing = {**FAST, "webhook_disable_after": 0.3}
-    async with (
-        serve(runtime_factory(**failing)) as server,
-        httpx.AsyncClient(base_url=server.url) as http,
-    ):
-        account, printer = await setup(server, http)
+    # Any time at all is too long here: the second failure, a moment after the first,
+    # disables the webhook.
+    runtime = runtime_factory(**DIRECT, webhook_disable_after=1e-6)
+    account = await make_account(runtime)
+    async with client_for(create_app(runtime=runtime)) as http:
+        printer = await offline_printer(runtime, http, account)
         webhook = await add_webhook(http, account, f"{receiver.url}/down", ["job.created"])
         receiver.script.extend([(500, 0.0, {})] * 50)
-        await print_job(http, account, printer)
+        await submit(http, account, printer)
 
-        async def disabled() -> dict[str, Any] | None:
-            found = (await http.get(f"/api/webhooks/{webhook['id']}", auth=account.auth())).json()
-            return found if not found["active"] else None
+        assert await deliver(runtime) == 1
+        still = await webhook_state(http, account, webhook)
+        assert (still["active"], still["disabledReason"]) == (True, None)
+        assert await deliver(runtime) == 1
+        state = await webhook_state(http, account, webhook)
+        assert await deliver(runtime) == 0  # disabled: its retry is not sent
 
-        async with asyncio.timeout(15):
-            while not (state := await disabled()):
-                await asyncio.sleep(0.05)
+    assert state["active"] is False
     assert state["disabledReason"].startswith("Every delivery failed since")
     assert "HTTP 500" in state["disabledReason"]
+    assert len(receiver.at("/down")) == 2
+
+
+# What only the worker of a running server does. These wait for what a background loop
+# sends, with a deadline; none waits to see that nothing is sent.
+
+
+async def test_deliveries_pending_when_the_server_stopped_are_sent_after_a_restart(
+    runtime_factory: Callable[..., Runtime], receiver: WebhookReceiver
+) -> None:
+    stopped = runtime_factory(**LIVE, run_webhook_worker=False)  # as if killed: no worker
+    async with serve(stopped) as first, httpx.AsyncClient(base_url=first.url) as http:
+        account = await make_account(first.runtime)
+        printer = await offline_printer(first.runtime, http, account)
+        webhook = await add_webhook(http, account, f"{receiver.url}/later", ["job.created"])
+        jobs = [await submit(http, account, printer) for _ in range(3)]
+        left = await deliveries(http, account, webhook)
+    assert [(d["status"], d["attempts"]) for d in left] == [("pending", [])] * 3
+    assert receiver.received == []
+
+    async with serve(runtime_factory(**LIVE)):
+        delivered = await receiver.wait_for("/later", 3)
+    assert [r.json["jobId"] for r in delivered] == jobs
 
 
 async def test_a_committed_event_is_sent_at_once_not_at_the_next_poll(
-    runtime_factory: Callable[..., Runtime], receiver: Receiver
+    runtime_factory: Callable[..., Runtime], receiver: WebhookReceiver
 ) -> None:
     # A poll this slow would miss the wait below: only the commit's wake-up can make it.
     async with (
-        serve(runtime_factory(**{**FAST, "webhook_poll_interval": 600.0})) as server,
+        serve(runtime_factory(**{**LIVE, "webhook_poll_interval": 600.0})) as server,
         httpx.AsyncClient(base_url=server.url, timeout=10) as http,
     ):
-        account, printer = await setup(server, http)
+        account = await make_account(server.runtime)
+        printer = await offline_printer(server.runtime, http, account)
         await add_webhook(http, account, f"{receiver.url}/prompt", ["job.created"])
         # The worker's first poll, at start-up, is behind it: it now sleeps for 600 s.
-        job_id = await print_job(http, account, printer)
+        job_id = await submit(http, account, printer)
 
-        delivered = await until(lambda: receiver.at("/prompt"), timeout=5)
+        delivered = await receiver.wait_for("/prompt", 1, timeout=5)
 
     assert delivered[0].json["jobId"] == job_id

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import http.server
 import json
 import os
-import threading
 import time
 from pathlib import Path
 
@@ -13,19 +11,9 @@ import httpx
 from websockets.sync.client import connect
 
 from printcloud.server.runtime import Runtime
-from tests.live import ServerProcess, client_login, create_user, free_port
-
-
-class _Hook(http.server.BaseHTTPRequestHandler):
-    received: list[bytes] = []  # noqa: RUF012 - one receiver per test, reset by the test
-
-    def do_POST(self) -> None:
-        _Hook.received.append(self.rfile.read(int(self.headers["Content-Length"])))
-        self.send_response(200)
-        self.end_headers()
-
-    def log_message(self, *_: object) -> None:
-        return None
+from tests.helpers.live_server import free_port
+from tests.helpers.server_process import ServerProcess, client_login, create_user
+from tests.helpers.webhooks import webhook_receiver_thread
 
 
 def test_deliveries_pending_at_a_kill_9_are_sent_by_the_next_server(
@@ -64,25 +52,21 @@ def test_deliveries_pending_at_a_kill_9_are_sent_by_the_next_server(
             if len(deliveries) == 2 and all(d["attempts"] for d in deliveries):
                 break
             assert time.monotonic() < deadline, deliveries
-            time.sleep(0.1)
+            time.sleep(0.1)  # the server process's worker acts: only its API tells when
         first.kill()
     finally:
         first.stop()
     assert all(d["status"] == "pending" for d in deliveries)
 
-    _Hook.received = []
-    receiver = http.server.ThreadingHTTPServer(("127.0.0.1", hook_port), _Hook)
-    threading.Thread(target=receiver.serve_forever, daemon=True).start()
-    second = ServerProcess(env, tmp_path / "second.log")
-    try:
-        second.wait_ready()
-        deadline = time.monotonic() + 30
-        while len(_Hook.received) < 2:
-            assert time.monotonic() < deadline, "the pending deliveries were not sent"
-            time.sleep(0.1)
-    finally:
-        second.stop()
-        receiver.shutdown()
-        receiver.server_close()
-    types = sorted(json.loads(body)["type"] for body in _Hook.received)
+    with webhook_receiver_thread(hook_port) as receiver:
+        second = ServerProcess(env, tmp_path / "second.log")
+        try:
+            second.wait_ready()
+            deadline = time.monotonic() + 30
+            while len(receiver.received) < 2:
+                assert time.monotonic() < deadline, "the pending deliveries were not sent"
+                time.sleep(0.1)  # another process delivers: only the receiver tells when
+        finally:
+            second.stop()
+    types = sorted(json.loads(body)["type"] for body in receiver.received)
     assert types == ["computer.connected", "computer.disconnected"]

@@ -5,7 +5,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import TestAccount
+from tests.helpers.accounts import TestAccount
 
 
 async def test_create_webhook_as_the_original_shows(

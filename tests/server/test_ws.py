@@ -2,44 +2,30 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from printcloud.server.accounts.permissions import Permission
-from printcloud.server.db.models import Event
+from printcloud.server.db.models import Event, PrintJob
+from printcloud.server.db.types import utcnow
 from printcloud.server.jobs import service
 from printcloud.server.jobs.schemas import PrintJobIn
 from printcloud.server.runtime import Runtime
-from tests.conftest import TestAccount, make_account
-from tests.live import LiveServer, WsAgent, serve
-from tests.server.test_jobs_api import PDF_B64, ZPL_B64
+from tests.helpers.accounts import TestAccount, make_account
+from tests.helpers.documents import PDF_B64, ZPL_B64
+from tests.helpers.jobs import printer_id, submit
+from tests.helpers.live_server import LiveServer, serve
+from tests.helpers.waiting import eventually
+from tests.helpers.ws_agent import WsAgent
 
 
 def agent(live: LiveServer, account: TestAccount, name: str = "Office-PC") -> WsAgent:
     return WsAgent(live.ws_url, account.keys[Permission.FULL], name)
-
-
-async def printer_id(http: httpx.AsyncClient, account: TestAccount, name: str) -> str:
-    printers = (await http.get("/api/printers", auth=account.auth())).json()
-    return str(next(p["id"] for p in printers if p["name"] == name))
-
-
-async def submit(http: httpx.AsyncClient, account: TestAccount, printer: str, **fields: Any) -> str:
-    body = {
-        "printerId": printer,
-        "contentType": "pdf_base64",
-        "content": PDF_B64,
-        "title": "Invoice #456",
-        **fields,
-    }
-    response = await http.post("/api/printjobs", auth=account.auth(), json=body)
-    assert response.status_code == 201, response.text
-    return str(response.json())
 
 
 async def job(http: httpx.AsyncClient, account: TestAccount, job_id: str) -> dict[str, Any]:
@@ -50,13 +36,6 @@ async def job(http: httpx.AsyncClient, account: TestAccount, job_id: str) -> dic
 async def states(http: httpx.AsyncClient, account: TestAccount, job_id: str) -> list[str]:
     history = (await http.get(f"/api/printjobs/{job_id}/states", auth=account.auth())).json()
     return [s["state"] for s in history]
-
-
-async def wait_for(condition: Callable[[], Any], timeout: float = 10) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not await condition():
-        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.05)
 
 
 async def computer(http: httpx.AsyncClient, account: TestAccount) -> dict[str, Any]:
@@ -79,11 +58,11 @@ async def test_auth_registers_the_computer_online_with_the_same_id_on_reconnect(
     assert shown["os"] == "Linux"
     assert shown["clientVersion"] == "1.0.0"
     await first.close()
-    await wait_for(lambda: _state_is(http, owner, "offline"))
+    await eventually(lambda: _state_is(http, owner, "offline"))
 
     again = agent(live, owner)
     assert (await again.connect())["computerId"] == first.computer_id
-    await wait_for(lambda: _state_is(http, owner, "online"))
+    await eventually(lambda: _state_is(http, owner, "online"))
     await again.close()
 
 
@@ -97,7 +76,7 @@ async def test_connect_and_disconnect_write_events(
     link = agent(live, owner)
     await link.connect()
     await link.drop()
-    await wait_for(lambda: _state_is(http, owner, "offline"))
+    await eventually(lambda: _state_is(http, owner, "offline"))
     async with live.runtime.sessionmaker() as session:
         types = (
             await session.scalars(
@@ -233,7 +212,7 @@ async def test_online_job_is_delivered_at_once_and_its_states_flow_back(
     assert (await job(http, owner, job_id))["state"] == "sent"
     await link.report(job_id, "printing")
     await link.report(job_id, "completed", "Printed to HP LaserJet")
-    await wait_for(lambda: _job_state_is(http, owner, job_id, "completed"))
+    await eventually(lambda: _job_state_is(http, owner, job_id, "completed"))
     history = (await http.get(f"/api/printjobs/{job_id}/states", auth=owner.auth())).json()
     assert [(h["state"], h["message"]) for h in history] == [
         ("pending", "Job created"),
@@ -271,7 +250,7 @@ async def test_offline_job_waits_and_is_sent_on_reconnect_oldest_first(
     await link.connect(printers=["Zebra"])
     printer = await printer_id(http, owner, "Zebra")
     await link.close()
-    await wait_for(lambda: _state_is(http, owner, "offline"))
+    await eventually(lambda: _state_is(http, owner, "offline"))
 
     queued = [
         await submit(http, owner, printer, contentType="raw_base64", content=ZPL_B64)
@@ -301,7 +280,7 @@ async def test_job_sent_but_unreported_is_sent_again_after_reconnect(
     again = await back.recv()
     assert again["job"]["id"] == job_id
     await back.report(job_id, "completed")
-    await wait_for(lambda: _job_state_is(http, owner, job_id, "completed"))
+    await eventually(lambda: _job_state_is(http, owner, job_id, "completed"))
     assert await states(http, owner, job_id) == ["pending", "sent", "completed"]
     await back.close()
 
@@ -348,30 +327,42 @@ async def test_job_state_for_another_accounts_job_is_refused(
     await victim_agent.close()
 
 
-async def test_expired_jobs_are_never_sent(
-    live: LiveServer, http: httpx.AsyncClient, owner: TestAccount
-) -> None:
-    link = agent(live, owner)
-    await link.connect(printers=["HP"])
-    printer = await printer_id(http, owner, "HP")
-    await link.close()
-    await wait_for(lambda: _state_is(http, owner, "offline"))
+async def test_expired_jobs_are_never_sent(runtime_factory: Callable[..., Runtime]) -> None:
+    runtime = runtime_factory(sweep_interval=3600.0)  # no sweep but the test's own
+    async with serve(runtime) as server, httpx.AsyncClient(base_url=server.url) as http:
+        owner = await make_account(runtime)
+        link = agent(server, owner)
+        await link.connect(printers=["HP"])
+        printer = await printer_id(http, owner, "HP")
+        await link.close()
+        await eventually(lambda: _state_is(http, owner, "offline"))
 
-    expiring = await submit(http, owner, printer, expireAfter=1)
-    lasting = await submit(http, owner, printer)
-    await wait_for(lambda: _job_state_is(http, owner, expiring, "expired"))
+        expiring = await submit(http, owner, printer, expireAfter=1)
+        lasting = await submit(http, owner, printer)
+        # Its second is over: the deadline is moved back rather than waited for.
+        async with runtime.sessionmaker() as session:
+            await session.execute(
+                update(PrintJob)
+                .where(PrintJob.id == expiring)
+                .values(expires_at=utcnow() - timedelta(seconds=1))
+            )
+            await session.commit()
+        await runtime.dispatcher.sweep()
+        assert (await job(http, owner, expiring))["state"] == "expired"
+        assert (await job(http, owner, lasting))["state"] == "pending"
 
-    back = agent(live, owner)
-    await back.connect()
-    assert (await back.recv())["job"]["id"] == lasting
-    with pytest.raises(TimeoutError):
-        await back.recv(timeout=0.5)
-    history = (await http.get(f"/api/printjobs/{expiring}/states", auth=owner.auth())).json()
-    assert [(h["state"], h["message"]) for h in history] == [
-        ("pending", "Job created"),
-        ("expired", "Not delivered before its expiry"),
-    ]
-    await back.close()
+        back = agent(server, owner)
+        await back.connect()
+        assert (await back.recv())["job"]["id"] == lasting
+        await runtime.dispatcher.sweep()  # which sends nothing more either
+        after = await submit(http, owner, printer)
+        assert (await back.recv())["job"]["id"] == after  # the next thing sent
+        history = (await http.get(f"/api/printjobs/{expiring}/states", auth=owner.auth())).json()
+        assert [(h["state"], h["message"]) for h in history] == [
+            ("pending", "Job created"),
+            ("expired", "Not delivered before its expiry"),
+        ]
+        await back.close()
 
 
 async def test_a_second_connection_replaces_the_first(
@@ -384,7 +375,7 @@ async def test_a_second_connection_replaces_the_first(
 
     assert second.computer_id == first.computer_id
     assert await first.closed() == (4000, "replaced by a new connection")
-    await asyncio.sleep(0.3)  # the replaced handler has finished
+    await live.sockets.until(1)  # the replaced handler has returned, its cleanup done
     assert (await computer(http, owner))["state"] == "online"
     job_id = await submit(http, owner, await printer_id(http, owner, "HP"))
     assert (await second.recv())["job"]["id"] == job_id
@@ -392,27 +383,35 @@ async def test_a_second_connection_replaces_the_first(
 
 
 async def test_a_job_written_without_a_wake_up_is_sent_by_the_sweep(
-    live: LiveServer, http: httpx.AsyncClient, owner: TestAccount
+    runtime_factory: Callable[..., Runtime],
 ) -> None:
-    link = agent(live, owner)
-    await link.connect(printers=["HP"])
-    printer = await printer_id(http, owner, "HP")
-    # As if the wake-up were lost: the job is committed, nobody is told.
-    async with live.runtime.sessionmaker() as session:
-        checked = await service.check_job(
-            live.runtime.settings,
-            PrintJobIn.model_validate(
-                {
-                    "printerId": printer,
-                    "contentType": "pdf_uri",
-                    "content": "https://example.com/a.pdf",
-                }
-            ),
-        )
-        created = await service.create_job(session, owner.account_id, checked)
-        await session.commit()  # not the unit of work's commit: no wake-up follows
-    assert (await link.recv(timeout=5))["job"]["id"] == created.id
-    await link.close()
+    runtime = runtime_factory(sweep_interval=3600.0)  # no sweep but the test's own
+    async with serve(runtime) as server, httpx.AsyncClient(base_url=server.url) as http:
+        owner = await make_account(runtime)
+        link = agent(server, owner)
+        await link.connect(printers=["HP"])
+        printer = await printer_id(http, owner, "HP")
+        # As if the wake-up were lost: the job is committed, nobody is told.
+        async with runtime.sessionmaker() as session:
+            checked = await service.check_job(
+                runtime.settings,
+                PrintJobIn.model_validate(
+                    {
+                        "printerId": printer,
+                        "contentType": "pdf_uri",
+                        "content": "https://example.com/a.pdf",
+                    }
+                ),
+            )
+            created = await service.create_job(session, owner.account_id, checked)
+            await session.commit()  # not the unit of work's commit: no wake-up follows
+        assert (await job(http, owner, created.id))["state"] == "pending"
+
+        await runtime.dispatcher.sweep()
+
+        assert (await link.recv(timeout=5))["job"]["id"] == created.id
+        assert (await job(http, owner, created.id))["state"] == "sent"
+        await link.close()
 
 
 # limits and bad input
@@ -499,7 +498,7 @@ async def test_a_silent_peer_is_found_dead_by_server_pings(
         # The TCP connection stays open, but nothing is read: pings go unanswered,
         # as with a computer that froze or lost its network without a word.
         link.ws.transport.pause_reading()
-        await wait_for(lambda: _state_is(http, owner, "offline"), timeout=10)
+        await eventually(lambda: _state_is(http, owner, "offline"), timeout=10)
         link.ws.transport.abort()
 
 
@@ -511,14 +510,14 @@ async def test_a_job_left_printing_is_sent_again_for_its_outcome(
     job_id = await submit(http, owner, await printer_id(http, owner, "HP"))
     await link.recv()
     await link.report(job_id, "printing")
-    await wait_for(lambda: _job_state_is(http, owner, job_id, "printing"))
+    await eventually(lambda: _job_state_is(http, owner, job_id, "printing"))
     await link.drop()  # the outcome never arrived
 
     back = agent(live, owner)
     await back.connect()
     assert (await back.recv())["job"]["id"] == job_id  # the journal will answer it
     await back.report(job_id, "completed", "already printed")
-    await wait_for(lambda: _job_state_is(http, owner, job_id, "completed"))
+    await eventually(lambda: _job_state_is(http, owner, job_id, "completed"))
     assert await states(http, owner, job_id) == ["pending", "sent", "printing", "completed"]
     await back.close()
 

@@ -5,12 +5,11 @@ The rig is a private cupsd with two queues, PDFQ (IPP Everywhere, to an
 ippeveprinter emulator that keeps every document it receives) and ZPLQ (raw, to
 a socket sink that writes one file per connection). Locally a rig that is not
 running skips its tests with the reason; under PRINTCLOUD_TEST_REQUIRE_SERVICES=1
-it fails them (see tests/services.py).
+it fails them (see tests/helpers/services.py).
 """
 
 from __future__ import annotations
 
-import asyncio
 import getpass
 import os
 import re
@@ -19,11 +18,8 @@ import shlex
 import shutil
 import socket
 import subprocess
-import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -31,7 +27,8 @@ import pytest
 from printcloud.agent.printers import ipp
 from printcloud.agent.printers.base import PrintFailed
 from printcloud.agent.printers.ipp import GroupTag, Operation, ValueTag, attr
-from tests import services
+from tests.helpers import services
+from tests.helpers.waiting import eventually
 
 # shared/ is beside the repository: <repo>/../shared/printrig/printrig.sh
 SCRIPT = Path(__file__).resolve().parents[2].parent / "shared" / "printrig" / "printrig.sh"
@@ -109,46 +106,8 @@ def load(script: Path = SCRIPT) -> PrintRig:
 # Helpers of the tests that print on the rig.
 
 
-def minimal_pdf(text: str = "PrintCloud") -> bytes:
-    """A valid one-page A4 PDF, with a correct cross-reference table."""
-    stream = f"BT /F1 24 Tf 72 720 Td ({text}) Tj ET".encode()
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R"
-        b" /Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1,
-        xref,
-    )
-    return bytes(out)
-
-
 def unique_title(kind: str) -> str:
     return f"pc-{kind}-{secrets.token_hex(4)}"
-
-
-async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 10.0) -> Any:
-    """``check()``'s first truthy answer, polled until the deadline."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = await check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            pytest.fail(f"still nothing after {timeout:g} s")
-        await asyncio.sleep(0.1)
 
 
 async def ipp_call(

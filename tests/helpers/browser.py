@@ -1,19 +1,16 @@
-"""Headless Chromium (Debian's ``chromium``) driven by Playwright, and a webhook receiver."""
+"""Headless Chromium (Debian's ``chromium``) driven by Playwright."""
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-import uvicorn
 from playwright.async_api import Browser, Page, async_playwright
 
-from tests import services
-from tests.conftest import PASSWORD, TestAccount
-from tests.live import serve_asgi
+from tests.helpers import services
+from tests.helpers.accounts import PASSWORD, TestAccount
 
 CHROMIUM = Path("/usr/bin/chromium")
 HAVE_CHROMIUM = CHROMIUM.exists()  # looked at once, at import
@@ -46,31 +43,3 @@ async def log_in(page: Page, base_url: str, account: TestAccount) -> None:
 async def live_view_open(page: Page) -> None:
     """Wait until the page's event stream is connected, so no change is missed."""
     await page.wait_for_function("document.body.dataset.live === 'open'")
-
-
-class Receiver:
-    """A webhook endpoint that answers 204 and remembers what it got."""
-
-    def __init__(self) -> None:
-        self.received: list[bytes] = []
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
-        self.received.append(body)
-        await send({"type": "http.response.start", "status": 204, "headers": []})
-        await send({"type": "http.response.body", "body": b""})
-
-
-@contextlib.asynccontextmanager
-async def receiver() -> AsyncIterator[tuple[Receiver, str]]:
-    app = Receiver()
-    config = uvicorn.Config(app, log_level="warning", lifespan="off")
-    async with serve_asgi(config) as url:
-        yield app, url
