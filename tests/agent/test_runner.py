@@ -232,10 +232,7 @@ async def test_stop_lets_the_job_in_progress_finish_and_report(
     await eventually(lambda: _positive(backend.prints))
 
     agent.request_stop()
-    # The one wait for something not to happen: the agent shows no sign of draining to
-    # wait for, so a run() that returned at once would be seen only after it had time
-    # to close its connection (a loopback round trip, well under this).
-    await asyncio.sleep(0.3)
+    await asyncio.wait_for(agent.draining.wait(), 10)
     assert not task.done()  # draining: the job is still printing
     backend.release.set()
     async with asyncio.timeout(10):

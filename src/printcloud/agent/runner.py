@@ -95,6 +95,7 @@ class Agent:
         self._workers: dict[str, asyncio.Task[None]] = {}
         self._stopping = asyncio.Event()
         self.connected = asyncio.Event()  # set while authenticated; for status and tests
+        self.draining = asyncio.Event()  # set once stopping waits for the jobs printing
         for job_id in journal.interrupted():
             journal.finish(job_id, JobState.ERROR, INTERRUPTED)
             log.warning("job_interrupted", job_id=job_id)
@@ -139,6 +140,7 @@ class Agent:
             await asyncio.wait_for(self._stopping.wait(), delay)
 
     async def _drain(self) -> None:
+        self.draining.set()
         await self._idle.wait()
 
     async def _connection(self) -> bool:
