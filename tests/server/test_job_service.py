@@ -627,6 +627,29 @@ async def test_expire_due_expires_only_jobs_still_waiting_past_their_expiry_and_
         assert await service.expire_due(session, utcnow() + timedelta(seconds=61)) == 0
 
 
+async def test_expire_due_expires_a_batch_at_a_time_oldest_first(
+    runtime: Runtime, account: TestAccount, printer_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(service, "EXPIRE_BATCH", 2)
+    due = [await submit(runtime, account, printer_id, expireAfter=60) for _ in range(3)]
+    after_expiry = utcnow() + timedelta(seconds=61)
+
+    passes = []
+    for _ in range(3):
+        async with unit_of_work(runtime.sessionmaker) as session:
+            passes.append(await service.expire_due(session, after_expiry))
+        passes.append([(await stored(runtime, job_id)).state for job_id in due])
+
+    assert passes == [
+        2,
+        ["expired", "expired", "pending"],
+        1,
+        ["expired", "expired", "expired"],
+        0,
+        ["expired", "expired", "expired"],
+    ]
+
+
 async def test_the_unfinished_jobs_of_removed_computers_end_in_error(
     runtime: Runtime, account: TestAccount, printer_id: str, computer_id: str
 ) -> None:
