@@ -309,7 +309,7 @@ async def test_check_job_follows_the_settings_on_private_urls_and_document_size(
     assert (await service.check_job(settings_factory(max_document_size=1000), big)).content
 
 
-async def test_a_large_document_is_checked_off_the_event_loop_all_the_same(
+async def test_a_document_too_large_to_check_on_the_event_loop_is_checked_all_the_same(
     runtime: Runtime, printer_id: str
 ) -> None:
     big = base64.b64encode(PDF + b"%" + b"x" * 300_000).decode()
