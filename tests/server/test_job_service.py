@@ -8,7 +8,7 @@ import base64
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -19,7 +19,7 @@ from printcloud.protocol.content import ContentType
 from printcloud.protocol.job_states import JobState
 from printcloud.server import effects
 from printcloud.server.db.engine import create_sessionmaker
-from printcloud.server.db.models import Computer, Event, Printer, PrintJob, PrintJobContent
+from printcloud.server.db.models import Event, Printer, PrintJob, PrintJobContent
 from printcloud.server.db.types import utcnow
 from printcloud.server.db.uow import unit_of_work
 from printcloud.server.errors import BadRequest, NotFound, PayloadTooLarge
@@ -28,21 +28,11 @@ from printcloud.server.jobs.repository import JobRow
 from printcloud.server.jobs.schemas import JobPrinterOut, PrintJobIn, PrintJobOut
 from printcloud.server.runtime import Runtime
 from printcloud.server.settings import Settings
+from tests.helpers.accounts import TestAccount
+from tests.helpers.documents import PDF, PDF_B64
 
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
-PDF_B64 = base64.b64encode(PDF).decode()
 COMPUTER_REMOVED = "The computer was removed from the account"
 NOT_DELIVERED = "Not delivered before its expiry"
-
-
-class Account(Protocol):
-    """What these tests use of the ``account`` fixture."""
-
-    account_id: str
-
-    async def add_computer(
-        self, runtime: Runtime, name: str = ..., printers: tuple[str, ...] = ...
-    ) -> Computer: ...
 
 
 def job_in(printer_id: str, **fields: Any) -> PrintJobIn:
@@ -52,7 +42,7 @@ def job_in(printer_id: str, **fields: Any) -> PrintJobIn:
 
 
 async def submit(
-    runtime: Runtime, account: Account, printer_id: str, key: str | None = None, **fields: Any
+    runtime: Runtime, account: TestAccount, printer_id: str, key: str | None = None, **fields: Any
 ) -> str:
     async with unit_of_work(runtime.sessionmaker) as session:
         return await service.submit_job(
@@ -76,13 +66,13 @@ async def move(runtime: Runtime, job_id: str, state: JobState, message: str = ""
         return await service.move_job(session, await read_job(session, job_id), state, message)
 
 
-async def history(runtime: Runtime, account: Account, job_id: str) -> list[tuple[Any, ...]]:
+async def history(runtime: Runtime, account: TestAccount, job_id: str) -> list[tuple[Any, ...]]:
     async with runtime.sessionmaker() as session:
         entries = await service.states(session, account.account_id, job_id)
     return [(e.state.value, e.message, e.created_at) for e in entries]
 
 
-async def events_of(runtime: Runtime, account: Account) -> list[dict[str, Any]]:
+async def events_of(runtime: Runtime, account: TestAccount) -> list[dict[str, Any]]:
     """The account's outbox, oldest first, without the events' own timestamps."""
     async with runtime.sessionmaker() as session:
         events = await session.scalars(
@@ -94,7 +84,7 @@ async def events_of(runtime: Runtime, account: Account) -> list[dict[str, Any]]:
     return payloads
 
 
-async def count_jobs(runtime: Runtime, account: Account) -> int:
+async def count_jobs(runtime: Runtime, account: TestAccount) -> int:
     async with runtime.sessionmaker() as session:
         count = await session.scalar(
             select(func.count()).where(PrintJob.account_id == account.account_id)
@@ -144,7 +134,7 @@ async def computer_id(runtime: Runtime, printer_id: str) -> str:
 
 
 async def test_a_job_is_stored_with_its_printer_computer_document_and_first_history_entry(
-    runtime: Runtime, account: Account, printer_id: str, computer_id: str, clock: Clock
+    runtime: Runtime, account: TestAccount, printer_id: str, computer_id: str, clock: Clock
 ) -> None:
     job_id = await submit(
         runtime,
@@ -182,7 +172,7 @@ async def test_a_job_is_stored_with_its_printer_computer_document_and_first_hist
 
 
 async def test_a_job_without_expire_after_never_expires(
-    runtime: Runtime, account: Account, printer_id: str
+    runtime: Runtime, account: TestAccount, printer_id: str
 ) -> None:
     job = await stored(runtime, await submit(runtime, account, printer_id))
     assert job.expires_at is None
@@ -191,14 +181,14 @@ async def test_a_job_without_expire_after_never_expires(
 
 @pytest.mark.parametrize("title", ["", "   ", "\t\n"])
 async def test_a_blank_title_becomes_untitled(
-    runtime: Runtime, account: Account, printer_id: str, title: str
+    runtime: Runtime, account: TestAccount, printer_id: str, title: str
 ) -> None:
     job = await stored(runtime, await submit(runtime, account, printer_id, title=title))
     assert job.title == "Untitled"
 
 
 async def test_a_document_url_is_stored_trimmed_and_base64_as_it_came(
-    runtime: Runtime, account: Account, printer_id: str
+    runtime: Runtime, account: TestAccount, printer_id: str
 ) -> None:
     url_job = await submit(
         runtime,
@@ -223,7 +213,7 @@ async def test_a_document_url_is_stored_trimmed_and_base64_as_it_came(
 
 
 async def test_a_job_for_another_accounts_printer_is_not_found(
-    runtime: Runtime, account: Account, other_account: Account
+    runtime: Runtime, account: TestAccount, other_account: TestAccount
 ) -> None:
     computer = await other_account.add_computer(runtime)
     async with runtime.sessionmaker() as session:
@@ -236,7 +226,7 @@ async def test_a_job_for_another_accounts_printer_is_not_found(
 
 
 async def test_a_created_job_is_announced_and_logged_with_its_ids(
-    runtime: Runtime, account: Account, printer_id: str
+    runtime: Runtime, account: TestAccount, printer_id: str
 ) -> None:
     with capture_logs() as logs:
         job_id = await submit(runtime, account, printer_id, contentType="raw_base64")
@@ -271,7 +261,7 @@ class RecordingSink:
 
 
 async def test_the_jobs_computer_is_woken_once_the_job_is_committed(
-    runtime: Runtime, account: Account, printer_id: str, computer_id: str
+    runtime: Runtime, account: TestAccount, printer_id: str, computer_id: str
 ) -> None:
     sink = RecordingSink()
     sessionmaker = create_sessionmaker(runtime.engine)
@@ -335,7 +325,7 @@ async def test_a_document_too_large_to_check_on_the_event_loop_is_checked_all_th
 
 
 async def test_without_an_idempotency_key_each_submission_is_a_new_job(
-    runtime: Runtime, account: Account, printer_id: str
+    runtime: Runtime, account: TestAccount, printer_id: str
 ) -> None:
     first = await submit(runtime, account, printer_id)
     second = await submit(runtime, account, printer_id)
@@ -345,7 +335,7 @@ async def test_without_an_idempotency_key_each_submission_is_a_new_job(
 
 
 async def test_the_same_idempotency_key_answers_the_first_jobs_id_and_makes_no_other(
-    runtime: Runtime, account: Account, printer_id: str
+    runtime: Runtime, account: TestAccount, printer_id: str
 ) -> None:
     first = await submit(runtime, account, printer_id, key="order-1")
     again = await submit(runtime, account, printer_id, key="order-1")
@@ -358,7 +348,7 @@ async def test_the_same_idempotency_key_answers_the_first_jobs_id_and_makes_no_o
 
 
 async def test_a_malformed_idempotency_key_is_refused_before_a_job_is_made(
-    runtime: Runtime, account: Account, printer_id: str
+    runtime: Runtime, account: TestAccount, printer_id: str
 ) -> None:
     with pytest.raises(BadRequest, match=r"^Idempotency-Key: "):
         await submit(runtime, account, printer_id, key="two words")
@@ -369,7 +359,7 @@ async def test_a_malformed_idempotency_key_is_refused_before_a_job_is_made(
 
 
 async def read_as(
-    kind: str, session: AsyncSession, account: Account, computer_id: str, job_id: str
+    kind: str, session: AsyncSession, account: TestAccount, computer_id: str, job_id: str
 ) -> PrintJob | JobRow:
     """The job as the API path reads it (an ORM object) or as the agent path does."""
     if kind == "orm":
@@ -382,7 +372,7 @@ async def read_as(
 @pytest.mark.parametrize("kind", ["orm", "row"])
 async def test_each_move_records_its_time_in_the_job_and_in_its_history(
     runtime: Runtime,
-    account: Account,
+    account: TestAccount,
     printer_id: str,
     computer_id: str,
     clock: Clock,
@@ -414,7 +404,7 @@ async def test_each_move_records_its_time_in_the_job_and_in_its_history(
 
 
 async def test_a_move_is_announced_and_logged_with_its_state_and_message(
-    runtime: Runtime, account: Account, printer_id: str
+    runtime: Runtime, account: TestAccount, printer_id: str
 ) -> None:
     job_id = await submit(runtime, account, printer_id)
 
@@ -440,7 +430,7 @@ async def test_a_move_is_announced_and_logged_with_its_state_and_message(
 )
 async def test_a_move_the_table_forbids_changes_nothing(
     runtime: Runtime,
-    account: Account,
+    account: TestAccount,
     printer_id: str,
     clock: Clock,
     current: JobState,
@@ -501,7 +491,7 @@ def other_instance(runtime: Runtime, runtime_factory: Callable[..., Runtime]) ->
 async def test_a_report_racing_another_move_is_applied_to_the_state_the_database_holds(
     runtime: Runtime,
     other_instance: Runtime,
-    account: Account,
+    account: TestAccount,
     printer_id: str,
     computer_id: str,
     monkeypatch: pytest.MonkeyPatch,
@@ -540,7 +530,7 @@ async def test_a_report_racing_another_move_is_applied_to_the_state_the_database
 async def test_a_report_made_obsolete_by_a_racing_move_changes_nothing(
     runtime: Runtime,
     other_instance: Runtime,
-    account: Account,
+    account: TestAccount,
     printer_id: str,
     computer_id: str,
     monkeypatch: pytest.MonkeyPatch,
@@ -565,7 +555,7 @@ async def test_a_report_made_obsolete_by_a_racing_move_changes_nothing(
 async def test_a_report_on_a_job_deleted_meanwhile_changes_nothing(
     runtime: Runtime,
     other_instance: Runtime,
-    account: Account,
+    account: TestAccount,
     printer_id: str,
     computer_id: str,
     monkeypatch: pytest.MonkeyPatch,
@@ -590,7 +580,7 @@ async def test_a_report_on_a_job_deleted_meanwhile_changes_nothing(
 async def test_the_expiry_sweep_racing_a_delivery_leaves_the_job_sent(
     runtime: Runtime,
     other_instance: Runtime,
-    account: Account,
+    account: TestAccount,
     printer_id: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -610,7 +600,7 @@ async def test_the_expiry_sweep_racing_a_delivery_leaves_the_job_sent(
 
 
 async def test_expire_due_expires_only_jobs_still_waiting_past_their_expiry_and_counts_them(
-    runtime: Runtime, account: Account, printer_id: str
+    runtime: Runtime, account: TestAccount, printer_id: str
 ) -> None:
     due = [await submit(runtime, account, printer_id, expireAfter=60) for _ in range(2)]
     later = await submit(runtime, account, printer_id, expireAfter=3600)
@@ -637,7 +627,7 @@ async def test_expire_due_expires_only_jobs_still_waiting_past_their_expiry_and_
 
 
 async def test_expire_due_expires_a_batch_at_a_time_oldest_first(
-    runtime: Runtime, account: Account, printer_id: str, monkeypatch: pytest.MonkeyPatch
+    runtime: Runtime, account: TestAccount, printer_id: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(service, "EXPIRE_BATCH", 2)
     due = [await submit(runtime, account, printer_id, expireAfter=60) for _ in range(3)]
@@ -660,7 +650,7 @@ async def test_expire_due_expires_a_batch_at_a_time_oldest_first(
 
 
 async def test_the_unfinished_jobs_of_removed_computers_end_in_error(
-    runtime: Runtime, account: Account, printer_id: str, computer_id: str
+    runtime: Runtime, account: TestAccount, printer_id: str, computer_id: str
 ) -> None:
     other_computer = await account.add_computer(runtime, "Warehouse-PC", ("Zebra ZD420",))
     async with runtime.sessionmaker() as session:
@@ -690,7 +680,7 @@ async def test_the_unfinished_jobs_of_removed_computers_end_in_error(
 
 
 async def test_a_job_is_shown_with_every_field(
-    runtime: Runtime, account: Account, printer_id: str, clock: Clock
+    runtime: Runtime, account: TestAccount, printer_id: str, clock: Clock
 ) -> None:
     created = clock.now
     job_id = await submit(
@@ -730,7 +720,7 @@ async def test_a_job_is_shown_with_every_field(
 
 
 async def test_history_pages_on_after_in_both_directions(
-    runtime: Runtime, account: Account, printer_id: str
+    runtime: Runtime, account: TestAccount, printer_id: str
 ) -> None:
     ids = [await submit(runtime, account, printer_id, title=f"Job {i}") for i in range(5)]
 
@@ -752,7 +742,7 @@ async def test_history_pages_on_after_in_both_directions(
 
 
 async def test_jobs_by_ids_answers_those_found_and_names_the_ids_when_none_is(
-    runtime: Runtime, account: Account, printer_id: str
+    runtime: Runtime, account: TestAccount, printer_id: str
 ) -> None:
     ids = [await submit(runtime, account, printer_id) for _ in range(3)]
 
@@ -764,7 +754,7 @@ async def test_jobs_by_ids_answers_those_found_and_names_the_ids_when_none_is(
 
 
 async def test_the_states_of_an_unknown_job_are_not_found(
-    runtime: Runtime, account: Account
+    runtime: Runtime, account: TestAccount
 ) -> None:
     async with runtime.sessionmaker() as session:
         with pytest.raises(NotFound, match=r"^Print job pj_missing not found$"):
@@ -772,7 +762,7 @@ async def test_the_states_of_an_unknown_job_are_not_found(
 
 
 async def test_delete_jobs_answers_only_the_found_ids_in_the_asked_order(
-    runtime: Runtime, account: Account, printer_id: str
+    runtime: Runtime, account: TestAccount, printer_id: str
 ) -> None:
     ids = [await submit(runtime, account, printer_id) for _ in range(3)]
 
