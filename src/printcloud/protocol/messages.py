@@ -19,6 +19,26 @@ from printcloud.protocol.presence import PrinterState
 
 MAX_NAME_LENGTH = 200
 MAX_PRINTERS = 500
+MAX_FEATURES = 20
+
+
+class Feature(StrEnum):
+    """[ext] What a client may announce in ``auth``; ``auth_ok`` answers with those the
+    server accepted. A client that announces nothing gets the original document's
+    behaviour to the letter."""
+
+    # At least once: a job whose outcome never arrived is sent again on the next
+    # connection, and the client's journal answers one it already finished. Without it,
+    # a job written to a connection is never sent again (at most once).
+    RESUME = "resume"
+    # ``*_uri`` jobs arrive as URIs and the client downloads them. Without it the server
+    # downloads the document and sends it as ``*_base64``.
+    FETCH = "fetch"
+    # ``cancel_job`` when a job already sent is deleted.
+    CANCEL = "cancel"
+
+
+_FEATURE_NAMES = frozenset(str(f) for f in Feature)
 
 
 class _Message(BaseModel):
@@ -44,6 +64,15 @@ class Auth(_Message):
     computer_name: str = Field(min_length=1, max_length=MAX_NAME_LENGTH)
     os: str = Field(default="", max_length=100)
     client_version: str = Field(default="", max_length=50)
+    # [ext] Plain strings: a newer client's feature is ignored, not refused.
+    features: list[str] | None = Field(default=None, max_length=MAX_FEATURES)
+    # [ext] A stable id of the machine: with it, the computer is (account, machine id),
+    # and two machines with one name are two computers.
+    machine_id: str | None = Field(default=None, min_length=1, max_length=MAX_NAME_LENGTH)
+
+    def known_features(self) -> frozenset[Feature]:
+        """The announced features this protocol knows; the others are ignored."""
+        return frozenset(Feature(f) for f in self.features or () if f in _FEATURE_NAMES)
 
 
 class PrinterInfo(_Message):
@@ -81,6 +110,8 @@ class JobStateReport(_Message):
 class AuthOk(_Message):
     type: Literal["auth_ok"] = "auth_ok"
     computer_id: str
+    # [ext] The features the server accepted; absent when the client announced none.
+    features: list[str] | None = None
 
 
 class AuthRefusal(StrEnum):
@@ -134,6 +165,14 @@ class PrintJob(_Message):
     job: JobPayload
 
 
+class CancelJob(_Message):
+    """[ext] The job was deleted: drop it, or cancel it if it is printing (best effort).
+    Sent only to a client that announced ``cancel``."""
+
+    type: Literal["cancel_job"] = "cancel_job"
+    job_id: str
+
+
 # either way
 
 
@@ -146,13 +185,15 @@ class Error(_Message):
 
 ClientMessage = Annotated[Auth | Printers | JobStateReport, Field(discriminator="type")]
 ServerMessage = Annotated[
-    AuthOk | AuthError | PrintersOk | PrintJob | Error, Field(discriminator="type")
+    AuthOk | AuthError | PrintersOk | PrintJob | CancelJob | Error, Field(discriminator="type")
 ]
 _client_adapter: TypeAdapter[ClientMessage] = TypeAdapter(ClientMessage)
 _server_adapter: TypeAdapter[ServerMessage] = TypeAdapter(ServerMessage)
 
 CLIENT_TYPES = frozenset({"auth", "printers", "job_state"})
-SERVER_TYPES = frozenset({"auth_ok", "auth_error", "printers_ok", "print_job", "error"})
+SERVER_TYPES = frozenset(
+    {"auth_ok", "auth_error", "printers_ok", "print_job", "cancel_job", "error"}
+)
 
 
 class MalformedMessage(ValueError):
@@ -203,9 +244,10 @@ def parse_client_message(text: str | bytes) -> Auth | Printers | JobStateReport:
     return message
 
 
-def parse_server_message(text: str | bytes) -> AuthOk | AuthError | PrintersOk | PrintJob | Error:
+ServerMessages = AuthOk | AuthError | PrintersOk | PrintJob | CancelJob | Error
+
+
+def parse_server_message(text: str | bytes) -> ServerMessages:
     """What the agent reads. Raises MalformedMessage or InvalidMessage."""
-    message: AuthOk | AuthError | PrintersOk | PrintJob | Error = _parse(
-        text, _server_adapter, SERVER_TYPES
-    )
+    message: ServerMessages = _parse(text, _server_adapter, SERVER_TYPES)
     return message

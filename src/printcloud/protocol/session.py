@@ -19,7 +19,9 @@ from printcloud.protocol.messages import (
     AuthError,
     AuthOk,
     AuthRefusal,
+    CancelJob,
     Error,
+    Feature,
     InvalidMessage,
     JobPayload,
     JobStateReport,
@@ -28,6 +30,7 @@ from printcloud.protocol.messages import (
     Printers,
     PrintersOk,
     PrintJob,
+    ServerMessages,
     parse_client_message,
     parse_server_message,
 )
@@ -40,6 +43,7 @@ CLOSE_POLICY = 1008  # authentication failed or timed out
 CLOSE_TOO_BIG = 1009
 CLOSE_REPLACED = 4000  # another connection for the same computer took over
 CLOSE_REMOVED = 4001  # the computer was removed from its account
+CLOSE_KEY_REVOKED = 4002  # [ext] the API key the connection authenticated with was revoked
 
 
 class ProtocolError(RuntimeError):
@@ -75,6 +79,11 @@ class Received:
 class ServerSession:
     def __init__(self) -> None:
         self.phase = ServerPhase.AWAITING_AUTH
+        # What the client announced and the server accepted; empty for a client written
+        # from the original document, which gets its behaviour to the letter.
+        self.features: frozenset[Feature] = frozenset()
+        # The original's order: auth, auth_ok, printers, printers_ok, and only then jobs.
+        self.printers_answered = False
 
     def _closing(self, reply: str | None, close: Close) -> Received:
         self.phase = ServerPhase.CLOSED
@@ -107,10 +116,14 @@ class ServerSession:
             return self._closing(refusal.dump(), Close(CLOSE_POLICY, reason[:120]))
         return Received(reply=Error(message=str(exc)).dump())
 
-    def accept(self, computer_id: str) -> str:
+    def accept(self, computer_id: str, auth: Auth | None = None) -> str:
+        """``auth_ok``, with the features of ``auth`` that the server takes up (only when
+        the client announced any)."""
         self._require(ServerPhase.AUTHENTICATING)
         self.phase = ServerPhase.READY
-        return AuthOk(computer_id=computer_id).dump()
+        self.features = auth.known_features() if auth else frozenset()
+        answered = sorted(self.features) if auth and auth.features is not None else None
+        return AuthOk(computer_id=computer_id, features=answered).dump()
 
     def reject(self, reason: str, refusal: AuthRefusal) -> tuple[str, Close]:
         """Refuse the connection, during authentication or because time ran out:
@@ -123,11 +136,24 @@ class ServerSession:
 
     def printers_ok(self, count: int) -> str:
         self._require(ServerPhase.READY)
+        self.printers_answered = True
         return PrintersOk(count=count).dump()
+
+    @property
+    def ready_for_jobs(self) -> bool:
+        return self.phase is ServerPhase.READY and self.printers_answered
 
     def print_job(self, job: JobPayload) -> str:
         self._require(ServerPhase.READY)
+        if not self.printers_answered:
+            raise ProtocolError("no print_job before the client's printers were answered")
         return PrintJob(job=job).dump()
+
+    def cancel_job(self, job_id: str) -> str:
+        self._require(ServerPhase.READY)
+        if Feature.CANCEL not in self.features:
+            raise ProtocolError("the client did not announce cancel")
+        return CancelJob(job_id=job_id).dump()
 
     def error(self, message: str) -> str:
         self._require(ServerPhase.READY)
@@ -154,18 +180,32 @@ class ClientSession:
     def __init__(self) -> None:
         self.phase = ClientPhase.NEW
         self.computer_id: str | None = None
+        # What the server accepted of what ``auth`` announced.
+        self.features: frozenset[Feature] = frozenset()
 
     def auth(
-        self, *, api_key: str, computer_name: str, os: str = "", client_version: str = ""
+        self,
+        *,
+        api_key: str,
+        computer_name: str,
+        os: str = "",
+        client_version: str = "",
+        features: frozenset[Feature] = frozenset(),
+        machine_id: str | None = None,
     ) -> str:
         self._require(ClientPhase.NEW)
         text = Auth(
-            api_key=api_key, computer_name=computer_name, os=os, client_version=client_version
+            api_key=api_key,
+            computer_name=computer_name,
+            os=os,
+            client_version=client_version,
+            features=sorted(features) or None,
+            machine_id=machine_id,
         ).dump()
         self.phase = ClientPhase.AUTH_SENT
         return text
 
-    def receive(self, text: str | bytes) -> AuthOk | AuthError | PrintersOk | PrintJob | Error:
+    def receive(self, text: str | bytes) -> ServerMessages:
         """Parse a server message and advance. Raises MalformedMessage, InvalidMessage
         (an unknown type from a newer server: log it and go on) or ProtocolError."""
         if self.phase in (ClientPhase.NEW, ClientPhase.CLOSED):
@@ -175,6 +215,9 @@ class ClientSession:
             if isinstance(message, AuthOk):
                 self.phase = ClientPhase.READY
                 self.computer_id = message.computer_id
+                self.features = frozenset(
+                    Feature(f) for f in message.features or () if f in set(Feature)
+                )
             elif isinstance(message, AuthError):
                 self.phase = ClientPhase.CLOSED
             elif not isinstance(message, Error):

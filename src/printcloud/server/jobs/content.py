@@ -3,6 +3,7 @@ in the API's errors, and the URL policy of the server."""
 
 from __future__ import annotations
 
+from printcloud.outbound import url_problem
 from printcloud.protocol.content import (
     ContentType,
     DocumentError,
@@ -10,7 +11,6 @@ from printcloud.protocol.content import (
     decode_document,
 )
 from printcloud.server.errors import BadRequest, PayloadTooLarge
-from printcloud.server.outbound import url_problem
 
 
 def check_content(

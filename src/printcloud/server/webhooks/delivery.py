@@ -27,6 +27,7 @@ import structlog
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from printcloud.outbound import ClientPool, UnsafeTarget, safe_request
 from printcloud.server.db.models import (
     DeliveryStatus,
     Event,
@@ -37,7 +38,6 @@ from printcloud.server.db.models import (
 )
 from printcloud.server.db.types import utcnow
 from printcloud.server.db.uow import unit_of_work
-from printcloud.server.outbound import ClientPool, UnsafeTarget, safe_request
 from printcloud.server.periodic import Periodic
 from printcloud.server.settings import Settings
 from printcloud.server.webhooks import signing

@@ -9,11 +9,11 @@ from collections.abc import Sequence
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from printcloud.outbound import url_problem
 from printcloud.server import ids
 from printcloud.server.db.models import DeliveryStatus, Webhook, WebhookDelivery
 from printcloud.server.db.types import utcnow
 from printcloud.server.errors import BadRequest, NotFound
-from printcloud.server.outbound import url_problem
 from printcloud.server.webhooks import repository, signing
 from printcloud.server.webhooks.schemas import AttemptOut, DeliveryOut, WebhookIn
 

@@ -21,8 +21,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from printcloud.server import outbound
-from printcloud.server.outbound import SafeResponse, UnsafeTarget, safe_request
+from printcloud import outbound
+from printcloud.outbound import SafeResponse, UnsafeTarget, safe_request
 from tests.helpers.live_server import free_port, serve_asgi
 
 LARGE = 300_000

@@ -1,11 +1,14 @@
-"""Which URLs the server will let a customer point it (or an agent) at, and how it calls them.
+"""Which URLs PrintCloud lets a customer point it at, and how it calls them: one policy
+for the server (webhooks, documents it downloads) and the agent (documents it fetches
+inside an office network).
 
 ``url_problem`` is the check made when a URL is accepted (a webhook, a document URI):
 http or https only, a host, and no loopback, private, link-local, CGNAT,
 multicast, unspecified or otherwise non-global address literal, nor
-``localhost``, unless ``PRINTCLOUD_ALLOW_PRIVATE_URLS`` is set.
+``localhost``, unless private URLs are allowed (``PRINTCLOUD_ALLOW_PRIVATE_URLS`` on
+the server, ``allow_private_urls`` in the agent's configuration).
 
-``safe_request`` is the one way the server makes a request to such a URL: it checks
+``safe_request`` is the one way either makes a request to such a URL: it checks
 the URL again, resolves the name, refuses it if any address is not public, and then
 connects to the address it checked (not the name again, so a DNS answer that changes
 between the check and the connection cannot redirect it to an internal address).

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from printcloud.server.outbound import url_problem
+from printcloud.outbound import url_problem
 
 
 @pytest.mark.parametrize(
