@@ -12,7 +12,11 @@ from websockets.exceptions import ConnectionClosed
 
 
 class WsAgent:
-    """The agent's side of the protocol, by hand: what a test says is what is sent."""
+    """The agent's side of the protocol, by hand: what a test says is what is sent.
+
+    By default a client written from the original document alone: it announces no
+    features and sends no machine id. ``features`` and ``machine_id`` add the [ext] fields.
+    """
 
     def __init__(
         self,
@@ -21,12 +25,17 @@ class WsAgent:
         name: str = "Office-PC",
         os: str = "Linux",
         version: str = "1.0.0",
+        *,
+        features: list[str] | None = None,
+        machine_id: str | None = None,
     ) -> None:
         self.ws_url = ws_url
         self.api_key = api_key
         self.name = name
         self.os = os
         self.version = version
+        self.features = features
+        self.machine_id = machine_id
         self.ws: ClientConnection | None = None
         self.computer_id: str | None = None
 
@@ -36,15 +45,18 @@ class WsAgent:
     async def connect(self, printers: list[str] | None = None) -> dict[str, Any]:
         """Open, authenticate and (when given) report printers; the auth answer."""
         await self.open()
-        await self.send(
-            {
-                "type": "auth",
-                "apiKey": self.api_key,
-                "computerName": self.name,
-                "os": self.os,
-                "clientVersion": self.version,
-            }
-        )
+        auth: dict[str, Any] = {
+            "type": "auth",
+            "apiKey": self.api_key,
+            "computerName": self.name,
+            "os": self.os,
+            "clientVersion": self.version,
+        }
+        if self.features is not None:
+            auth["features"] = self.features
+        if self.machine_id is not None:
+            auth["machineId"] = self.machine_id
+        await self.send(auth)
         answer = await self.recv()
         if answer["type"] == "auth_ok":
             self.computer_id = answer["computerId"]

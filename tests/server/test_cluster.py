@@ -62,7 +62,8 @@ async def test_job_posted_on_one_instance_reaches_an_agent_on_the_other_and_surv
     a, b = instances
     owner = await make_account(cluster_runtime)
     key = owner.keys[Permission.FULL]
-    office = WsAgent(a.ws_url, key, "Office-PC")
+    # A client with a journal: the job left unreported by the kill is sent again.
+    office = WsAgent(a.ws_url, key, "Office-PC", features=["resume"])
     bystander = WsAgent(a.ws_url, key, "Bystander-PC")
     await office.connect(printers=["HP"])
     await bystander.connect()
@@ -82,8 +83,8 @@ async def test_job_posted_on_one_instance_reaches_an_agent_on_the_other_and_surv
             await office.recv()
         third = await submit(on_b, owner, printer["id"])  # while the agent is away
 
-        office = WsAgent(b.ws_url, key, "Office-PC")
-        await office.connect()
+        office = WsAgent(b.ws_url, key, "Office-PC", features=["resume"])
+        await office.connect(printers=["HP"])
         received = [(await office.recv())["job"]["id"] for _ in range(2)]
         assert received == [second, third]  # the unreported one again, then the new one
         for job_id in received:

@@ -11,28 +11,7 @@ from sqlalchemy import text
 from printcloud.server import effects
 from printcloud.server.db.database import Database
 from printcloud.server.db.uow import unit_of_work
-
-
-class RecordingSink:
-    """The effects a server process would run, written down in order."""
-
-    def __init__(self, *, failing: str | None = None) -> None:
-        self.calls: list[tuple[str, list[str]]] = []
-        self._failing = failing
-
-    async def _record(self, name: str, ids: list[str]) -> None:
-        self.calls.append((name, ids))
-        if name == self._failing:
-            raise RuntimeError(f"{name} failed")
-
-    async def wake_computers(self, computer_ids: list[str]) -> None:
-        await self._record("wake", computer_ids)
-
-    async def computers_removed(self, computer_ids: list[str]) -> None:
-        await self._record("removed", computer_ids)
-
-    async def webhooks_due(self) -> None:
-        await self._record("webhooks", [])
+from tests.helpers.effects import RecordingSink
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -30,6 +29,7 @@ from printcloud.server.runtime import Runtime
 from printcloud.server.settings import Settings
 from tests.helpers.accounts import TestAccount
 from tests.helpers.documents import PDF, PDF_B64
+from tests.helpers.effects import RecordingSink
 
 COMPUTER_REMOVED = "The computer was removed from the account"
 NOT_DELIVERED = "Not delivered before its expiry"
@@ -244,22 +244,6 @@ async def test_a_created_job_is_announced_and_logged_with_its_ids(
     ]
 
 
-@dataclass
-class RecordingSink:
-    """What a server process would be told after each commit."""
-
-    woken: list[list[str]] = field(default_factory=list)
-
-    async def wake_computers(self, computer_ids: list[str]) -> None:
-        self.woken.append(computer_ids)
-
-    async def computers_removed(self, computer_ids: list[str]) -> None:
-        raise AssertionError(f"no computer was removed: {computer_ids}")
-
-    async def webhooks_due(self) -> None:
-        """The account has no webhooks; nothing to check."""
-
-
 async def test_the_jobs_computer_is_woken_once_the_job_is_committed(
     runtime: Runtime, account: TestAccount, printer_id: str, computer_id: str
 ) -> None:
@@ -269,9 +253,9 @@ async def test_the_jobs_computer_is_woken_once_the_job_is_committed(
 
     async with unit_of_work(sessionmaker) as session:
         await service.submit_job(session, runtime.settings, account.account_id, job_in(printer_id))
-        assert sink.woken == []  # nothing is announced before the commit
+        assert sink.calls == []  # nothing is announced before the commit
 
-    assert sink.woken == [[computer_id]]
+    assert sink.calls == [("wake", [computer_id])]
 
 
 # Checking a document

@@ -1,5 +1,10 @@
-"""At least once, printed once: jobs submitted while the agent keeps losing its
-connection all end completed, each printed once, none sent as new twice."""
+"""Jobs submitted while the agent keeps losing its connection.
+
+With ``resume`` (a client with a journal, as ours): at least once, printed once: all
+end completed, each printed once, none sent as new twice. Without it (a client
+written from the original document): at most once: no job is written to it twice,
+and one whose connection dropped before its outcome ends ``error`` saying so.
+"""
 
 from __future__ import annotations
 
@@ -28,17 +33,22 @@ JOBS = 120
 class FlakyAgent:
     """An agent with a journal, whose connection drops at the worst moments."""
 
-    def __init__(self, server: LiveServer, key: str, seed: int) -> None:
+    def __init__(
+        self, server: LiveServer, key: str, seed: int, features: list[str] | None = None
+    ) -> None:
         self.server = server
         self.key = key
         self.random = random.Random(seed)
+        self.features = features
         self.printed: Counter[str] = Counter()  # the journal: what really went to paper
+        self.received: Counter[str] = Counter()  # every print_job, however often
         self.connections = 0
 
     async def run(self, done: Callable[[], bool]) -> None:
         while not done():
-            agent = WsAgent(self.server.ws_url, self.key, "Flaky-PC")
-            await agent.connect(printers=["Zebra"] if self.connections == 0 else None)
+            agent = WsAgent(self.server.ws_url, self.key, "Flaky-PC", features=self.features)
+            # The original's order: printers first, then jobs come.
+            await agent.connect(printers=["Zebra"])
             self.connections += 1
             try:
                 await self._serve(agent, done)
@@ -55,6 +65,7 @@ class FlakyAgent:
                 continue
             assert message["type"] == "print_job", message
             job_id = message["job"]["id"]
+            self.received[job_id] += 1
             roll = self.random.random()
             if roll < 0.1:
                 return  # lost before anything was printed or said
@@ -72,7 +83,7 @@ class FlakyAgent:
 
 async def test_no_job_is_lost_or_printed_twice_while_the_agent_reconnects(live: LiveServer) -> None:
     owner: TestAccount = await make_account(live.runtime)
-    flaky = FlakyAgent(live, owner.keys[Permission.FULL], seed=20261128)
+    flaky = FlakyAgent(live, owner.keys[Permission.FULL], seed=20261128, features=["resume"])
     accepted: list[str] = []
     finished = False
 
@@ -135,3 +146,65 @@ async def test_no_job_is_lost_or_printed_twice_while_the_agent_reconnects(live: 
         assert history.count("completed") == 1, (job_id, history)
         for before, after in itertools.pairwise(history):
             assert JobState(after) in TRANSITIONS[JobState(before)], (job_id, history)
+
+
+async def test_a_client_without_resume_is_written_each_job_once_and_told_nothing_twice(
+    live: LiveServer,
+) -> None:
+    owner: TestAccount = await make_account(live.runtime)
+    flaky = FlakyAgent(live, owner.keys[Permission.FULL], seed=20261130)
+    accepted: list[str] = []
+    finished = False
+
+    async with httpx.AsyncClient(base_url=live.url, timeout=10) as http:
+        first = WsAgent(live.ws_url, owner.keys[Permission.FULL], "Flaky-PC")
+        await first.connect(printers=["Zebra"])
+        await first.close()
+        [printer] = (await http.get("/api/printers", auth=owner.auth())).json()
+
+        async def submit_all() -> None:
+            for index in range(JOBS // 2):
+                response = await http.post(
+                    "/api/printjobs",
+                    auth=owner.auth(),
+                    json={
+                        "printerId": printer["id"],
+                        "contentType": "raw_base64",
+                        "content": ZPL_B64,
+                        "title": f"Label {index}",
+                    },
+                )
+                accepted.append(response.json())
+                await asyncio.sleep(flaky.random.random() * 0.01)  # seeded jitter, as above
+
+        async def all_final() -> bool:
+            jobs = (await http.get("/api/printjobs?limit=1000", auth=owner.auth())).json()
+            return len(jobs) == JOBS // 2 and all(
+                j["state"] in ("completed", "error") for j in jobs
+            )
+
+        async def watch() -> None:
+            nonlocal finished
+            await eventually(all_final, timeout=60, interval=0.1)
+            finished = True
+
+        async with asyncio.timeout(60):
+            await asyncio.gather(submit_all(), flaky.run(lambda: finished), watch())
+        jobs = {
+            j["id"]: j["state"]
+            for j in (await http.get("/api/printjobs?limit=1000", auth=owner.auth())).json()
+        }
+        failed = [job_id for job_id, state in jobs.items() if state == "error"]
+        for job_id in failed:
+            history = (await http.get(f"/api/printjobs/{job_id}/states", auth=owner.auth())).json()
+            assert history[-1]["message"] == (
+                "the computer disconnected before reporting how this job ended; it may have printed"
+            )
+
+    assert flaky.connections > 3  # the connection really was lost
+    assert sorted(flaky.received) == sorted(accepted)  # every job reached the client...
+    assert set(flaky.received.values()) == {1}  # ...once: never written to it twice
+    assert set(flaky.printed.values()) <= {1}
+    assert failed  # some outcomes were lost with their connection, and said so
+    completed = {job_id for job_id, state in jobs.items() if state == "completed"}
+    assert completed <= set(flaky.printed)

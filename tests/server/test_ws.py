@@ -24,8 +24,18 @@ from tests.helpers.waiting import eventually
 from tests.helpers.ws_agent import WsAgent
 
 
-def agent(live: LiveServer, account: TestAccount, name: str = "Office-PC") -> WsAgent:
-    return WsAgent(live.ws_url, account.keys[Permission.FULL], name)
+def agent(
+    live: LiveServer,
+    account: TestAccount,
+    name: str = "Office-PC",
+    *,
+    features: list[str] | None = None,
+    machine_id: str | None = None,
+) -> WsAgent:
+    """A client written from the original document, unless given [ext] features."""
+    return WsAgent(
+        live.ws_url, account.keys[Permission.FULL], name, features=features, machine_id=machine_id
+    )
 
 
 async def job(http: httpx.AsyncClient, account: TestAccount, job_id: str) -> dict[str, Any]:
@@ -259,24 +269,24 @@ async def test_offline_job_waits_and_is_sent_on_reconnect_oldest_first(
     assert [(await job(http, owner, j))["state"] for j in queued] == ["pending"] * 3
 
     back = agent(live, owner)
-    await back.connect()
+    await back.connect(printers=["Zebra"])
     received = [(await back.recv())["job"]["id"] for _ in queued]
     assert received == queued
     assert [(await job(http, owner, j))["state"] for j in queued] == ["sent"] * 3
     await back.close()
 
 
-async def test_job_sent_but_unreported_is_sent_again_after_reconnect(
+async def test_with_resume_a_job_sent_but_unreported_is_sent_again_after_reconnect(
     live: LiveServer, http: httpx.AsyncClient, owner: TestAccount
 ) -> None:
-    link = agent(live, owner)
+    link = agent(live, owner, features=["resume"])
     await link.connect(printers=["HP"])
     job_id = await submit(http, owner, await printer_id(http, owner, "HP"))
     assert (await link.recv())["job"]["id"] == job_id
     await link.drop()
 
-    back = agent(live, owner)
-    await back.connect()
+    back = agent(live, owner, features=["resume"])
+    await back.connect(printers=["HP"])
     again = await back.recv()
     assert again["job"]["id"] == job_id
     await back.report(job_id, "completed")
@@ -352,7 +362,7 @@ async def test_expired_jobs_are_never_sent(runtime_factory: Callable[..., Runtim
         assert (await job(http, owner, lasting))["state"] == "pending"
 
         back = agent(server, owner)
-        await back.connect()
+        await back.connect(printers=["HP"])
         assert (await back.recv())["job"]["id"] == lasting
         await runtime.dispatcher.sweep()  # which sends nothing more either
         after = await submit(http, owner, printer)
@@ -371,7 +381,7 @@ async def test_a_second_connection_replaces_the_first(
     first = agent(live, owner)
     await first.connect(printers=["HP"])
     second = agent(live, owner)
-    await second.connect()
+    await second.connect(printers=["HP"])
 
     assert second.computer_id == first.computer_id
     assert await first.closed() == (4000, "replaced by a new connection")
@@ -398,8 +408,8 @@ async def test_a_job_written_without_a_wake_up_is_sent_by_the_sweep(
                 PrintJobIn.model_validate(
                     {
                         "printerId": printer,
-                        "contentType": "pdf_uri",
-                        "content": "https://example.com/a.pdf",
+                        "contentType": "pdf_base64",
+                        "content": PDF_B64,
                     }
                 ),
             )
@@ -502,10 +512,10 @@ async def test_a_silent_peer_is_found_dead_by_server_pings(
         link.ws.transport.abort()
 
 
-async def test_a_job_left_printing_is_sent_again_for_its_outcome(
+async def test_with_resume_a_job_left_printing_is_sent_again_for_its_outcome(
     live: LiveServer, http: httpx.AsyncClient, owner: TestAccount
 ) -> None:
-    link = agent(live, owner)
+    link = agent(live, owner, features=["resume"])
     await link.connect(printers=["HP"])
     job_id = await submit(http, owner, await printer_id(http, owner, "HP"))
     await link.recv()
@@ -513,8 +523,8 @@ async def test_a_job_left_printing_is_sent_again_for_its_outcome(
     await eventually(lambda: _job_state_is(http, owner, job_id, "printing"))
     await link.drop()  # the outcome never arrived
 
-    back = agent(live, owner)
-    await back.connect()
+    back = agent(live, owner, features=["resume"])
+    await back.connect(printers=["HP"])
     assert (await back.recv())["job"]["id"] == job_id  # the journal will answer it
     await back.report(job_id, "completed", "already printed")
     await eventually(lambda: _job_state_is(http, owner, job_id, "completed"))

@@ -33,6 +33,11 @@ class ContentType(StrEnum):
     def is_pdf(self) -> bool:
         return self.value.startswith("pdf_")
 
+    @property
+    def as_base64(self) -> ContentType:
+        """The type of the same document sent as its bytes."""
+        return ContentType.PDF_BASE64 if self.is_pdf else ContentType.RAW_BASE64
+
 
 class DocumentError(ValueError):
     """The document is not what its job says it is; the message says why."""

@@ -2,7 +2,9 @@
 
 ``wake`` says "this computer may have jobs to send"; ``kick`` says "this computer
 has a new connection, close any other"; ``removed`` says "this computer was
-deleted, close its connection". Embedded, the bus is a function call;
+deleted, close its connection"; ``cancel`` says "these jobs of this computer were
+deleted, tell its agent"; ``revoked`` says "this key was revoked, close every
+connection it opened". Embedded, the bus is a function call;
 in a cluster it is Redis pub/sub, which may drop a message: then the sweep,
 which reads the database, sends the job a few seconds later.
 """
@@ -26,9 +28,11 @@ CHANNEL = "printcloud:bus"
 
 @dataclass(frozen=True)
 class BusMessage:
-    kind: Literal["wake", "kick", "removed"]
-    computer_id: str
+    kind: Literal["wake", "kick", "removed", "cancel", "revoked"]
+    computer_id: str = ""
     connection_id: str | None = None
+    job_ids: tuple[str, ...] = ()
+    key_id: str | None = None
 
 
 Handler = Callable[[BusMessage], Awaitable[None]]
@@ -95,8 +99,9 @@ class RedisBus:
     async def _dispatch(handler: Handler, raw: dict[str, object]) -> None:
         try:
             data = json.loads(raw["data"])  # type: ignore[arg-type]
+            data["job_ids"] = tuple(data.get("job_ids", ()))  # a JSON list
             message = BusMessage(**data)
-        except (TypeError, ValueError, KeyError):
+        except (TypeError, ValueError, KeyError, AttributeError):
             log.warning("bus_message_ignored", raw=str(raw)[:200])
             return
         try:

@@ -38,12 +38,20 @@ class EffectSink(Protocol):
     async def webhooks_due(self) -> None:
         """New webhook deliveries were committed: deliver now, not at the next poll."""
 
+    async def jobs_cancelled(self, computer_id: str, job_ids: list[str]) -> None:
+        """Jobs already sent to this computer were deleted: tell its agent."""
+
+    async def key_revoked(self, key_id: str) -> None:
+        """An API key was revoked: close every connection it authenticated."""
+
 
 @dataclass
 class _Pending:
     # Ordered and without repeats: one wake-up for many jobs of a computer.
     wake: dict[str, None] = field(default_factory=dict)
     removed: dict[str, None] = field(default_factory=dict)
+    cancelled: dict[str, dict[str, None]] = field(default_factory=dict)
+    revoked: dict[str, None] = field(default_factory=dict)
     webhooks: bool = False
 
 
@@ -68,6 +76,16 @@ def computer_removed(session: AsyncSession, computer_id: str) -> None:
     _pending(session).removed[computer_id] = None
 
 
+def job_cancelled(session: AsyncSession, computer_id: str, job_id: str) -> None:
+    """After the commit, the computer's agent hears that the job it was sent is deleted."""
+    _pending(session).cancelled.setdefault(computer_id, {})[job_id] = None
+
+
+def key_revoked(session: AsyncSession, key_id: str) -> None:
+    """After the commit, every connection the key authenticated is closed."""
+    _pending(session).revoked[key_id] = None
+
+
 def webhooks_due(session: AsyncSession) -> None:
     """After the commit, the webhook worker looks for deliveries at once."""
     _pending(session).webhooks = True
@@ -86,8 +104,12 @@ async def run_committed(session: AsyncSession) -> None:
     if pending is None or sink is None:
         return
     # Each on its own: one that fails must not keep the others from running.
+    for key_id in pending.revoked:
+        await _run("key_revoked", sink.key_revoked(key_id))
     if pending.removed:
         await _run("computers_removed", sink.computers_removed(list(pending.removed)))
+    for computer_id, job_ids in pending.cancelled.items():
+        await _run("jobs_cancelled", sink.jobs_cancelled(computer_id, list(job_ids)))
     if pending.wake:
         await _run("wake_computers", sink.wake_computers(list(pending.wake)))
     if pending.webhooks:

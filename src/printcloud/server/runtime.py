@@ -42,6 +42,12 @@ class _Effects:
         if self.webhooks is not None:
             self.webhooks.wake()
 
+    async def jobs_cancelled(self, computer_id: str, job_ids: list[str]) -> None:
+        await self.dispatcher.cancelled(computer_id, job_ids)
+
+    async def key_revoked(self, key_id: str) -> None:
+        await self.dispatcher.key_revoked(key_id)
+
 
 @dataclass
 class Runtime:

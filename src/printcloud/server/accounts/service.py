@@ -10,7 +10,7 @@ import structlog
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from printcloud.server import ids
+from printcloud.server import effects, ids
 from printcloud.server.accounts import keys, passwords, repository
 from printcloud.server.accounts.permissions import Permission
 from printcloud.server.db.models import Account, ApiKey, User
@@ -108,8 +108,11 @@ async def api_keys(session: AsyncSession, account_id: str) -> Sequence[ApiKey]:
 
 
 async def revoke_api_key(session: AsyncSession, account_id: str, key_id: str) -> None:
+    """The key stops working at once: every agent connection it opened is closed once
+    that is committed."""
     if not await repository.revoke_api_key(session, account_id, key_id, utcnow()):
         raise NotFound(f"API key {key_id} not found")
+    effects.key_revoked(session, key_id)
     log.info("api_key_revoked", account_id=account_id, key_id=key_id)
 
 

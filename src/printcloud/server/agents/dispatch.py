@@ -3,26 +3,34 @@
 The database is the truth: a job is committed ``pending`` before anyone is told.
 A wake-up (over the bus) makes the instance holding the computer's socket send
 it at once; the sweep, every few seconds, sends whatever a lost wake-up missed,
-expires jobs past their deadline and takes dead instances' computers offline.
-Each computer's jobs are sent by one task at a time, oldest first: marked
-``sent`` in a committed transaction, then written to the socket. A job whose
-socket died before the agent reported it is sent again on the computer's next
-connection, and so is one left ``printing``: the agent's journal keeps it from
-printing twice and reports its outcome.
+expires jobs past their deadline, takes dead instances' computers offline and ends
+the jobs they took with them. Each computer's jobs are sent by one task at a time,
+oldest first, once its connection's first ``printers`` was answered: marked ``sent``
+in a committed transaction, then written to the socket.
+
+What a connection is sent depends on what its client announced (API.md, "Features a
+client announces"): with ``resume``, a job whose outcome never came is sent again on
+the next connection, and the agent's journal keeps it from printing twice; without
+it, a job is written once, and ends ``error`` if its connection ends first. With
+``fetch``, ``*_uri`` jobs go as URIs; without it the server downloads the document
+first and sends it as base64.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Coroutine
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 import structlog
 
+from printcloud.outbound import ClientPool
+from printcloud.protocol.content import ContentType
 from printcloud.protocol.job_states import JobState
-from printcloud.protocol.messages import JobPayload
-from printcloud.protocol.session import CLOSE_REMOVED, CLOSE_REPLACED
+from printcloud.protocol.messages import Feature, JobPayload
+from printcloud.protocol.session import CLOSE_KEY_REVOKED, CLOSE_REMOVED, CLOSE_REPLACED
 from printcloud.server.bus import Bus, BusMessage
 from printcloud.server.computers import presence
 from printcloud.server.db.database import Database
@@ -30,6 +38,8 @@ from printcloud.server.db.types import utcnow
 from printcloud.server.db.uow import unit_of_work
 from printcloud.server.jobs import repository
 from printcloud.server.jobs import service as jobs
+from printcloud.server.jobs.download import download_document
+from printcloud.server.jobs.repository import JobRow, Mode
 from printcloud.server.jobs.service import move_job
 from printcloud.server.periodic import Periodic
 from printcloud.server.settings import Settings
@@ -37,6 +47,8 @@ from printcloud.server.settings import Settings
 log = structlog.get_logger(__name__)
 
 BATCH = 100
+# Documents this instance downloads at once for clients that do not fetch them.
+DOWNLOADS = 4
 
 
 class AgentLink(Protocol):
@@ -46,8 +58,17 @@ class AgentLink(Protocol):
     account_id: str
     connection_id: str
     computer_name: str
+    key_id: str
+
+    @property
+    def features(self) -> frozenset[Feature]: ...
+
+    @property
+    def ready_for_jobs(self) -> bool: ...
 
     async def send_job(self, job: JobPayload) -> None: ...
+
+    async def send_cancel(self, job_id: str) -> None: ...
 
     async def close(self, code: int, reason: str) -> None: ...
 
@@ -67,6 +88,9 @@ class Dispatcher:
         self._local: dict[str, _Local] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._sweeper = Periodic("sweep", self._sweep_pass, interval=settings.sweep_interval)
+        self._downloading: set[int] = set()
+        self._download_slots = asyncio.Semaphore(DOWNLOADS)
+        self._download_clients = ClientPool(settings.document_download_timeout)
 
     # life cycle
 
@@ -82,6 +106,7 @@ class Dispatcher:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self._bus.close()
+        await self._download_clients.aclose()
         async with unit_of_work(self._sessionmaker) as session:
             await presence.instance_stopped(session, self.instance_id)
 
@@ -105,48 +130,73 @@ class Dispatcher:
     def connection_count(self) -> int:
         return len(self._local)
 
-    # wake-ups
+    # what the commits of other requests ask for (effects), here or on another instance
 
     async def wake(self, computer_id: str) -> None:
         """Tell whichever instance holds the computer that it has jobs (after a commit)."""
-        if computer_id in self._local:
-            self._spawn_delivery(computer_id)
-        else:
-            await self._bus.publish(BusMessage("wake", computer_id))
-
-    async def _on_bus(self, message: BusMessage) -> None:
-        local = self._local.get(message.computer_id)
-        if local is None:
-            return
-        if message.kind == "wake":
-            self._spawn_delivery(message.computer_id)
-        elif message.kind == "kick" and local.link.connection_id != message.connection_id:
-            self.unregister(local.link)
-            await local.link.close(CLOSE_REPLACED, "replaced by a new connection")
-        elif message.kind == "removed":
-            self.unregister(local.link)
-            await local.link.close(CLOSE_REMOVED, "the computer was removed from the account")
+        await self._here_or_everywhere(BusMessage("wake", computer_id))
 
     async def removed(self, computer_id: str) -> None:
         """Close the connection of a computer deleted through the API (after the commit)."""
-        message = BusMessage("removed", computer_id)
-        if computer_id in self._local:
+        await self._here_or_everywhere(BusMessage("removed", computer_id))
+
+    async def cancelled(self, computer_id: str, job_ids: list[str]) -> None:
+        """Tell the computer's agent that these jobs it was sent are deleted."""
+        await self._here_or_everywhere(BusMessage("cancel", computer_id, job_ids=tuple(job_ids)))
+
+    async def key_revoked(self, key_id: str) -> None:
+        """Close every connection the key authenticated, on every instance."""
+        await self._close_key(key_id)
+        await self._bus.publish(BusMessage("revoked", key_id=key_id))
+
+    async def _here_or_everywhere(self, message: BusMessage) -> None:
+        if message.computer_id in self._local:
             await self._on_bus(message)
         else:
             await self._bus.publish(message)
 
-    def _spawn_delivery(self, computer_id: str) -> None:
-        task = asyncio.create_task(self.deliver(computer_id), name=f"deliver-{computer_id}")
+    async def _on_bus(self, message: BusMessage) -> None:
+        if message.kind == "revoked":
+            if message.key_id is not None:
+                await self._close_key(message.key_id)
+            return
+        local = self._local.get(message.computer_id)
+        if local is None:
+            return
+        link = local.link
+        if message.kind == "wake":
+            self._spawn_delivery(message.computer_id)
+        elif message.kind == "kick" and link.connection_id != message.connection_id:
+            self.unregister(link)
+            await link.close(CLOSE_REPLACED, "replaced by a new connection")
+        elif message.kind == "removed":
+            self.unregister(link)
+            await link.close(CLOSE_REMOVED, "the computer was removed from the account")
+        elif message.kind == "cancel" and Feature.CANCEL in link.features:
+            for job_id in message.job_ids:
+                await _quietly(link.send_cancel(job_id), link, job_id)
+
+    async def _close_key(self, key_id: str) -> None:
+        for local in [local for local in self._local.values() if local.link.key_id == key_id]:
+            self.unregister(local.link)
+            await local.link.close(CLOSE_KEY_REVOKED, "the API key was revoked")
+            log.info("connection_closed_key_revoked", computer_id=local.link.computer_id)
+
+    def _spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
+        task = asyncio.create_task(work, name=name)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    def _spawn_delivery(self, computer_id: str) -> None:
+        self._spawn(self.deliver(computer_id), f"deliver-{computer_id}")
 
     # delivery
 
     async def deliver(self, computer_id: str) -> None:
         """Send the computer every job it should have, oldest first."""
         local = self._local.get(computer_id)
-        if local is None:
-            return
+        if local is None or not local.link.ready_for_jobs:
+            return  # the original's order: no job before the first printers_ok
         async with local.lock:
             while self._local.get(computer_id) is local:
                 sent = await self._deliver_batch(local.link)
@@ -154,56 +204,71 @@ class Dispatcher:
                     return
 
     async def _deliver_batch(self, link: AgentLink) -> int:
+        mode = Mode(resume=Feature.RESUME in link.features, fetch=Feature.FETCH in link.features)
+        now = utcnow()
         async with unit_of_work(self._sessionmaker) as session:
             batch = await repository.deliverable(
                 session,
                 account_id=link.account_id,
                 computer_id=link.computer_id,
                 connection_id=link.connection_id,
-                now=utcnow(),
+                mode=mode,
+                now=now,
                 limit=BATCH,
             )
             to_send = []
-            for job, content in batch:
+            for job, content, downloaded in batch:
                 if job.state == JobState.PENDING:
                     # Refused when the job moved meanwhile (expired by a sweep, say).
                     await move_job(session, job, JobState.SENT, f"Sent to {link.computer_name}")
-                if job.state in (JobState.SENT, JobState.PRINTING):
-                    to_send.append((job, content))
+                if job.state in jobs.WRITTEN_STATES:
+                    to_send.append(_payload(job, content, None if mode.fetch else downloaded))
             await repository.mark_sent_on(
-                session, [job.seq for job, _ in to_send], link.connection_id
+                session,
+                [job.seq for job, _, _ in batch if job.state in jobs.WRITTEN_STATES],
+                link.connection_id,
+                resumable=mode.resume,
             )
-        # Committed: now the agent may hear of them. A socket that fails here leaves them
-        # ``sent`` on this connection, and the next connection is sent them again.
-        for job, content in to_send:
-            try:
-                await link.send_job(
-                    JobPayload(
-                        id=job.id,
-                        printer_name=job.printer_name,
-                        content_type=job.content_type,
-                        content=content,
-                        title=job.title,
-                        options=job.options,
-                        qty=job.qty,
-                    )
-                )
-            except Exception as exc:  # noqa: BLE001 - the socket is gone; its handler cleans up
-                log.info(
-                    "delivery_interrupted",
+            if not mode.fetch:
+                waiting = await repository.awaiting_download(
+                    session,
+                    account_id=link.account_id,
                     computer_id=link.computer_id,
-                    job_id=job.id,
-                    error=str(exc),
+                    now=now,
+                    limit=BATCH,
                 )
+                for seq in waiting:
+                    self._spawn_download(seq)
+        # Committed: now the agent may hear of them. A socket that fails here leaves them
+        # ``sent`` on this connection: sent again to the next one with ``resume``, ended
+        # ``error`` when this one's end is handled without it.
+        for payload in to_send:
+            if not await _quietly(link.send_job(payload), link, payload.id):
                 return 0
             log.info(
                 "job_sent",
                 account_id=link.account_id,
                 computer_id=link.computer_id,
-                job_id=job.id,
+                job_id=payload.id,
                 connection_id=link.connection_id,
             )
         return len(batch)
+
+    def _spawn_download(self, job_seq: int) -> None:
+        if job_seq in self._downloading:
+            return
+        self._downloading.add(job_seq)
+
+        async def download() -> None:
+            try:
+                async with self._download_slots:
+                    await download_document(
+                        self._sessionmaker, self._settings, job_seq, self._download_clients
+                    )
+            finally:
+                self._downloading.discard(job_seq)
+
+        self._spawn(download(), f"download-{job_seq}")
 
     # the sweep
 
@@ -213,8 +278,8 @@ class Dispatcher:
 
     async def sweep(self) -> None:
         """What the wake-ups may have missed: this instance's heartbeat, the computers of
-        instances that died, jobs past their expiry, and jobs waiting for computers
-        connected here."""
+        instances that died (and the jobs written to them without ``resume``), jobs past
+        their expiry, and jobs waiting for computers connected here."""
         now = utcnow()
         async with unit_of_work(self._sessionmaker) as session:
             await presence.heartbeat(
@@ -224,9 +289,41 @@ class Dispatcher:
                 live_after=now - timedelta(seconds=self._settings.instance_timeout),
             )
         async with unit_of_work(self._sessionmaker) as session:
+            await jobs.fail_orphaned(session)
+        async with unit_of_work(self._sessionmaker) as session:
             await jobs.expire_due(session, now)
         async with unit_of_work(self._sessionmaker) as session:
             waiting = await repository.computers_with_deliverable(session, self.instance_id, now)
         for computer_id in waiting:
             if computer_id in self._local:
                 self._spawn_delivery(computer_id)
+
+
+def _payload(job: JobRow, content: str, downloaded: str | None) -> JobPayload:
+    """The job as sent: a document the server downloaded goes as base64, as the
+    original document's clients expect."""
+    content_type = job.content_type
+    if downloaded is not None:
+        content_type = ContentType(job.content_type).as_base64.value
+        content = downloaded
+    return JobPayload(
+        id=job.id,
+        printer_name=job.printer_name,
+        content_type=content_type,
+        content=content,
+        title=job.title,
+        options=job.options,
+        qty=job.qty,
+    )
+
+
+async def _quietly(sending: Awaitable[None], link: AgentLink, job_id: str) -> bool:
+    """Send on the socket; False when it is gone (its handler cleans up)."""
+    try:
+        await sending
+    except Exception as exc:  # noqa: BLE001 - the socket is gone; its handler cleans up
+        log.info(
+            "delivery_interrupted", computer_id=link.computer_id, job_id=job_id, error=str(exc)
+        )
+        return False
+    return True

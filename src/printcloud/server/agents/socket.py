@@ -16,7 +16,14 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from printcloud.protocol.job_states import JobState
-from printcloud.protocol.messages import Auth, AuthRefusal, JobPayload, JobStateReport, Printers
+from printcloud.protocol.messages import (
+    Auth,
+    AuthRefusal,
+    Feature,
+    JobPayload,
+    JobStateReport,
+    Printers,
+)
 from printcloud.protocol.session import CLOSE_TOO_BIG, Close, ServerSession
 from printcloud.server.accounts import service as accounts
 from printcloud.server.accounts.service import KeyRefused
@@ -27,6 +34,7 @@ from printcloud.server.db.database import Database
 from printcloud.server.db.models import Computer
 from printcloud.server.db.uow import unit_of_work
 from printcloud.server.jobs import repository as jobs
+from printcloud.server.jobs import service as jobs_service
 from printcloud.server.jobs.service import move_job
 from printcloud.server.settings import Settings
 
@@ -57,7 +65,12 @@ class AgentConnection:
     """One authenticated agent socket; what the dispatcher sends through."""
 
     def __init__(
-        self, websocket: WebSocket, session: ServerSession, computer: Computer, connection_id: str
+        self,
+        websocket: WebSocket,
+        session: ServerSession,
+        computer: Computer,
+        connection_id: str,
+        key_id: str,
     ) -> None:
         self.websocket = websocket
         self.session = session
@@ -67,7 +80,16 @@ class AgentConnection:
         self.account_id = computer.account_id
         self.computer_name = computer.name
         self.connection_id = connection_id
+        self.key_id = key_id  # revoking it closes this connection
         self._send_lock = asyncio.Lock()
+
+    @property
+    def features(self) -> frozenset[Feature]:
+        return self.session.features
+
+    @property
+    def ready_for_jobs(self) -> bool:
+        return self.session.ready_for_jobs
 
     async def send(self, text: str) -> None:
         async with self._send_lock:
@@ -75,6 +97,9 @@ class AgentConnection:
 
     async def send_job(self, job: JobPayload) -> None:
         await self.send(self.session.print_job(job))
+
+    async def send_cancel(self, job_id: str) -> None:
+        await self.send(self.session.cancel_job(job_id))
 
     async def close(self, code: int, reason: str) -> None:
         self.session.close()
@@ -164,6 +189,12 @@ async def agent_socket(websocket: WebSocket, ports: AgentPorts) -> None:
         ports.dispatcher.unregister(connection)
         async with unit_of_work(ports.database.sessionmaker) as db:
             await presence.disconnect(db, connection.computer_id, connection.connection_id)
+            # Written to this connection without resume, and never reported: at most once.
+            await jobs_service.fail_unreported(
+                db,
+                connection.computer_id,
+                live_connection_id=await presence.live_connection(db, connection.computer_id),
+            )
 
 
 async def _authenticate(
@@ -171,6 +202,8 @@ async def _authenticate(
 ) -> AgentConnection | None:
     connection_id = "conn_" + secrets.token_hex(8)
     computer: Computer | None = None
+    key_id = ""
+    resume = Feature.RESUME in auth.known_features()
     reason, refusal = "Invalid API key", AuthRefusal.INVALID_KEY
     for attempt in range(2):
         try:
@@ -183,6 +216,12 @@ async def _authenticate(
                     instance_id=ports.dispatcher.instance_id,
                     connection_id=connection_id,
                     max_connections=ports.settings.max_connections_per_account,
+                )
+                key_id = principal.key_id
+                # Jobs written to earlier connections and never reported: without resume,
+                # nothing on this one could answer them from a journal.
+                await jobs_service.fail_unreported(
+                    db, computer.id, live_connection_id=connection_id, include_resumable=not resume
                 )
             break
         except KeyRefused as exc:
@@ -202,14 +241,13 @@ async def _authenticate(
         await websocket.send_text(reply)
         await _close(websocket, close)
         return None
-    connection = AgentConnection(websocket, session, computer, connection_id)
-    await connection.send(session.accept(computer.id))
+    connection = AgentConnection(websocket, session, computer, connection_id, key_id)
+    await connection.send(session.accept(computer.id, auth))
     await ports.dispatcher.register(connection)
     return connection
 
 
 async def _serve(connection: AgentConnection, ports: AgentPorts) -> None:
-    await ports.dispatcher.deliver(connection.computer_id)
     max_size = ports.settings.ws_max_message_size
     with structlog.contextvars.bound_contextvars(
         computer_id=connection.computer_id, account_id=connection.account_id
@@ -249,7 +287,10 @@ async def _on_printers(connection: AgentConnection, ports: AgentPorts, message: 
             await connection.send(connection.session.error("This computer was removed"))
             return
         count = await presence.report_printers(db, computer, message.printers)
+    first = not connection.session.printers_answered
     await connection.send(connection.session.printers_ok(count))
+    if first:  # jobs may go now, in the original's order
+        await ports.dispatcher.deliver(connection.computer_id)
 
 
 async def _on_job_state(

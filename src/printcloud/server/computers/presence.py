@@ -51,17 +51,19 @@ async def connect(
         )
     account_id = principal.account_id
     now = utcnow()
-    computer = await repository.computer_by_name(session, account_id, auth.computer_name)
+    computer = await _identify(session, account_id, auth)
     if computer is None:
         computer = Computer(
             id=ids.computer_id(),
             account_id=account_id,
             name=auth.computer_name,
+            machine_id=auth.machine_id,
             state=ComputerState.OFFLINE,
             created_at=now,
         )
-        # Two first connections of one name at the same moment: the loser's flush fails
-        # on the unique (account, name) and its handler tries once more.
+        # Two first connections of one computer at the same moment: the loser's flush
+        # fails on the unique (account, machine id) or (account, name) and its handler
+        # tries once more.
         await repository.add_computer(session, computer)
     if await repository.count_online(session, account_id, excluding=computer.id) >= max_connections:
         raise ConnectionRefused(
@@ -69,12 +71,18 @@ async def connect(
             AuthRefusal.TOO_MANY_COMPUTERS,
         )
     was_online = computer.state == ComputerState.ONLINE
+    computer.name = auth.computer_name  # a machine may be renamed; its id stays
     computer.os = auth.os
     computer.client_version = auth.client_version
     computer.state = ComputerState.ONLINE
     computer.last_seen_at = now
     computer.instance_id = instance_id
     computer.connection_id = connection_id
+    # Written now, not at the commit: whatever this transaction does next to the
+    # computer's jobs comes after the computer's row, in the order every transaction of
+    # the agent path takes its locks (on PostgreSQL, the other order deadlocks with a
+    # disconnect of the same computer).
+    await session.flush()
     if not was_online:
         await events.record(
             session,
@@ -92,16 +100,34 @@ async def connect(
     return computer
 
 
+async def _identify(session: AsyncSession, account_id: str, auth: Auth) -> Computer | None:
+    """The computer ``auth`` speaks for: (account, machine id) when the client sends one,
+    else (account, name) among the computers without one, as the original document has
+    it. A machine id seen for the first time takes over the computer of its name that
+    had none (the same agent, before it sent machine ids), once."""
+    if auth.machine_id is None:
+        return await repository.computer_by_name(session, account_id, auth.computer_name)
+    computer = await repository.computer_by_machine(session, account_id, auth.machine_id)
+    if computer is not None:
+        return computer
+    earlier = await repository.computer_by_name(session, account_id, auth.computer_name)
+    if earlier is not None and await repository.adopt(session, earlier, auth.machine_id):
+        return earlier
+    return None
+
+
+async def live_connection(session: AsyncSession, computer_id: str) -> str | None:
+    """The connection the computer is online through now, if any."""
+    return await repository.connection_of(session, computer_id)
+
+
 async def disconnect(session: AsyncSession, computer_id: str, connection_id: str) -> bool:
-    """Offline, unless another connection took over; False then."""
-    account_id = await repository.set_offline_if_current(
-        session, computer_id, connection_id, utcnow()
-    )
+    """Offline, with its printers, unless another connection took over; False then."""
+    now = utcnow()
+    account_id = await repository.set_offline_if_current(session, computer_id, connection_id, now)
     if account_id is None:
         return False
-    await events.record(
-        session, account_id, EventType.COMPUTER_DISCONNECTED, computerId=computer_id
-    )
+    await _went_offline(session, account_id, computer_id, now)
     log.info(
         "computer_disconnected",
         account_id=account_id,
@@ -163,10 +189,27 @@ async def heartbeat(
     for computer_id, account_id in await repository.set_offline_on_dead_instances(
         session, live_after, now
     ):
-        await events.record(
-            session, account_id, EventType.COMPUTER_DISCONNECTED, computerId=computer_id
-        )
+        await _went_offline(session, account_id, computer_id, now)
         log.info("computer_offline_instance_dead", computer_id=computer_id)
+
+
+async def _went_offline(
+    session: AsyncSession, account_id: str, computer_id: str, now: datetime
+) -> None:
+    """A computer that cannot be reached cannot print: its printers read ``offline`` too,
+    each with its ``printer.state``, until the computer reports them again."""
+    await events.record(
+        session, account_id, EventType.COMPUTER_DISCONNECTED, computerId=computer_id
+    )
+    for printer_id in await repository.set_printers_offline(session, computer_id, now):
+        await events.record(
+            session,
+            account_id,
+            EventType.PRINTER_STATE,
+            printerId=printer_id,
+            computerId=computer_id,
+            state=PrinterState.OFFLINE,
+        )
 
 
 async def instance_stopped(session: AsyncSession, instance_id: str) -> None:

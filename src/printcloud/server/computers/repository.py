@@ -7,8 +7,9 @@ from datetime import datetime
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
-from printcloud.protocol.presence import ComputerState
+from printcloud.protocol.presence import ComputerState, PrinterState
 from printcloud.server.db.models import Computer, Printer, ServerInstance
 
 
@@ -54,9 +55,55 @@ async def delete_computers(session: AsyncSession, account_id: str, ids: Sequence
 
 
 async def computer_by_name(session: AsyncSession, account_id: str, name: str) -> Computer | None:
+    """The computer of this name whose client sends no machine id."""
     return await session.scalar(
-        select(Computer).where(Computer.account_id == account_id, Computer.name == name)
+        select(Computer).where(
+            Computer.account_id == account_id,
+            Computer.name == name,
+            Computer.machine_id.is_(None),
+        )
     )
+
+
+async def computer_by_machine(
+    session: AsyncSession, account_id: str, machine_id: str
+) -> Computer | None:
+    return await session.scalar(
+        select(Computer).where(Computer.account_id == account_id, Computer.machine_id == machine_id)
+    )
+
+
+async def adopt(session: AsyncSession, computer: Computer, machine_id: str) -> bool:
+    """Give the computer its first machine id, unless another connection did meanwhile."""
+    result = await session.execute(
+        update(Computer)
+        .where(Computer.id == computer.id, Computer.machine_id.is_(None))
+        .values(machine_id=machine_id)
+        .execution_options(synchronize_session=False)
+    )
+    if not result.rowcount:  # type: ignore[attr-defined]
+        return False
+    set_committed_value(computer, "machine_id", machine_id)
+    return True
+
+
+async def connection_of(session: AsyncSession, computer_id: str) -> str | None:
+    result: str | None = await session.scalar(
+        select(Computer.connection_id).where(Computer.id == computer_id)
+    )
+    return result
+
+
+async def set_printers_offline(session: AsyncSession, computer_id: str, now: datetime) -> list[str]:
+    """The computer's printers that were online, now offline; their ids."""
+    result = await session.execute(
+        update(Printer)
+        .where(Printer.computer_id == computer_id, Printer.state != PrinterState.OFFLINE)
+        .values(state=PrinterState.OFFLINE, updated_at=now)
+        .returning(Printer.id)
+        .execution_options(synchronize_session=False)
+    )
+    return list(result.scalars().all())
 
 
 async def add_computer(session: AsyncSession, computer: Computer) -> None:

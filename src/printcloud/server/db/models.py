@@ -17,6 +17,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -97,7 +98,18 @@ class WebSession(Base):
 class Computer(Base):
     __tablename__ = "computers"
     __table_args__ = (
-        UniqueConstraint("account_id", "name"),
+        # A computer is (account, machine id) when its client sends one, else (account,
+        # name) as the original document has it: two machines with one name and their
+        # own machine ids are two computers.
+        UniqueConstraint("account_id", "machine_id"),
+        Index(
+            "uq_computers_account_id_name_without_machine",
+            "account_id",
+            "name",
+            unique=True,
+            sqlite_where=text("machine_id IS NULL"),
+            postgresql_where=text("machine_id IS NULL"),
+        ),
         # Every connection counts the account's online computers (its connection limit).
         Index("ix_computers_account_state", "account_id", "state"),
     )
@@ -105,6 +117,7 @@ class Computer(Base):
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     account_id: Mapped[str] = _account_fk()
     name: Mapped[str] = mapped_column(String(200))
+    machine_id: Mapped[str | None] = mapped_column(String(200))
     os: Mapped[str] = mapped_column(String(100), default="")
     client_version: Mapped[str] = mapped_column(String(50), default="")
     state: Mapped[str] = mapped_column(String(20), default=ComputerState.OFFLINE)
@@ -171,6 +184,9 @@ class PrintJob(Base):
     # The agent connection the job was last sent on: a ``sent`` job is sent again to any
     # other connection of its computer, so a job sent on a socket that died is not stuck.
     sent_connection_id: Mapped[str | None] = mapped_column(String(40))
+    # Whether that connection announced ``resume``: only then is a job whose outcome never
+    # came sent again; otherwise it was written once and ends in ``error``.
+    sent_resumable: Mapped[bool | None] = mapped_column(Boolean)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -184,6 +200,9 @@ class PrintJobContent(Base):
         ForeignKey("print_jobs.seq", ondelete="CASCADE"), primary_key=True
     )
     content: Mapped[str] = mapped_column(Text)
+    # A ``*_uri`` document the server downloaded (base64) for a client that does not
+    # fetch documents itself; sent as ``*_base64``.
+    fetched: Mapped[str | None] = mapped_column(Text)
 
 
 class IdempotencyKey(Base):

@@ -21,6 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from printcloud.protocol.content import ContentType
 from printcloud.protocol.job_states import FINAL_STATES, UNFINISHED_STATES, JobState
 from printcloud.protocol.presence import ComputerState
 from printcloud.server.db.models import (
@@ -172,24 +173,34 @@ async def set_state(
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-def _deliverable(
-    now: datetime, connection_id: str | SQLColumnExpression[str | None]
-) -> ColumnElement[bool]:
-    """Jobs a connection should be sent: waiting ones that have not expired, and ``sent``
-    or ``printing`` ones whose outcome never came, unless they went out on this very
-    connection. The agent's journal answers a job it has seen with its outcome."""
-    return or_(
-        and_(
-            PrintJob.state == JobState.PENDING,
-            or_(PrintJob.expires_at.is_(None), PrintJob.expires_at > now),
-        ),
-        and_(
-            PrintJob.state.in_((JobState.SENT, JobState.PRINTING)),
-            or_(
-                PrintJob.sent_connection_id.is_(None), PrintJob.sent_connection_id != connection_id
-            ),
-        ),
+_WRITTEN = (JobState.SENT, JobState.PRINTING)
+_BASE64_TYPES = tuple(t.value for t in ContentType if not t.is_uri)
+_URI_TYPES = tuple(t.value for t in ContentType if t.is_uri)
+
+
+def _waiting(now: datetime) -> ColumnElement[bool]:
+    return and_(
+        PrintJob.state == JobState.PENDING,
+        or_(PrintJob.expires_at.is_(None), PrintJob.expires_at > now),
     )
+
+
+def _resendable(connection_id: str | SQLColumnExpression[str | None]) -> ColumnElement[bool]:
+    """Written to an earlier connection that announced ``resume`` (or before modes existed),
+    and never reported: sent again, the agent's journal answering one it finished."""
+    return and_(
+        PrintJob.state.in_(_WRITTEN),
+        PrintJob.sent_resumable.is_not(False),
+        or_(PrintJob.sent_connection_id.is_(None), PrintJob.sent_connection_id != connection_id),
+    )
+
+
+@dataclass(frozen=True)
+class Mode:
+    """What a connection announced that changes what it is sent."""
+
+    resume: bool  # jobs written to an earlier connection and never reported are sent again
+    fetch: bool  # ``*_uri`` jobs go as URIs; otherwise only once the server downloaded them
 
 
 async def deliverable(
@@ -198,40 +209,141 @@ async def deliverable(
     account_id: str,
     computer_id: str,
     connection_id: str,
+    mode: Mode,
     now: datetime,
     limit: int,
-) -> list[tuple[JobRow, str]]:
-    """The jobs to send on ``connection_id``, oldest first, with their documents."""
+) -> list[tuple[JobRow, str, str | None]]:
+    """The jobs to send on ``connection_id``, oldest first, with their documents: as
+    given, and as the server downloaded it (None if it did not)."""
     columns = [_JOBS[name] for name in (*_ROW_COLUMNS, *_PAYLOAD_COLUMNS)]
-    result = await session.execute(
-        select(*columns, table(PrintJobContent).c.content)
+    contents = table(PrintJobContent).c
+    wanted = or_(_waiting(now), _resendable(connection_id)) if mode.resume else _waiting(now)
+    query = (
+        select(*columns, contents.content, contents.fetched)
         .join(PrintJobContent, PrintJobContent.job_seq == _JOBS.seq)
-        .where(
-            _JOBS.account_id == account_id,
-            _JOBS.computer_id == computer_id,
-            _deliverable(now, connection_id),
+        .where(_JOBS.account_id == account_id, _JOBS.computer_id == computer_id, wanted)
+    )
+    if not mode.fetch:
+        query = query.where(
+            or_(_JOBS.content_type.in_(_BASE64_TYPES), contents.fetched.is_not(None))
         )
-        .order_by(_JOBS.seq)
+    result = await session.execute(query.order_by(_JOBS.seq).limit(limit))
+    return [(JobRow(*row[:-2]), row[-2], row[-1]) for row in result.all()]
+
+
+async def awaiting_download(
+    session: AsyncSession, *, account_id: str, computer_id: str, now: datetime, limit: int
+) -> list[int]:
+    """Waiting ``*_uri`` jobs of the computer that the server has not downloaded yet."""
+    result = await session.scalars(
+        select(PrintJob.seq)
+        .join(PrintJobContent, PrintJobContent.job_seq == PrintJob.seq)
+        .where(
+            PrintJob.account_id == account_id,
+            PrintJob.computer_id == computer_id,
+            PrintJob.content_type.in_(_URI_TYPES),
+            PrintJobContent.fetched.is_(None),
+            _waiting(now),
+        )
+        .order_by(PrintJob.seq)
         .limit(limit)
     )
-    return [(JobRow(*row[:-1]), row[-1]) for row in result.all()]
+    return list(result.all())
 
 
-async def mark_sent_on(session: AsyncSession, seqs: Sequence[int], connection_id: str) -> None:
+async def document_to_download(session: AsyncSession, seq: int) -> tuple[JobRow, str] | None:
+    """A waiting ``*_uri`` job and its URI, unless it moved on or was downloaded meanwhile."""
+    row = (
+        await session.execute(
+            select(
+                *(_JOBS[name] for name in (*_ROW_COLUMNS, *_PAYLOAD_COLUMNS)),
+                PrintJobContent.content,
+            )
+            .join(PrintJobContent, PrintJobContent.job_seq == _JOBS.seq)
+            .where(
+                _JOBS.seq == seq,
+                _JOBS.state == JobState.PENDING,
+                _JOBS.content_type.in_(_URI_TYPES),
+                PrintJobContent.fetched.is_(None),
+            )
+        )
+    ).first()
+    return None if row is None else (JobRow(*row[:-1]), row[-1])
+
+
+async def computer_of(session: AsyncSession, seq: int) -> str | None:
+    result: str | None = await session.scalar(
+        select(PrintJob.computer_id).where(PrintJob.seq == seq)
+    )
+    return result
+
+
+async def set_downloaded(session: AsyncSession, seq: int, document: str) -> None:
+    await session.execute(
+        update(PrintJobContent).where(PrintJobContent.job_seq == seq).values(fetched=document)
+    )
+
+
+async def mark_sent_on(
+    session: AsyncSession, seqs: Sequence[int], connection_id: str, *, resumable: bool
+) -> None:
     if not seqs:
         return
     await session.execute(
         update(PrintJob)
         .where(PrintJob.seq.in_(seqs))
-        .values(sent_connection_id=connection_id)
+        .values(sent_connection_id=connection_id, sent_resumable=resumable)
         .execution_options(synchronize_session=False)
     )
+
+
+async def unreported(
+    session: AsyncSession,
+    computer_id: str,
+    *,
+    live_connection_id: str | None,
+    include_resumable: bool,
+) -> list[JobRow]:
+    """Jobs of the computer written to a connection other than ``live_connection_id`` whose
+    outcome never came: those sent without ``resume`` (all of them with
+    ``include_resumable``)."""
+    query = select(*(_JOBS[name] for name in _ROW_COLUMNS)).where(
+        _JOBS.computer_id == computer_id,
+        _JOBS.state.in_(_WRITTEN),
+        _JOBS.sent_connection_id.is_not(None),
+    )
+    if live_connection_id is not None:
+        query = query.where(_JOBS.sent_connection_id != live_connection_id)
+    if not include_resumable:
+        query = query.where(_JOBS.sent_resumable.is_(False))
+    result = await session.execute(query.order_by(_JOBS.seq))
+    return [JobRow(*row) for row in result.all()]
+
+
+async def orphaned_unreported(session: AsyncSession, limit: int) -> list[JobRow]:
+    """Jobs sent without ``resume`` on a connection that is no longer their computer's
+    (a server instance died with it), their outcome never reported."""
+    result = await session.execute(
+        select(*(_JOBS[name] for name in _ROW_COLUMNS))
+        .join(Computer, Computer.id == _JOBS.computer_id)
+        .where(
+            _JOBS.state.in_(_WRITTEN),
+            _JOBS.sent_resumable.is_(False),
+            or_(
+                Computer.connection_id.is_(None), Computer.connection_id != _JOBS.sent_connection_id
+            ),
+        )
+        .order_by(_JOBS.seq)
+        .limit(limit)
+    )
+    return [JobRow(*row) for row in result.all()]
 
 
 async def computers_with_deliverable(
     session: AsyncSession, instance_id: str, now: datetime
 ) -> list[str]:
-    """The computers connected to this instance that have something to be sent."""
+    """The computers connected to this instance that may have something to be sent (a
+    hint: what each connection is sent depends on its mode)."""
     result = await session.scalars(
         select(PrintJob.computer_id)
         .distinct()
@@ -240,7 +352,7 @@ async def computers_with_deliverable(
             Computer.instance_id == instance_id,
             Computer.state == ComputerState.ONLINE,
             PrintJob.state.in_(sorted(UNFINISHED_STATES)),
-            _deliverable(now, Computer.connection_id),
+            or_(_waiting(now), _resendable(Computer.connection_id)),
         )
     )
     return [c for c in result.all() if c is not None]

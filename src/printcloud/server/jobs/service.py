@@ -31,6 +31,9 @@ log = structlog.get_logger(__name__)
 _DECODE_IN_THREAD = 256 * 1024  # characters of content
 _CHECKED = object()
 EXPIRE_BATCH = 500
+WRITTEN_STATES = frozenset({JobState.SENT, JobState.PRINTING})
+# API.md, "Features a client announces": the words of the at-most-once outcome.
+DISCONNECTED = "the computer disconnected before reporting how this job ended; it may have printed"
 
 
 def to_out(job: PrintJob) -> PrintJobOut:
@@ -195,6 +198,41 @@ def _keep(job: PrintJob | JobRow, **values: object) -> None:
             setattr(job, name, value)
 
 
+async def fail_unreported(
+    session: AsyncSession,
+    computer_id: str,
+    *,
+    live_connection_id: str | None,
+    include_resumable: bool = False,
+) -> int:
+    """Jobs written to a connection of the computer that is gone, their outcome never
+    reported, end in ``error``: written once, never sent again (at most once). With
+    ``include_resumable``, also those sent to a ``resume`` connection (the computer came
+    back without it, so nothing would answer them from a journal)."""
+    jobs = await repository.unreported(
+        session,
+        computer_id,
+        live_connection_id=live_connection_id,
+        include_resumable=include_resumable,
+    )
+    return await _fail_disconnected(session, jobs)
+
+
+async def fail_orphaned(session: AsyncSession) -> int:
+    """What :func:`fail_unreported` does when a connection ends, for connections that
+    ended with their server instance (the sweep)."""
+    return await _fail_disconnected(
+        session, await repository.orphaned_unreported(session, EXPIRE_BATCH)
+    )
+
+
+async def _fail_disconnected(session: AsyncSession, jobs: Sequence[JobRow]) -> int:
+    failed = 0
+    for job in jobs:
+        failed += await move_job(session, job, JobState.ERROR, DISCONNECTED)
+    return failed
+
+
 async def fail_unfinished_jobs_of_computers(
     session: AsyncSession, account_id: str, computer_ids: Sequence[str], message: str
 ) -> None:
@@ -244,8 +282,13 @@ async def states(session: AsyncSession, account_id: str, job_id: str) -> list[Jo
 
 
 async def delete_jobs(session: AsyncSession, account_id: str, job_ids: Sequence[str]) -> list[str]:
+    """Delete jobs; the agent of one already sent is told once that is committed (if it
+    announced ``cancel``), and drops it or cancels it at the printer."""
     jobs = await jobs_by_ids(session, account_id, job_ids)
     await repository.delete_jobs(session, account_id, [j.seq for j in jobs])
+    for job in jobs:
+        if job.state in WRITTEN_STATES and job.computer_id is not None:
+            effects.job_cancelled(session, job.computer_id, job.id)
     found = {j.id for j in jobs}
     log.info("jobs_deleted", account_id=account_id, job_ids=sorted(found))
     return [i for i in job_ids if i in found]
