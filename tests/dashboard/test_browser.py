@@ -78,7 +78,7 @@ async def test_a_job_goes_from_pending_to_completed_on_screen(dash: LiveServer) 
         await live_view_open(page)
 
         again = WsAgent(dash.ws_url, account.keys[Permission.FULL], name="Front-Desk")
-        assert (await again.connect())["type"] == "auth_ok"
+        assert (await again.connect(printers=["Label Printer"]))["type"] == "auth_ok"
         sent = await again.recv()
         assert sent["type"] == "print_job"
         assert sent["job"]["id"] == job_id

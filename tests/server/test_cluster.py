@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -66,10 +67,11 @@ async def test_job_posted_on_one_instance_reaches_an_agent_on_the_other_and_surv
     office = WsAgent(a.ws_url, key, "Office-PC", features=["resume"])
     bystander = WsAgent(a.ws_url, key, "Bystander-PC")
     await office.connect(printers=["HP"])
-    await bystander.connect()
+    await bystander.connect(printers=["Bystander printer"])
 
     async with httpx.AsyncClient(base_url=b.url, timeout=10) as on_b:
-        [printer] = (await on_b.get("/api/printers", auth=owner.auth())).json()
+        printers = (await on_b.get("/api/printers", auth=owner.auth())).json()
+        printer = next(p for p in printers if p["name"] == "HP")
         # Two server processes: what they do is seen through their API, waited for.
         first = await submit(on_b, owner, printer["id"])
         assert (await office.recv())["job"]["id"] == first  # POST on B, agent on A
@@ -97,7 +99,8 @@ async def test_job_posted_on_one_instance_reaches_an_agent_on_the_other_and_surv
         }
         assert computers["Office-PC"] == "online"
 
-        # The computer that did not come back is taken offline once A is known dead.
+        # The computer that did not come back is taken offline once A is known dead, and
+        # its printers with it.
         async def bystander_offline() -> bool:
             found = {
                 c["name"]: c["state"]
@@ -106,6 +109,11 @@ async def test_job_posted_on_one_instance_reaches_an_agent_on_the_other_and_surv
             return found["Bystander-PC"] == "offline"
 
         await eventually(bystander_offline, timeout=15)
+        printers = {
+            p["name"]: p["state"]
+            for p in (await on_b.get("/api/printers", auth=owner.auth())).json()
+        }
+        assert printers == {"HP": "online", "Bystander printer": "offline"}
     await office.close()
 
 
@@ -118,3 +126,32 @@ async def _all_completed(
 ) -> bool:
     jobs = await _jobs(client, account)
     return all(jobs.get(j) == "completed" for j in job_ids)
+
+
+async def test_revoking_a_key_on_one_instance_closes_its_socket_on_the_other_at_once(
+    cluster_runtime: Runtime, instances: list[ServerProcess]
+) -> None:
+    a, b = instances
+    owner = await make_account(cluster_runtime)
+    async with httpx.AsyncClient(base_url=b.url, timeout=10) as on_b:
+        created = (
+            await on_b.post(
+                "/api/account/apikeys",
+                auth=owner.auth(),
+                json={"description": "office", "permission": "full"},
+            )
+        ).json()
+        office = WsAgent(a.ws_url, created["key"], "Office-PC")
+        await office.connect(printers=["HP"])
+        await on_b.delete(f"/api/account/apikeys/{created['id']}", auth=owner.auth())
+        async with asyncio.timeout(1):
+            assert await office.closed() == (4002, "the API key was revoked")
+
+        # Its computer and printers read offline, seen from the other instance.
+        async def all_offline() -> bool:
+            [computer] = (await on_b.get("/api/computers", auth=owner.auth())).json()
+            return computer["state"] == "offline" and all(
+                p["state"] == "offline" for p in computer["printers"]
+            )
+
+        await eventually(all_offline, timeout=10)

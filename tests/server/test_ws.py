@@ -503,12 +503,15 @@ async def test_a_silent_peer_is_found_dead_by_server_pings(
     async with serve(runtime) as server, httpx.AsyncClient(base_url=server.url) as http:
         owner = await make_account(runtime)
         link = agent(server, owner)
-        await link.connect()
+        await link.connect(printers=["HP"])
         assert link.ws is not None
         # The TCP connection stays open, but nothing is read: pings go unanswered,
         # as with a computer that froze or lost its network without a word.
         link.ws.transport.pause_reading()
         await eventually(lambda: _state_is(http, owner, "offline"), timeout=10)
+        # ... and its printers with it: nothing can print through a computer gone silent.
+        [printer] = (await http.get("/api/printers", auth=owner.auth())).json()
+        assert printer["state"] == "offline"
         link.ws.transport.abort()
 
 
