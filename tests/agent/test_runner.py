@@ -331,6 +331,9 @@ async def test_printers_that_appear_are_reported_without_a_restart(
         async def print(self, printer: str, document: Document) -> str:
             return "ok"
 
+        async def cancel(self, printer: str, job_id: str) -> bool:
+            return False
+
         async def close(self) -> None:
             return None
 
