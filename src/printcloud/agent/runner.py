@@ -445,9 +445,16 @@ class _AsyncMessages:
 
     async def __anext__(self) -> str | bytes:
         receive = asyncio.ensure_future(self._ws.recv())
-        done, _ = await asyncio.wait({receive, self._stopper}, return_when=asyncio.FIRST_COMPLETED)
+        try:
+            done, _ = await asyncio.wait(
+                {receive, self._stopper}, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            # Stopping, or the agent's task cancelled: a receive left behind would fail
+            # alone once the connection drops ("Task exception was never retrieved").
+            if not receive.done():
+                receive.cancel()
         if receive not in done:
-            receive.cancel()
             raise StopAsyncIteration
         try:
             return receive.result()
