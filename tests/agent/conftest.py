@@ -36,3 +36,17 @@ def dead_queue(printrig: PrintRig) -> Iterator[str]:
         yield name
     finally:
         run_cups_tool(printrig, "lpadmin", "-x", name)
+
+
+@pytest.fixture
+def paused_queue(printrig: PrintRig) -> Iterator[str]:
+    """A raw queue of our own to the rig's sink, paused: it accepts jobs and keeps them
+    until resumed (``cupsenable``). Deleted afterwards, with any job it still holds."""
+    name = f"PCTEST_{secrets.token_hex(4)}"
+    device = f"socket://127.0.0.1:{printrig.sink_port}"
+    run_cups_tool(printrig, "lpadmin", "-p", name, "-E", "-v", device, "-m", "raw")
+    try:
+        run_cups_tool(printrig, "cupsdisable", name)
+        yield name
+    finally:
+        run_cups_tool(printrig, "lpadmin", "-x", name)

@@ -21,3 +21,14 @@ def test_two_agents_do_not_retry_in_step() -> None:
     first = list(itertools.islice(backoff(rng=random.Random(1)), 5))
     second = list(itertools.islice(backoff(rng=random.Random(2)), 5))
     assert first != second
+
+
+def test_without_a_random_first_delay_the_sequence_starts_at_first() -> None:
+    delays = list(
+        itertools.islice(
+            backoff(first=30.0, factor=2.0, cap=600.0, rng=random.Random(3), random_first=False),
+            7,
+        )
+    )
+    for delay, expected in zip(delays, [30, 60, 120, 240, 480, 600, 600], strict=True):
+        assert expected * 0.8 <= delay <= expected * 1.2

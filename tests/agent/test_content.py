@@ -1,11 +1,18 @@
-"""Documents: decoded, or downloaded from a real HTTP server within limits, and checked."""
+"""Documents: decoded, or downloaded from a real HTTP server within limits and under the
+address policy of printcloud.outbound, and checked.
+
+The test server listens on 127.0.0.1, a private address: the downloads that must work
+allow private URLs, as an office's agent fetching from its NAS would."""
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import gzip
 from collections.abc import AsyncIterator
+from typing import Any
 
+import httpx
 import pytest
 import uvicorn
 from starlette.applications import Starlette
@@ -17,8 +24,10 @@ from printcloud.agent.content import ContentError, download, load_document
 from printcloud.protocol.messages import JobPayload
 from tests.helpers.documents import PDF
 from tests.helpers.live_server import serve_asgi
+from tests.helpers.resolver import names_resolving_to
 
 LIMIT = 10_000
+PRIVATE_OK: dict[str, Any] = {"max_bytes": LIMIT, "time_limit": 5, "allow_private": True}
 
 
 async def _pdf(_: Request) -> Response:
@@ -55,6 +64,18 @@ async def _missing(_: Request) -> Response:
     return Response(b"gone", status_code=404)
 
 
+def _streamed(size: int) -> StreamingResponse:
+    async def chunks() -> AsyncIterator[bytes]:
+        yield PDF
+        yield b"x" * (size - len(PDF))
+
+    return StreamingResponse(chunks())  # chunked: only the bytes that came tell the size
+
+
+async def _gzipped(_: Request) -> Response:
+    return Response(gzip.compress(PDF), headers={"Content-Encoding": "gzip"})
+
+
 APP = Starlette(
     routes=[
         Route("/doc.pdf", _pdf),
@@ -63,6 +84,10 @@ APP = Starlette(
         Route("/streamed-big", _streamed_big),
         Route("/slow", _slow),
         Route("/missing", _missing),
+        Route("/exactly-the-limit", lambda _: _streamed(LIMIT)),
+        Route("/one-byte-over", lambda _: _streamed(LIMIT + 1)),
+        Route("/gzipped", _gzipped),
+        Route("/to-private", lambda _: RedirectResponse("http://10.1.2.3/doc.pdf")),
         Route("/redirect", lambda _: RedirectResponse("/doc.pdf")),
         Route("/to-ftp", lambda _: RedirectResponse("ftp://127.0.0.1/doc.pdf")),
         Route("/loop", lambda _: RedirectResponse("/loop")),
@@ -154,13 +179,25 @@ async def test_options_arrive_in_the_one_grammar_and_copies_count_the_qty() -> N
 
 async def test_uri_is_downloaded(files: str) -> None:
     document = await load_document(
-        job("pdf_uri", f"{files}/doc.pdf"), max_bytes=LIMIT, time_limit=5
+        job("pdf_uri", f"{files}/doc.pdf"), max_bytes=LIMIT, time_limit=5, allow_private=True
     )
     assert document.data == PDF
 
 
 async def test_redirects_are_followed(files: str) -> None:
-    assert await download(f"{files}/redirect", max_bytes=LIMIT, time_limit=5) == PDF
+    assert (
+        await download(f"{files}/redirect", max_bytes=LIMIT, time_limit=5, allow_private=True)
+        == PDF
+    )
+
+
+async def test_a_document_of_exactly_the_limit_is_accepted_one_byte_more_is_not(
+    files: str,
+) -> None:
+    exact = await download(f"{files}/exactly-the-limit", **PRIVATE_OK)
+    assert len(exact) == LIMIT
+    with pytest.raises(ContentError, match="larger than the limit"):
+        await download(f"{files}/one-byte-over", **PRIVATE_OK)
 
 
 @pytest.mark.parametrize(
@@ -170,26 +207,88 @@ async def test_redirects_are_followed(files: str) -> None:
         ("/big", "limit"),
         ("/streamed-big", "larger than the limit"),
         ("/missing", "HTTP 404"),
-        ("/to-ftp", "only http and https"),
-        ("/loop", "redirects"),
+        ("/to-ftp", "must start with http:// or https://"),
+        ("/loop", "more than 5 redirects"),
+        ("/gzipped", r"sent compressed \(gzip\)"),
     ],
 )
 async def test_bad_downloads_are_refused(files: str, path: str, reason: str) -> None:
     with pytest.raises(ContentError, match=reason):
-        await load_document(job("pdf_uri", files + path), max_bytes=LIMIT, time_limit=5)
+        await load_document(job("pdf_uri", files + path), **PRIVATE_OK)
 
 
 async def test_a_slow_download_is_given_up(files: str) -> None:
-    with pytest.raises(ContentError, match=r"too long|could not download"):
-        await download(f"{files}/slow", max_bytes=LIMIT, time_limit=1)
+    with pytest.raises(ContentError, match="took longer than 1 s"):
+        await download(f"{files}/slow", max_bytes=LIMIT, time_limit=1, allow_private=True)
 
 
 @pytest.mark.parametrize("url", ["ftp://127.0.0.1/doc.pdf", "file:///etc/passwd"])
 async def test_only_http_is_fetched(url: str) -> None:
-    with pytest.raises(ContentError, match="only http and https"):
-        await download(url, max_bytes=LIMIT, time_limit=5)
+    with pytest.raises(ContentError, match="must start with http:// or https://") as refused:
+        await download(url, **PRIVATE_OK)
+    assert "allow_private_urls" not in str(refused.value)  # no setting allows it
 
 
 async def test_an_unreachable_server_is_a_clear_error() -> None:
     with pytest.raises(ContentError, match="could not download"):
-        await download("http://127.0.0.1:9/doc.pdf", max_bytes=LIMIT, time_limit=5)
+        await download("http://127.0.0.1:9/doc.pdf", **PRIVATE_OK)
+
+
+# The address policy
+
+
+async def test_localhost_is_refused_without_allow_private_urls_and_fetched_with_it(
+    files: str,
+) -> None:
+    url = files.replace("127.0.0.1", "localhost") + "/doc.pdf"
+    with pytest.raises(ContentError) as refused:
+        await load_document(job("pdf_uri", url), max_bytes=LIMIT, time_limit=5)
+    message = str(refused.value)
+    assert message.startswith("refused to fetch the document from localhost: ")
+    assert "not a public address" in message
+    assert "allow_private_urls" in message
+
+    document = await load_document(job("pdf_uri", url), **PRIVATE_OK)
+    assert document.data == PDF
+
+
+async def test_a_name_that_resolves_to_loopback_is_refused_without_allow_private_urls(
+    files: str,
+) -> None:
+    url = files.replace("127.0.0.1", "printer-nas.test") + "/doc.pdf"
+    with names_resolving_to({"printer-nas.test": "127.0.0.1"}):
+        with pytest.raises(ContentError) as refused:
+            await download(url, max_bytes=LIMIT, time_limit=5, allow_private=False)
+        assert await download(url, **PRIVATE_OK) == PDF
+    message = str(refused.value)
+    assert "printer-nas.test resolves to 127.0.0.1, which is not a public address" in message
+    assert "allow_private_urls" in message
+
+
+PUBLIC = "93.184.215.14"  # a global address; requests to it go to APP in process
+
+
+async def test_a_redirect_to_a_private_address_is_refused_after_a_public_one() -> None:
+    public = httpx.ASGITransport(APP)
+    with names_resolving_to({"docs.example.com": PUBLIC}):
+        assert (
+            await download(
+                "http://docs.example.com/redirect",
+                max_bytes=LIMIT,
+                time_limit=5,
+                allow_private=False,
+                transport=public,
+            )
+            == PDF
+        )
+        with pytest.raises(ContentError) as refused:
+            await download(
+                "http://docs.example.com/to-private",
+                max_bytes=LIMIT,
+                time_limit=5,
+                allow_private=False,
+                transport=public,
+            )
+    message = str(refused.value)
+    assert message.startswith("refused to fetch the document from 10.1.2.3: ")
+    assert "allow_private_urls" in message

@@ -8,6 +8,7 @@ fixed sleeps.
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import time
 from collections.abc import AsyncIterator
@@ -33,6 +34,8 @@ from tests.helpers.documents import minimal_pdf
 from tests.helpers.printrig import (
     PrintRig,
     cups_job_state,
+    cups_job_state_of,
+    cups_job_waiting,
     emulator_job,
     ipp_call,
     run_cups_tool,
@@ -228,6 +231,28 @@ async def test_an_unreachable_device_fails_after_the_no_progress_timeout(
 
     assert "processing" in str(failed.value)
     assert await cups_job_state(printrig, failed.value) == JobState.CANCELED
+
+
+async def test_cancel_stops_the_document_being_printed_in_cups(
+    printrig: PrintRig, paused_queue: str
+) -> None:
+    backend = CupsBackend(printrig.cups_server, job_timeout=60, poll_interval=POLL)
+    title = unique_title("cancelled")
+    document = Document("job_9", title, minimal_pdf(), True, copies_of_job=3)
+    try:
+        assert await backend.cancel(paused_queue, "job_9") is False  # not printing it
+        printing = asyncio.create_task(backend.print(paused_queue, document))
+        cups_job = await cups_job_waiting(printrig, paused_queue, title)  # held: paused
+
+        assert await backend.cancel(paused_queue, "job_9") is True
+        with pytest.raises(
+            PrintFailed, match=rf"^CUPS job {cups_job} on {paused_queue} was cancel"
+        ):
+            await printing
+        assert await backend.cancel(paused_queue, "job_9") is False  # over
+    finally:
+        await backend.close()
+    assert await cups_job_state_of(printrig, cups_job) == JobState.CANCELED
 
 
 async def test_a_queue_that_rejects_jobs_refuses_with_the_ipp_status(

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from printcloud.agent.journal import INTERRUPTED, Entry, Journal
+from printcloud.agent.journal import CANCELLED, INTERRUPTED, Entry, Journal
 from printcloud.protocol.job_states import JobState
 
 
@@ -42,3 +42,17 @@ def test_prune_forgets_old_outcomes_but_never_a_job_in_progress(tmp_path: Path) 
     assert journal.get("pj_old") is None
     assert journal.get("pj_printing") is not None
     assert "not printed again" in INTERRUPTED
+
+
+def test_a_cancelled_job_is_finished_unless_it_had_started(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "journal.sqlite3")
+    assert journal.cancel("pj_waiting") is None  # recorded: never to be printed
+    assert journal.start("pj_waiting") == Entry("pj_waiting", JobState.ERROR, CANCELLED)
+
+    journal.start("pj_printing")
+    assert journal.cancel("pj_printing") == Entry("pj_printing", JobState.PRINTING, "")
+    assert journal.get("pj_printing") == Entry("pj_printing", JobState.PRINTING, "")
+
+    journal.start("pj_done")
+    journal.finish("pj_done", JobState.COMPLETED, "Printed on HP")
+    assert journal.cancel("pj_done") == Entry("pj_done", JobState.COMPLETED, "Printed on HP")

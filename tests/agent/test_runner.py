@@ -8,7 +8,6 @@ import contextlib
 import json
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -18,12 +17,13 @@ from printcloud.agent.journal import INTERRUPTED, Journal
 from printcloud.agent.printers.base import Backend, Document
 from printcloud.agent.printers.folder import FolderBackend
 from printcloud.agent.printers.raw_socket import RawSocketBackend
-from printcloud.agent.runner import Agent, AgentFatal
+from printcloud.agent.reconnect import AgentFatal
+from printcloud.agent.runner import Agent
 from printcloud.protocol.messages import PrinterInfo
 from printcloud.server.accounts.permissions import Permission
 from printcloud.server.runtime import Runtime
 from tests.helpers.accounts import TestAccount, make_account
-from tests.helpers.agent import agent_config, running
+from tests.helpers.agent import CountingFolder, agent_config, running
 from tests.helpers.documents import PDF
 from tests.helpers.jobs import final_state, printer_id, submit
 from tests.helpers.live_server import LiveServer, free_port, serve
@@ -143,24 +143,6 @@ async def test_a_document_that_cannot_be_had_ends_in_error(
     assert "could not download" in job["history"][-1][1]
 
 
-class CountingFolder(FolderBackend):
-    """A real folder printer that counts, and can misbehave on cue."""
-
-    def __init__(self, folder: Path) -> None:
-        super().__init__({"Folder": folder})
-        self.prints = 0
-        self.during_print: Callable[[], Any] | None = None
-        self.release = asyncio.Event()
-        self.release.set()
-
-    async def print(self, printer: str, document: Document) -> str:
-        self.prints += 1
-        if self.during_print is not None:
-            await self.during_print()
-        await self.release.wait()
-        return await super().print(printer, document)
-
-
 async def test_a_job_resent_after_a_lost_connection_is_not_printed_twice(
     live: LiveServer, http: httpx.AsyncClient, owner: TestAccount, tmp_path: Path
 ) -> None:
@@ -274,7 +256,7 @@ async def test_a_full_account_is_not_fatal_the_agent_connects_once_there_is_room
             Journal(tmp_path / "journal.sqlite3"),
         )
         # One connection, refused for a reason that may pass: no AgentFatal, try again.
-        assert await agent._connection() is False
+        assert (await agent._connection()).authenticated is False
         await holder.close()
         async with running(agent):
             assert agent.connected.is_set()
@@ -330,6 +312,9 @@ async def test_printers_that_appear_are_reported_without_a_restart(
 
         async def print(self, printer: str, document: Document) -> str:
             return "ok"
+
+        async def cancel(self, printer: str, job_id: str) -> bool:
+            return False
 
         async def close(self) -> None:
             return None

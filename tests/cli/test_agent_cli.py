@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import stat
 import subprocess
@@ -75,6 +76,68 @@ def test_login_stores_the_key_privately_and_never_prints_it(
     assert status.returncode == 0, status.stderr
     assert saved["api_key"] not in status.stdout
     assert "never connected" in status.stdout
+
+
+def _login(env: dict[str, str], server: str, *extra: str) -> dict[str, str]:
+    """``agent login`` with the test user's password; the configuration it saved."""
+    result = run_printcloud(
+        env,
+        "agent",
+        "login",
+        "--server",
+        server,
+        "--email",
+        "user@example.com",
+        "--password",
+        PASSWORD,
+        *extra,
+    )
+    assert result.returncode == 0, result.stderr
+    saved: dict[str, str] = json.loads(Path(env["PRINTCLOUD_AGENT_CONFIG"]).read_text())
+    return saved
+
+
+def test_login_gives_the_computer_a_machine_id_that_a_new_login_keeps(
+    env: dict[str, str], server: str
+) -> None:
+    first = _login(env, server)
+    machine_id = first["machine_id"]
+    assert re.fullmatch(r"[0-9a-f]{32}", machine_id)
+
+    again = _login(env, server, "--name", "Renamed-PC")
+    assert again["machine_id"] == machine_id
+    assert again["api_key"] != first["api_key"]  # a new key, the same machine
+
+    status = run_printcloud(env, "agent", "status")
+    assert status.returncode == 0, status.stderr
+    assert machine_id in status.stdout
+
+
+def test_run_gives_a_configuration_from_before_machine_ids_one(
+    env: dict[str, str], server: str, tmp_path: Path
+) -> None:
+    path = Path(env["PRINTCLOUD_AGENT_CONFIG"])
+    saved = _login(env, server)
+    del saved["machine_id"]  # as written by an agent of before
+    path.write_text(json.dumps(saved))
+    log = tmp_path / "agent.log"
+    agent = subprocess.Popen(
+        [*PRINTCLOUD, "agent", "run", "--no-cups", "--log-file", str(log)], env=env
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while '"connected"' not in (log.read_text() if log.exists() else ""):
+            assert agent.poll() is None, log.read_text() if log.exists() else "no log"
+            assert time.monotonic() < deadline, log.read_text() if log.exists() else "no log"
+            time.sleep(0.2)  # the agent process connects: its log tells when
+    finally:
+        agent.send_signal(signal.SIGTERM)
+        assert agent.wait(timeout=30) == 0
+    stored = json.loads(path.read_text())
+    assert stored == {**saved, "machine_id": stored["machine_id"]}
+    events = [json.loads(line) for line in log.read_text().splitlines()]
+    [created] = [e for e in events if e["event"] == "machine_id_created"]
+    assert created["machine_id"] == stored["machine_id"]
 
 
 def test_login_with_a_wrong_password_or_key_says_why(env: dict[str, str], server: str) -> None:

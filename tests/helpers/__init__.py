@@ -11,6 +11,9 @@
 - ``live_server``: PrintCloud (or any ASGI app) under uvicorn on a real socket, counting
   the WebSocket sessions it serves
 - ``printrig``: the machines' print rig (a private CUPS, an IPP printer, a raw sink)
+- ``protocol_peer``: a scripted server end of the agent protocol, for what a real
+  server does not (yet) do on cue: cancel_job, close codes
+- ``resolver``: host names of a test's own, resolved to the addresses it chooses
 - ``server_process``: ``printcloud`` commands in processes of their own
 - ``services``: where PostgreSQL and Redis are, and what to do when they are away
 - ``waiting``: waiting for what another task or process does

@@ -164,12 +164,17 @@ async def cups_job_state(rig: PrintRig, failure: PrintFailed) -> int:
     By id, not by name: CUPS drops the name of a job cancelled before it started."""
     match = re.search(r"CUPS job (\d+)", str(failure))
     assert match, f"no CUPS job id in {failure}"
+    return await cups_job_state_of(rig, int(match.group(1)))
+
+
+async def cups_job_state_of(rig: PrintRig, job_id: int) -> int:
+    """The state CUPS reports now for its job ``job_id``."""
     message = await ipp_call(
         "http://localhost/",
         Operation.GET_JOB_ATTRIBUTES,
         [
             attr("printer-uri", ValueTag.URI, "ipp://localhost/"),
-            attr("job-id", ValueTag.INTEGER, int(match.group(1))),
+            attr("job-id", ValueTag.INTEGER, job_id),
             attr("requesting-user-name", ValueTag.NAME, getpass.getuser()),
             attr("requested-attributes", ValueTag.KEYWORD, "job-state"),
         ],
@@ -178,6 +183,31 @@ async def cups_job_state(rig: PrintRig, failure: PrintFailed) -> int:
     state = message.value("job-state", GroupTag.JOB)
     assert isinstance(state, int)
     return state
+
+
+async def cups_job_waiting(rig: PrintRig, queue: str, title: str) -> int:
+    """The id of the job called ``title`` once CUPS holds it, not yet done, on ``queue``."""
+
+    async def find() -> int | None:
+        message = await ipp_call(
+            "http://localhost/",
+            Operation.GET_JOBS,
+            [
+                attr("printer-uri", ValueTag.URI, f"ipp://localhost/printers/{queue}"),
+                attr("requesting-user-name", ValueTag.NAME, getpass.getuser()),
+                attr("which-jobs", ValueTag.KEYWORD, "not-completed"),
+                attr("requested-attributes", ValueTag.KEYWORD, "job-id", "job-name"),
+            ],
+            uds=rig.cups_server,
+        )
+        for job in message.all(GroupTag.JOB):
+            job_id = job.get("job-id", [None])[0]
+            if job.get("job-name") == [title] and isinstance(job_id, int):
+                return job_id
+        return None
+
+    found: int = await eventually(find)
+    return found
 
 
 def run_cups_tool(rig: PrintRig, *args: str) -> None:
@@ -198,6 +228,11 @@ def closed_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
     return port
+
+
+def sink_files_with(rig: PrintRig, data: bytes) -> list[Path]:
+    """The sink files that hold ``data`` now."""
+    return [path for path in rig.sink.glob("*.bin") if data in path.read_bytes()]
 
 
 async def sink_file_with(rig: PrintRig, data: bytes) -> bytes:

@@ -16,9 +16,13 @@ def backoff(
     factor: float = 1.618,
     cap: float = 60.0,
     rng: random.Random | None = None,
+    random_first: bool = True,
 ) -> Iterator[float]:
+    """``random_first``: the first delay anywhere between 0 and ``first`` (a lost server:
+    come back soon, but not all at once); else the sequence starts at ``first``."""
     rng = rng or random.Random()  # noqa: S311 - spreading reconnections, not secrets
-    yield rng.uniform(0, first)
+    if random_first:
+        yield rng.uniform(0, first)
     delay = first
     while True:
         yield delay * rng.uniform(0.8, 1.2)

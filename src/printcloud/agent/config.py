@@ -9,11 +9,15 @@ import json
 import os
 import socket
 import sys
+import uuid
 from pathlib import Path
 from typing import Self
 
 import platformdirs
+import structlog
 from pydantic import BaseModel, Field, ValidationError, field_validator
+
+log = structlog.get_logger(__name__)
 
 CONFIG_ENV = "PRINTCLOUD_AGENT_CONFIG"
 
@@ -44,6 +48,10 @@ class AgentConfig(BaseModel):
     server: str = Field(description="The PrintCloud server, e.g. https://print.example.com")
     api_key: str = Field(repr=False)
     name: str = Field(default_factory=socket.gethostname, min_length=1, max_length=200)
+    # This computer's stable id, sent in ``auth``: made at login and kept by a re-login,
+    # so the server knows the machine even when two have one name. None in a
+    # configuration written before it existed, until ``with_machine_id`` gives it one.
+    machine_id: str | None = Field(default=None, min_length=1, max_length=200)
     # CUPS is the default on Linux and macOS: every queue of the machine is reported.
     cups: bool = Field(default_factory=lambda: sys.platform != "win32")
     cups_server: str | None = None  # else CUPS_SERVER, else the default socket/localhost:631
@@ -54,6 +62,9 @@ class AgentConfig(BaseModel):
     data_dir: Path = Field(default_factory=default_data_dir)
     download_max_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
     download_timeout: float = Field(default=60.0, gt=0)
+    # Documents are fetched only from public addresses unless this is set (a NAS, an
+    # intranet server of the office): printcloud.outbound's policy, as on the server.
+    allow_private_urls: bool = False
     job_timeout: float = Field(default=120.0, gt=0)
     printer_poll_interval: float = Field(default=30.0, gt=0)
 
@@ -88,10 +99,41 @@ class AgentConfig(BaseModel):
 
     def save(self, path: Path) -> None:
         """Write atomically, readable by this user only (it holds the API key)."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(".tmp")
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "w") as file:
-            os.fchmod(file.fileno(), 0o600)
-            file.write(self.model_dump_json(indent=2))
-        temporary.replace(path)
+        _write_private(path, self.model_dump_json(indent=2))
+
+
+def new_machine_id() -> str:
+    return uuid.uuid4().hex
+
+
+def with_machine_id(config: AgentConfig, path: Path) -> AgentConfig:
+    """``config`` with a machine id. A configuration written before machine ids existed
+    gets one, added to its file at ``path`` (nothing else in the file changes); if the
+    file cannot be written, the id is this run's only, and the next run tries again."""
+    if config.machine_id is not None:
+        return config
+    machine_id = new_machine_id()
+    try:
+        stored = json.loads(path.read_text())  # the file as written, defaults left out
+        _write_private(path, json.dumps({**stored, "machine_id": machine_id}, indent=2))
+    except (OSError, ValueError, TypeError) as exc:  # TypeError: no longer a JSON object
+        log.warning(
+            "machine_id_not_saved",
+            config=str(path),
+            error=str(exc),
+            hint="this run uses a machine id of its own; the next run tries to save one again",
+        )
+    else:
+        log.info("machine_id_created", config=str(path), machine_id=machine_id)
+    return config.model_copy(update={"machine_id": machine_id})
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write atomically, readable by this user only."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        os.fchmod(file.fileno(), 0o600)
+        file.write(text)
+    temporary.replace(path)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import time
-from urllib.parse import urlsplit
 
 import httpx
 from pydantic import ValidationError
 
 from printcloud.agent.printers.base import Document, PrintFailed
+from printcloud.outbound import SafeResponse, UnsafeTarget, safe_request, url_problem
 from printcloud.protocol.content import (
     ContentType,
     DocumentError,
@@ -30,6 +30,7 @@ async def load_document(
     *,
     max_bytes: int,
     time_limit: float,
+    allow_private: bool = False,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> Document:
     try:
@@ -40,7 +41,11 @@ async def load_document(
     try:
         if content_type.is_uri:
             data = await download(
-                job.content, max_bytes=max_bytes, time_limit=time_limit, transport=transport
+                job.content,
+                max_bytes=max_bytes,
+                time_limit=time_limit,
+                allow_private=allow_private,
+                transport=transport,
             )
         else:
             data = decode_base64(job.content)
@@ -70,9 +75,11 @@ def read_options(options: dict[str, object]) -> PrintOptions:
         ) from None
 
 
-def _check_scheme(url: str) -> None:
-    if urlsplit(url).scheme.lower() not in ("http", "https"):
-        raise ContentError(f"only http and https documents are fetched, not {url[:100]!r}")
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
+ALLOW_PRIVATE_HINT = (
+    "set allow_private_urls in the agent's configuration (or run `printcloud agent run "
+    "--allow-private-urls`) to fetch documents from private addresses"
+)
 
 
 async def download(
@@ -80,42 +87,65 @@ async def download(
     *,
     max_bytes: int,
     time_limit: float,
+    allow_private: bool,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> bytes:
-    """GET ``url``, following a few redirects (each re-checked), within size and time."""
+    """GET ``url`` under ``printcloud.outbound``'s address policy (each redirect checked
+    again, at most MAX_REDIRECTS), at most ``max_bytes``, within ``time_limit`` seconds
+    in all."""
     deadline = time.monotonic() + time_limit
-    async with httpx.AsyncClient(
-        transport=transport, timeout=httpx.Timeout(time_limit), follow_redirects=False
-    ) as client:
-        for _ in range(MAX_REDIRECTS + 1):
-            _check_scheme(url)
-            try:
-                body = await _fetch_once(client, url, max_bytes, deadline)
-            except httpx.HTTPError as exc:
-                raise ContentError(f"could not download the document: {exc}") from None
-            if isinstance(body, bytes):
-                return body
-            url = body  # a redirect's target
+    for _ in range(MAX_REDIRECTS + 1):
+        problem = url_problem(url, allow_private=True)  # what no setting allows
+        if problem is not None:
+            raise ContentError(f"cannot fetch the document from {url[:100]!r}: {problem}")
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise ContentError(f"downloading the document took longer than {time_limit:g} s")
+        try:
+            response = await safe_request(
+                "GET",
+                url,
+                timeout=remaining,
+                allow_private=allow_private,
+                max_response_bytes=max_bytes + 1,  # one more: to know it was too big
+                transport=transport,
+            )
+        except UnsafeTarget as exc:  # the URL is well formed: its address is not public
+            raise ContentError(
+                f"refused to fetch the document from {_host(url)}: {exc}; {ALLOW_PRIVATE_HINT}"
+            ) from None
+        except httpx.TimeoutException:
+            raise ContentError(
+                f"downloading the document took longer than {time_limit:g} s"
+            ) from None
+        except httpx.HTTPError as exc:
+            raise ContentError(f"could not download the document: {exc}") from None
+        location = response.headers.get("location")
+        if response.status_code in REDIRECTS and location:
+            url = str(httpx.URL(url).join(location))  # checked as the next request is made
+            continue
+        return _body(response, max_bytes)
     raise ContentError(f"more than {MAX_REDIRECTS} redirects")
 
 
-async def _fetch_once(
-    client: httpx.AsyncClient, url: str, max_bytes: int, deadline: float
-) -> bytes | str:
-    async with client.stream("GET", url) as response:
-        if response.is_redirect and "location" in response.headers:
-            return str(response.url.join(response.headers["location"]))
-        if response.status_code != 200:
-            raise ContentError(f"downloading the document: HTTP {response.status_code}")
-        declared = response.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > max_bytes:
-            raise ContentError(f"the document is {declared} bytes; the limit is {max_bytes}")
-        chunks, size = [], 0
-        async for chunk in response.aiter_bytes():
-            size += len(chunk)
-            if size > max_bytes:
-                raise ContentError(f"the document is larger than the limit of {max_bytes} bytes")
-            if time.monotonic() > deadline:
-                raise ContentError("downloading the document took too long")
-            chunks.append(chunk)
-        return b"".join(chunks)
+def _body(response: SafeResponse, max_bytes: int) -> bytes:
+    if response.status_code != 200:
+        raise ContentError(f"downloading the document: HTTP {response.status_code}")
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise ContentError(f"the document is {declared} bytes; the limit is {max_bytes}")
+    if len(response.body) > max_bytes:
+        raise ContentError(f"the document is larger than the limit of {max_bytes} bytes")
+    encoding = response.headers.get("content-encoding", "identity").strip().lower()
+    if encoding not in ("", "identity"):
+        # Asked for as it is (Accept-Encoding: identity): compressed bytes are not the
+        # document, and raw data would go to the printer as they are.
+        raise ContentError(f"the document was sent compressed ({encoding}), which is refused")
+    return response.body
+
+
+def _host(url: str) -> str:
+    try:
+        return httpx.URL(url).host or url[:100]
+    except httpx.InvalidURL:
+        return url[:100]

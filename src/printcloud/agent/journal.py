@@ -4,7 +4,9 @@ The server sends a job again when it never heard its outcome (the connection
 dropped, the agent restarted). The journal, a SQLite file in the agent's data
 dir, answers such a job with its recorded outcome instead of printing it again;
 a job that was being printed when the agent died is reported as an error rather
-than reprinted, since part or all of it may be on paper already.
+than reprinted, since part or all of it may be on paper already. A job the server
+deleted (``cancel_job``) before it started is recorded as finished, so that it is
+not printed if it comes again, or comes late.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ INTERRUPTED = (
     "The agent stopped while this job was printing; it was not printed again, to avoid "
     "a duplicate. Check the printer and submit the job again if needed."
 )
+CANCELLED = "Cancelled: the job was deleted"
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,19 @@ class Journal:
             self._db.execute(
                 "INSERT INTO jobs (id, state, updated_at) VALUES (?, ?, ?)",
                 (job_id, JobState.PRINTING, _now()),
+            )
+        except sqlite3.IntegrityError:
+            return self.get(job_id)
+        return None
+
+    def cancel(self, job_id: str) -> Entry | None:
+        """Record that the job was deleted before it started: finished, ``error``
+        CANCELLED, never printed. None when recorded; the job's entry when it was
+        known already (printing or finished: left as it is)."""
+        try:
+            self._db.execute(
+                "INSERT INTO jobs (id, state, message, updated_at) VALUES (?, ?, ?, ?)",
+                (job_id, JobState.ERROR, CANCELLED, _now()),
             )
         except sqlite3.IntegrityError:
             return self.get(job_id)

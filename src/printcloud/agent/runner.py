@@ -1,9 +1,11 @@
 """The agent's connection loop: a thin adapter over ``protocol.session.ClientSession``.
 
-Connect, authenticate, report printers (again whenever they change), print what
-arrives (one job at a time per printer), report each outcome; reconnect with
-backoff when the connection is lost, forever, unless the key is refused. The
-journal makes a job delivered twice print once.
+Connect, authenticate (announcing every feature the agent has, and its machine
+id), report printers (again whenever they change), print what arrives (one job at
+a time per printer), report each outcome; drop or cancel a job the server deleted;
+reconnect when the connection ends, as ``reconnect.Reconnection`` decides,
+forever, unless the key is refused or revoked. The journal makes a job delivered
+twice print once, and a deleted job never print.
 """
 
 from __future__ import annotations
@@ -12,23 +14,26 @@ import asyncio
 import contextlib
 import platform
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from typing import Any
 
 import structlog
 import websockets
 from websockets.asyncio.client import ClientConnection
 
 from printcloud._version import __version__
-from printcloud.agent.backoff import backoff
 from printcloud.agent.config import AgentConfig
 from printcloud.agent.content import load_document
-from printcloud.agent.journal import INTERRUPTED, Journal
+from printcloud.agent.journal import CANCELLED, INTERRUPTED, Journal
 from printcloud.agent.printers.base import Backend, PrintFailed
+from printcloud.agent.reconnect import RUN_LOGIN_AGAIN, AgentFatal, ConnectionEnd, Reconnection
 from printcloud.protocol.job_states import JobState
 from printcloud.protocol.messages import (
     AuthError,
+    CancelJob,
     Error,
+    Feature,
     InvalidMessage,
     JobPayload,
     MalformedMessage,
@@ -40,14 +45,9 @@ from printcloud.protocol.session import ClientSession, ProtocolError
 log = structlog.get_logger(__name__)
 
 MAX_MESSAGE = 128 * 1024 * 1024  # a print_job carries a whole document, base64
-
-
-class AgentFatal(Exception):
-    """Retrying cannot help (the key was refused): the message says what to do."""
-
-
-class _Refused(Exception):
-    pass
+# Every feature this agent has: jobs resent until their outcome arrives (the journal
+# answers a repeat), URIs fetched here under the agent's own address policy, cancel_job.
+FEATURES = frozenset({Feature.RESUME, Feature.FETCH, Feature.CANCEL})
 
 
 @dataclass
@@ -93,6 +93,9 @@ class Agent:
         self._idle.set()
         self._queues: dict[str, asyncio.Queue[JobPayload]] = {}
         self._workers: dict[str, asyncio.Task[None]] = {}
+        self._printing: dict[str, tuple[str, Backend]] = {}  # job id -> its printer, backend
+        self._cancelled: set[str] = set()  # jobs queued or printing that the server deleted
+        self._background: set[asyncio.Task[None]] = set()
         self._stopping = asyncio.Event()
         self.connected = asyncio.Event()  # set while authenticated; for status and tests
         self.draining = asyncio.Event()  # set once stopping waits for the jobs printing
@@ -109,30 +112,18 @@ class Agent:
         self._stopping.set()
 
     async def run(self) -> None:
-        delays = backoff()
+        reconnection = Reconnection()
         try:
             while not self._stopping.is_set():
-                try:
-                    if await self._connection():
-                        delays = backoff()  # it had worked: start again from short waits
-                except _Refused as exc:
-                    raise AgentFatal(str(exc)) from None
-                except (
-                    OSError,
-                    TimeoutError,
-                    websockets.exceptions.WebSocketException,
-                    MalformedMessage,
-                    InvalidMessage,
-                    ProtocolError,
-                ) as exc:
-                    log.warning("connection_lost", error=str(exc) or type(exc).__name__)
+                end = await self._connection()
                 if not self._stopping.is_set():
-                    await self._pause(next(delays))
+                    await self._pause(reconnection.delay_after(end))  # or AgentFatal
             await self._drain()
         finally:
-            for task in self._workers.values():
+            tasks = [*self._workers.values(), *self._background]
+            for task in tasks:
                 task.cancel()
-            await asyncio.gather(*self._workers.values(), return_exceptions=True)
+            await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _pause(self, delay: float) -> None:
         log.info("reconnecting", in_seconds=round(delay, 1))
@@ -143,47 +134,76 @@ class Agent:
         self.draining.set()
         await self._idle.wait()
 
-    async def _connection(self) -> bool:
-        """One connection, until it is lost or the agent stops; True if it authenticated."""
+    async def _connection(self) -> ConnectionEnd:
+        """One connection, until it ends or the agent stops: how it ended. Raises
+        AgentFatal when the server refuses the key."""
         url = self.config.websocket_url
         log.info("connecting", url=url)
-        async with websockets.connect(
-            url,
-            max_size=MAX_MESSAGE,
-            open_timeout=15,
-            ping_interval=20,
-            ping_timeout=20,
-            close_timeout=5,
-        ) as ws:
-            session = ClientSession()
-            await ws.send(
-                session.auth(
-                    api_key=self.config.api_key,
-                    computer_name=self.config.name,
-                    os=_os_name(),
-                    client_version=__version__,
-                )
-            )
-            answer = session.receive(await asyncio.wait_for(ws.recv(), 30))
-            if isinstance(answer, AuthError):
-                if answer.fatal:
-                    raise _Refused(
-                        f"the server refused the API key: {answer.message}; "
-                        "run `printcloud agent login` again"
+        clock = asyncio.get_running_loop().time
+        ws: ClientConnection | None = None
+        authenticated_at: float | None = None
+        error: str | None = None
+        try:
+            async with websockets.connect(
+                url,
+                max_size=MAX_MESSAGE,
+                open_timeout=15,
+                ping_interval=20,
+                ping_timeout=20,
+                close_timeout=5,
+            ) as ws:
+                session = ClientSession()
+                await ws.send(
+                    session.auth(
+                        api_key=self.config.api_key,
+                        computer_name=self.config.name,
+                        os=_os_name(),
+                        client_version=__version__,
+                        features=FEATURES,
+                        machine_id=self.config.machine_id,
                     )
-                log.warning("auth_refused", reason=answer.message)
-                return False
-            log.info("connected", computer_id=session.computer_id, name=self.config.name)
-            link = _Link(ws, session, asyncio.Lock())
-            self._link = link
-            self._reported = None
-            self.connected.set()
-            try:
-                await self._serve(link)
-            finally:
-                self.connected.clear()
-                self._link = None
-            return True
+                )
+                answer = session.receive(await asyncio.wait_for(ws.recv(), 30))
+                if isinstance(answer, AuthError):
+                    if answer.fatal:
+                        raise AgentFatal(
+                            f"the server refused the API key: {answer.message}; {RUN_LOGIN_AGAIN}"
+                        )
+                    log.warning("auth_refused", reason=answer.message)
+                    return ConnectionEnd()
+                authenticated_at = clock()
+                log.info(
+                    "connected",
+                    computer_id=session.computer_id,
+                    name=self.config.name,
+                    features=sorted(str(feature) for feature in session.features),
+                )
+                link = _Link(ws, session, asyncio.Lock())
+                self._link = link
+                self._reported = None
+                self.connected.set()
+                try:
+                    await self._serve(link)
+                finally:
+                    self.connected.clear()
+                    self._link = None
+        except (
+            OSError,
+            TimeoutError,
+            websockets.exceptions.WebSocketException,
+            MalformedMessage,
+            InvalidMessage,
+            ProtocolError,
+        ) as exc:
+            error = str(exc) or type(exc).__name__
+        # The server's close frame, when it sent one: its code says why (replaced, revoked...).
+        close = ws.protocol.close_rcvd if ws is not None else None
+        return ConnectionEnd(
+            authenticated=authenticated_at is not None,
+            lasted=clock() - authenticated_at if authenticated_at is not None else 0.0,
+            close_code=close.code if close is not None else None,
+            error=error,
+        )
 
     async def _serve(self, link: _Link) -> None:
         await self.refresh_printers()
@@ -207,6 +227,9 @@ class Agent:
             return
         if isinstance(message, PrintJob):
             self._accept(message.job)
+        elif isinstance(message, CancelJob):
+            with structlog.contextvars.bound_contextvars(job_id=message.job_id):
+                self._cancel(message.job_id)
         elif isinstance(message, Error):
             log.warning("server_error", message=message.message)
 
@@ -255,10 +278,13 @@ class Agent:
             try:
                 if self._stopping.is_set():
                     continue  # left for the next connection
+                if job.id in self._cancelled:
+                    continue  # deleted while it waited: the journal says so already
                 with structlog.contextvars.bound_contextvars(job_id=job.id, printer=printer):
                     await self._print(printer, job)
             finally:
                 self._active.discard(job.id)
+                self._cancelled.discard(job.id)
                 if not self._active:
                     self._idle.set()
 
@@ -274,23 +300,80 @@ class Agent:
                 job,
                 max_bytes=self.config.download_max_bytes,
                 time_limit=self.config.download_timeout,
+                allow_private=self.config.allow_private_urls,
             )
-            state, message = (
-                JobState.COMPLETED,
-                await self._owners[printer].print(printer, document),
-            )
+            if job.id in self._cancelled:  # deleted while its document was loading
+                self.journal.finish(job.id, JobState.ERROR, CANCELLED)
+                log.info("job_cancelled", before="printing")
+                return
+            backend = self._owners[printer]
+            self._printing[job.id] = (printer, backend)  # from here a cancel goes to it
+            try:
+                state, message = JobState.COMPLETED, await backend.print(printer, document)
+            finally:
+                del self._printing[job.id]
         except PrintFailed as exc:
             state, message = JobState.ERROR, str(exc)
         except Exception as exc:  # whatever went wrong, the job gets an outcome
             log.exception("job_crashed")
             state, message = JobState.ERROR, f"The agent failed while printing: {exc}"
+        if job.id in self._cancelled:
+            # The server deleted the job: no report (it would only answer "Unknown job");
+            # the journal keeps what happened, and answers the job if it comes again.
+            state, message = _cancelled_outcome(state, message)
+            self.journal.finish(job.id, state, message)
+            log.info("job_cancelled", during="printing", state=state, message=message)
+            return
         self.journal.finish(job.id, state, message)
         log.info("job_done", state=state, message=message)
         await self._report(job.id, state, message)
 
+    def _cancel(self, job_id: str) -> None:
+        """``cancel_job``: the server deleted a job it had sent. From now on the job is
+        not printed: dropped if it waits, stopped (best effort) if it prints, and when
+        it has not arrived yet, the journal refuses it when it does."""
+        if job_id not in self._active:
+            known = self.journal.cancel(job_id)
+            if known is None:
+                log.info("job_cancelled", before="arriving")
+            else:
+                log.info("job_cancel_too_late", state=known.state, message=known.message)
+            return
+        self._cancelled.add(job_id)
+        printing = self._printing.get(job_id)
+        if printing is None:
+            # Waiting in its printer's queue: finished here and now. Loading its document
+            # (started already): left as it is, and _print finishes it once loaded.
+            if self.journal.cancel(job_id) is None:
+                log.info("job_cancelled", before="printing")
+            else:
+                log.info("job_cancelling", phase="loading its document")
+            return
+        printer, backend = printing
+        log.info("job_cancelling", phase="printing", printer=printer, backend=backend.name)
+        self._spawn(self._stop_printing(job_id, printer, backend))
+
+    async def _stop_printing(self, job_id: str, printer: str, backend: Backend) -> None:
+        """Ask the backend to stop; _print records the outcome when its print ends."""
+        try:
+            stopped = await backend.cancel(printer, job_id)
+        except Exception:  # best effort: the job's outcome is recorded all the same
+            log.exception("job_cancel_failed", printer=printer)
+            return
+        log.info("job_cancel_asked", printer=printer, stopped=stopped)
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._background_done)
+
+    def _background_done(self, task: asyncio.Task[None]) -> None:
+        self._background.discard(task)
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            log.error("background_task_failed", error=str(exc) or type(exc).__name__)
+
     def _report_later(self, job_id: str, state: JobState, message: str) -> None:
-        task = asyncio.create_task(self._report(job_id, state, message))
-        task.add_done_callback(lambda t: t.exception() if not t.cancelled() else None)
+        self._spawn(self._report(job_id, state, message))
 
     async def _report(self, job_id: str, state: JobState, message: str) -> None:
         """Tell the server, on whatever connection is up now. Without one the outcome
@@ -339,6 +422,13 @@ async def run_until_signalled(agent: Agent) -> None:
             await backend.close()
 
 
+def _cancelled_outcome(state: JobState, message: str) -> tuple[JobState, str]:
+    """What the journal keeps of a job deleted while it was printing."""
+    if state is JobState.COMPLETED:
+        return state, f"{message}; the job was deleted while printing, too late to stop it"
+    return JobState.ERROR, f"{CANCELLED} while printing ({message})"
+
+
 def _messages(ws: ClientConnection, stopper: asyncio.Task[bool]) -> _AsyncMessages:
     return _AsyncMessages(ws, stopper)
 
@@ -355,9 +445,16 @@ class _AsyncMessages:
 
     async def __anext__(self) -> str | bytes:
         receive = asyncio.ensure_future(self._ws.recv())
-        done, _ = await asyncio.wait({receive, self._stopper}, return_when=asyncio.FIRST_COMPLETED)
+        try:
+            done, _ = await asyncio.wait(
+                {receive, self._stopper}, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            # Stopping, or the agent's task cancelled: a receive left behind would fail
+            # alone once the connection drops ("Task exception was never retrieved").
+            if not receive.done():
+                receive.cancel()
         if receive not in done:
-            receive.cancel()
             raise StopAsyncIteration
         try:
             return receive.result()

@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from printcloud.agent.config import AgentConfig, ConfigError, default_config_path
+from printcloud.agent.config import AgentConfig, ConfigError, default_config_path, new_machine_id
 from printcloud.client import APIConnectionError, Client, PrintCloudError
 
 agent_app = typer.Typer(
@@ -97,6 +97,8 @@ def login(
         updated = previous.model_copy(update={"server": settings.server, "api_key": api_key})
     except ConfigError:
         updated = AgentConfig(server=settings.server, api_key=api_key)
+    if updated.machine_id is None:  # a re-login keeps the id the server knows this machine by
+        updated = updated.model_copy(update={"machine_id": new_machine_id()})
     if name:
         updated = updated.model_copy(update={"name": name})
     updated.save(path)
@@ -163,6 +165,14 @@ def run(
             "--cups/--no-cups", help="Report the CUPS queues [default: on, on Linux and macOS]"
         ),
     ] = None,
+    allow_private_urls: Annotated[
+        bool | None,
+        typer.Option(
+            "--allow-private-urls/--public-urls-only",
+            help="Fetch documents from private addresses too (a NAS, an intranet server) "
+            "[default: the configuration's allow_private_urls, else public only]",
+        ),
+    ] = None,
     log_file: Annotated[
         Path | None, typer.Option(help="Log to this file, rotated (for a service)")
     ] = None,
@@ -171,12 +181,16 @@ def run(
 ) -> None:
     """Connect, report the printers and print jobs until stopped (Ctrl-C drains; twice exits)."""
     from printcloud.agent.backends import build_backends
+    from printcloud.agent.config import with_machine_id
     from printcloud.agent.journal import Journal
     from printcloud.agent.logs import configure_agent_logging
-    from printcloud.agent.runner import Agent, AgentFatal, run_until_signalled
+    from printcloud.agent.reconnect import AgentFatal
+    from printcloud.agent.runner import Agent, run_until_signalled
 
-    settings = _with_overrides(_load(config)[0], name, printers, folder, raw, cups)
+    loaded, path = _load(config)
+    settings = _with_overrides(loaded, name, printers, folder, raw, cups, allow_private_urls)
     configure_agent_logging(log_level, log_file)
+    settings = with_machine_id(settings, path)
     journal = Journal(settings.data_dir / "journal.sqlite3")
     journal.prune()
     try:
@@ -196,6 +210,7 @@ def _with_overrides(
     folder: list[str] | None,
     raw: list[str] | None,
     cups: bool | None,
+    allow_private_urls: bool | None = None,
 ) -> AgentConfig:
     """The configuration file's settings, with this run's flags on top (not saved)."""
     overrides: dict[str, object] = {}
@@ -210,6 +225,8 @@ def _with_overrides(
         overrides["raw_printers"] = {**settings.raw_printers, **_pairs(raw, "--raw")}
     if cups is not None:
         overrides["cups"] = cups
+    if allow_private_urls is not None:
+        overrides["allow_private_urls"] = allow_private_urls
     try:
         return AgentConfig.model_validate({**settings.model_dump(), **overrides})
     except ValueError as exc:
@@ -226,6 +243,7 @@ def status(config: ConfigOption = None) -> None:
     table.add_row("configuration", str(path))
     table.add_row("server", settings.server)
     table.add_row("computer name", settings.name)
+    table.add_row("machine id", settings.machine_id or "not yet (made on the next run)")
     table.add_row("API key", settings.api_key[:14] + "…")
     table.add_row("journal", str(settings.data_dir / "journal.sqlite3"))
     journal = Journal(settings.data_dir / "journal.sqlite3")

@@ -45,4 +45,13 @@ class Backend(Protocol):
         reason otherwise. Called only with a printer name this backend listed.
         """
 
+    async def cancel(self, printer: str, job_id: str) -> bool:
+        """Stop printing the document of job ``job_id`` (``Document.job_id``) that
+        ``print`` is printing on ``printer``, as far as it can: the job was deleted.
+
+        Best effort: True when the backend stopped it (``print`` then raises
+        PrintFailed, or returns if it had finished anyway), False when it cannot
+        (the data is written already) or is not printing that job.
+        """
+
     async def close(self) -> None: ...

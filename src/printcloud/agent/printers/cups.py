@@ -4,6 +4,7 @@ We do not use pycups (GPL) or the ``lp`` command (no job following, fragile
 parsing): CUPS is an IPP server, and :mod:`.ipp` encodes and decodes IPP.
 A job is submitted with Print-Job and then followed with Get-Job-Attributes to
 its end, so the server hears "completed" only when CUPS says the job completed.
+A deleted job is cancelled in CUPS with Cancel-Job.
 """
 
 from __future__ import annotations
@@ -243,6 +244,15 @@ CUPS_CLASS = 0x0001  # printer-type bit: a class of printers, at /classes/<name>
 RAW_MODEL = "Local Raw Printer"  # what CUPS reports for a queue made with -m raw
 
 
+@dataclass
+class _Printing:
+    """A document being printed: the CUPS job of its current run, and whether it was
+    cancelled (then no further run of its qty is submitted)."""
+
+    cups_job: int | None = None
+    cancelled: bool = False
+
+
 class CupsBackend:
     name = "cups"
 
@@ -259,6 +269,7 @@ class CupsBackend:
         self._user = _os_user()
         self._request_ids = itertools.count(1)
         self._classes: set[str] = set()
+        self._printing: dict[str, _Printing] = {}  # by Document.job_id
         self._client = self._make_client()
 
     def _make_client(self) -> httpx.AsyncClient:
@@ -339,18 +350,44 @@ class CupsBackend:
         runs = 1 if raw else qty
         attributes = job_attributes(document.options, raw=raw, copies=qty if raw else 1)
         job_ids: list[int] = []
-        for done in range(runs):
-            try:
-                job_id = await self._submit(printer, document, attributes)
-                job_ids.append(job_id)
-                await self._follow(printer, job_id)
-            except PrintFailed as exc:
-                if done == 0:
-                    raise
-                # The server should know that some of the copies did print.
-                raise PrintFailed(f"{exc} ({done} of {runs} copies of the job printed)") from None
+        # Registered before the first await: a cancel() from now on finds the document.
+        printing = self._printing[document.job_id] = _Printing()
+        try:
+            for done in range(runs):
+                if printing.cancelled:  # between two runs: the next is not submitted
+                    raise PrintFailed(f"cancelled ({done} of {runs} copies of the job printed)")
+                try:
+                    job_id = await self._submit(printer, document, attributes)
+                    job_ids.append(job_id)
+                    printing.cups_job = job_id
+                    if printing.cancelled:  # cancelled while CUPS was taking the job
+                        await self._cancel(printer, job_id)
+                    await self._follow(printer, job_id)
+                    printing.cups_job = None
+                except PrintFailed as exc:
+                    if done == 0:
+                        raise
+                    # The server should know that some of the copies did print.
+                    raise PrintFailed(
+                        f"{exc} ({done} of {runs} copies of the job printed)"
+                    ) from None
+        finally:
+            if self._printing.get(document.job_id) is printing:
+                del self._printing[document.job_id]
         jobs = ", ".join(str(job_id) for job_id in job_ids)
         return f"Printed on {printer} (CUPS job{'s' if len(job_ids) > 1 else ''} {jobs})"
+
+    async def cancel(self, printer: str, job_id: str) -> bool:
+        """Cancel-Job for the CUPS job printing the document now; the runs of its qty
+        not submitted yet are not submitted. False when the document is not printing
+        here, or CUPS would not cancel (the job had ended already)."""
+        printing = self._printing.get(job_id)
+        if printing is None:
+            return False
+        printing.cancelled = True
+        if printing.cups_job is None:  # CUPS is taking a run: print() cancels it at once
+            return True
+        return await self._cancel(printer, printing.cups_job)
 
     def _printer_path(self, printer: str) -> str:
         kind = "classes" if printer in self._classes else "printers"
@@ -490,8 +527,9 @@ class CupsBackend:
         reasons = [f"printer {r}" for r in _strings(group, "printer-state-reasons") if r != "none"]
         return [*reasons, *([message] if isinstance(message, str) and message.strip() else [])]
 
-    async def _cancel(self, printer: str, job_id: int) -> None:
-        """Best effort: the reason the job failed matters more than a failed cancel."""
+    async def _cancel(self, printer: str, job_id: int) -> bool:
+        """Best effort: the reason the job failed matters more than a failed cancel.
+        Whether CUPS cancelled the job."""
         try:
             response = await self._call(
                 Operation.CANCEL_JOB,
@@ -504,7 +542,7 @@ class CupsBackend:
             )
         except CupsUnavailable as exc:
             log.warning("cups_cancel_failed", cups_job=job_id, error=str(exc))
-            return
+            return False
         if not response.ok:
             log.warning(
                 "cups_cancel_refused",
@@ -512,6 +550,9 @@ class CupsBackend:
                 status=response.status_name,
                 message=response.status_message,
             )
+            return False
+        log.info("cups_job_cancelled", printer=printer, cups_job=job_id)
+        return True
 
     # IPP over HTTP
 

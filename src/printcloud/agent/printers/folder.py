@@ -41,6 +41,11 @@ class FolderBackend:
             raise PrintFailed(f"cannot write to {folder}: {exc.strerror or exc}") from None
         return f"Written to {written}"
 
+    async def cancel(self, printer: str, job_id: str) -> bool:
+        # A document is written in one go, and a file on disk is the folder's paper:
+        # there is nothing left to stop once the write has begun.
+        return False
+
     async def close(self) -> None:
         return None
 

@@ -62,5 +62,10 @@ class RawSocketBackend:
         del reader
         return f"Sent {len(document.data) * copies} bytes to {printer} ({address})"
 
+    async def cancel(self, printer: str, job_id: str) -> bool:
+        # The bytes go straight to the device, which prints as they arrive and keeps
+        # no queue that could be asked to drop them: what was sent is on paper.
+        return False
+
     async def close(self) -> None:
         return None

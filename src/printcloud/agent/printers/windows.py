@@ -85,5 +85,10 @@ class WindowsBackend:
                 raise PrintFailed(f"SumatraPDF could not print to {printer}")
         return f"Printed on {printer}"
 
+    async def cancel(self, printer: str, job_id: str) -> bool:
+        # Once handed over, the job belongs to the spooler; finding and deleting it there
+        # (SetJob with JOB_CONTROL_DELETE) comes with following spooler jobs (issue 14).
+        return False
+
     async def close(self) -> None:
         return None

@@ -1,0 +1,107 @@
+"""What the agent does when a connection ends: wait (how long) or stop.
+
+One function decides, from how the connection ended (``ConnectionEnd``); the
+connection loop only sleeps for the answer. Tests call it with the ends they
+want to see handled, rather than waiting for a real agent to wait.
+
+- The key was revoked (close 4002): nothing but a new key helps; the agent stops,
+  as it does when ``auth`` refuses the key.
+- Another connection for this computer took over (close 4000): two agents share
+  one name (or one configuration). Reconnecting at once would take it back, and the
+  two would fight; this one waits longer each time, from 30 s up to 10 min.
+- The computer was removed from the account (close 4001), or the connection was
+  lost: reconnect with the usual short, growing, jittered delays.
+
+A connection that lasted ``STABLE_AFTER`` starts both sequences again from their
+first delay.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import structlog
+
+from printcloud.agent.backoff import backoff
+from printcloud.protocol.session import CLOSE_KEY_REVOKED, CLOSE_REMOVED, CLOSE_REPLACED
+
+log = structlog.get_logger(__name__)
+
+TAKEOVER_FIRST = 30.0
+TAKEOVER_CAP = 600.0
+# Longer than the longest takeover wait: two agents taking a computer from each other
+# never keep a connection this long, so their waits keep growing.
+STABLE_AFTER = 900.0
+
+RUN_LOGIN_AGAIN = "run `printcloud agent login` again"
+KEY_REVOKED = (
+    f"the server closed the connection: the API key was revoked; {RUN_LOGIN_AGAIN} "
+    "to give this computer a new one"
+)
+REPLACED = "another computer connected with this name"
+
+
+class AgentFatal(Exception):
+    """Retrying cannot help (the key was refused or revoked): the message says what to do."""
+
+
+@dataclass(frozen=True)
+class ConnectionEnd:
+    """How one connection attempt ended."""
+
+    authenticated: bool = False  # auth_ok was received
+    lasted: float = 0.0  # seconds from auth_ok to the end
+    close_code: int | None = None  # the server's close code, when it sent a close frame
+    error: str | None = None  # how it was lost; None when it ended cleanly
+
+
+class Reconnection:
+    """The delays between one agent's connections, across its whole run."""
+
+    def __init__(self, rng: random.Random | None = None) -> None:
+        self._rng = rng
+        self._retry = self._retries()
+        self._takeover: Iterator[float] | None = None
+
+    def _retries(self) -> Iterator[float]:
+        return backoff(rng=self._rng)
+
+    def delay_after(self, end: ConnectionEnd) -> float:
+        """Seconds to wait before connecting again; raises AgentFatal when reconnecting
+        cannot help. Logs why the connection ended."""
+        if end.close_code == CLOSE_KEY_REVOKED:
+            raise AgentFatal(KEY_REVOKED)
+        if end.authenticated and end.lasted >= STABLE_AFTER:
+            self._retry, self._takeover = self._retries(), None
+        if end.close_code == CLOSE_REPLACED:
+            if self._takeover is None:
+                self._takeover = backoff(
+                    first=TAKEOVER_FIRST,
+                    factor=2.0,
+                    cap=TAKEOVER_CAP,
+                    rng=self._rng,
+                    random_first=False,
+                )
+            delay = next(self._takeover)
+            log.warning(
+                "connection_replaced",
+                reason=REPLACED,
+                hint="two agents use one computer name (or one configuration); "
+                "give each computer its own with `printcloud agent login --name`",
+                in_seconds=round(delay, 1),
+            )
+            return delay
+        if end.authenticated and end.error is None:
+            self._retry = self._retries()  # it had worked: start again from short waits
+        if end.close_code == CLOSE_REMOVED:
+            log.warning(
+                "computer_removed",
+                reason="this computer was removed from its PrintCloud account",
+                hint="when the agent reconnects the server adds it again; stop the agent "
+                "if this computer should no longer print for the account",
+            )
+        elif end.error is not None:
+            log.warning("connection_lost", error=end.error)
+        return next(self._retry)
