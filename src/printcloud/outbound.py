@@ -8,6 +8,9 @@ multicast, unspecified or otherwise non-global address literal, nor
 ``localhost``, unless private URLs are allowed (``PRINTCLOUD_ALLOW_PRIVATE_URLS`` on
 the server, ``allow_private_urls`` in the agent's configuration).
 
+``download`` fetches a document with it (the server's for a client that does not
+fetch, the agent's own), following redirects, each checked again.
+
 ``safe_request`` is the one way either makes a request to such a URL: it checks
 the URL again, resolves the name, refuses it if any address is not public, and then
 connects to the address it checked (not the name again, so a DNS answer that changes
@@ -286,3 +289,86 @@ async def _read_at_most(response: httpx.Response, limit: int) -> bytes:
             if len(body) >= limit:
                 break
     return bytes(body)
+
+
+MAX_REDIRECTS = 5
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
+
+
+class DownloadFailed(Exception):
+    """The document could not be had; the message says why."""
+
+
+class DownloadRefused(DownloadFailed):
+    """The address policy refused it: allowing private addresses would let it through."""
+
+
+async def download(
+    url: str,
+    *,
+    max_bytes: int,
+    time_limit: float,
+    allow_private: bool,
+    transport: httpx.AsyncBaseTransport | None = None,
+    clients: ClientPool | None = None,
+) -> bytes:
+    """GET the document at ``url`` under the address policy (each redirect checked again,
+    at most MAX_REDIRECTS), at most ``max_bytes``, within ``time_limit`` seconds in all.
+    Raises DownloadFailed."""
+    deadline = time.monotonic() + time_limit
+    for _ in range(MAX_REDIRECTS + 1):
+        problem = url_problem(url, allow_private=True)  # what no setting allows
+        if problem is not None:
+            raise DownloadFailed(f"cannot fetch the document from {url[:100]!r}: {problem}")
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise DownloadFailed(f"downloading the document took longer than {time_limit:g} s")
+        try:
+            response = await safe_request(
+                "GET",
+                url,
+                timeout=remaining,
+                allow_private=allow_private,
+                max_response_bytes=max_bytes + 1,  # one more: to know it was too big
+                transport=transport,
+                clients=clients,
+            )
+        except UnsafeTarget as exc:  # the URL is well formed: its address is not public
+            raise DownloadRefused(
+                f"refused to fetch the document from {_host(url)}: {exc}"
+            ) from None
+        except httpx.TimeoutException:
+            raise DownloadFailed(
+                f"downloading the document took longer than {time_limit:g} s"
+            ) from None
+        except httpx.HTTPError as exc:
+            raise DownloadFailed(f"could not download the document: {exc}") from None
+        location = response.headers.get("location")
+        if response.status_code in REDIRECTS and location:
+            url = str(httpx.URL(url).join(location))  # checked as the next request is made
+            continue
+        return _document(response, max_bytes)
+    raise DownloadFailed(f"more than {MAX_REDIRECTS} redirects")
+
+
+def _document(response: SafeResponse, max_bytes: int) -> bytes:
+    if response.status_code != 200:
+        raise DownloadFailed(f"could not download the document: HTTP {response.status_code}")
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise DownloadFailed(f"the document is {declared} bytes; the limit is {max_bytes}")
+    if len(response.body) > max_bytes:
+        raise DownloadFailed(f"the document is larger than the limit of {max_bytes} bytes")
+    encoding = response.headers.get("content-encoding", "identity").strip().lower()
+    if encoding not in ("", "identity"):
+        # Asked for as it is (Accept-Encoding: identity): compressed bytes are not the
+        # document, and raw data would go to the printer as they are.
+        raise DownloadFailed(f"the document was sent compressed ({encoding}), which is refused")
+    return response.body
+
+
+def _host(url: str) -> str:
+    try:
+        return httpx.URL(url).host or url[:100]
+    except httpx.InvalidURL:
+        return url[:100]

@@ -33,7 +33,7 @@ class Settings(BaseSettings):
     # A decoded base64 document larger than this is refused with 413.
     max_document_size: int = Field(default=50 * 1024 * 1024, gt=0)
     # A *_uri document the server downloads for a client that does not fetch it itself:
-    # each request of it (a redirect makes another) within this many seconds.
+    # the whole download, redirects included, within this many seconds.
     document_download_timeout: float = Field(default=60.0, gt=0)
     # Origins whose browser code may call the API (the original's fetch examples); "*" for
     # any. Keys travel in the Authorization header, never in cookies, so "*" is safe.
