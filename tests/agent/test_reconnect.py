@@ -10,6 +10,7 @@ from structlog.testing import capture_logs
 
 from printcloud.agent.reconnect import (
     REPLACED,
+    RETRIES_RESET_AFTER,
     STABLE_AFTER,
     AgentFatal,
     ConnectionEnd,
@@ -85,9 +86,13 @@ def test_lost_connections_wait_longer_each_time_until_one_works() -> None:
     assert reconnection.delay_after(worked) <= 1.0
 
 
-def test_a_connection_that_lasted_and_then_dropped_starts_from_short_waits() -> None:
+def test_a_connection_that_stayed_up_a_minute_and_then_dropped_starts_from_short_waits() -> None:
     reconnection = Reconnection(random.Random(9))
     for _ in range(6):
         reconnection.delay_after(LOST)
-    dropped = ConnectionEnd(authenticated=True, lasted=STABLE_AFTER, error="ping timeout")
+    brief = ConnectionEnd(authenticated=True, lasted=RETRIES_RESET_AFTER - 1, error="reset")
+    assert reconnection.delay_after(brief) > 5.0  # a connection that came and went at once
+    dropped = ConnectionEnd(
+        authenticated=True, lasted=RETRIES_RESET_AFTER, error="the server restarted"
+    )
     assert reconnection.delay_after(dropped) <= 1.0

@@ -12,8 +12,10 @@ want to see handled, rather than waiting for a real agent to wait.
 - The computer was removed from the account (close 4001), or the connection was
   lost: reconnect with the usual short, growing, jittered delays.
 
-A connection that lasted ``STABLE_AFTER`` starts both sequences again from their
-first delay.
+A connection that stayed up ``RETRIES_RESET_AFTER`` (a minute) starts the usual
+delays again from the shortest, however it ended: a server restart costs a long-running
+agent a second, not the minute its delays had grown to. The takeover waits start again
+only after ``STABLE_AFTER``.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ log = structlog.get_logger(__name__)
 
 TAKEOVER_FIRST = 30.0
 TAKEOVER_CAP = 600.0
+RETRIES_RESET_AFTER = 60.0
 # Longer than the longest takeover wait: two agents taking a computer from each other
 # never keep a connection this long, so their waits keep growing.
 STABLE_AFTER = 900.0
@@ -74,7 +77,9 @@ class Reconnection:
         if end.close_code == CLOSE_KEY_REVOKED:
             raise AgentFatal(KEY_REVOKED)
         if end.authenticated and end.lasted >= STABLE_AFTER:
-            self._retry, self._takeover = self._retries(), None
+            self._takeover = None
+        if end.authenticated and end.lasted >= RETRIES_RESET_AFTER:
+            self._retry = self._retries()
         if end.close_code == CLOSE_REPLACED:
             if self._takeover is None:
                 self._takeover = backoff(
