@@ -407,7 +407,7 @@ async def test_a_move_is_announced_and_logged_with_its_state_and_message(
     ("current", "reported"),
     [
         (JobState.COMPLETED, JobState.PRINTING),  # a late report
-        (JobState.PRINTING, JobState.PRINTING),  # a repeat
+        (JobState.PRINTING, JobState.PRINTING),  # a repeat, with nothing new to say
         (JobState.PRINTING, JobState.SENT),  # backwards
         (JobState.SENT, JobState.EXPIRED),  # a sent job may have been printed
     ],
@@ -425,11 +425,39 @@ async def test_a_move_the_table_forbids_changes_nothing(
     before = (await history(runtime, account, job_id), await events_of(runtime, account))
     clock.advance(5)
 
-    assert await move(runtime, job_id, reported, "second") is False
+    assert await move(runtime, job_id, reported, "first") is False
 
     job = await stored(runtime, job_id)
     assert (job.state, job.updated_at) == (current.value, clock.now - timedelta(seconds=5))
     assert (await history(runtime, account, job_id), await events_of(runtime, account)) == before
+
+
+async def test_printing_reported_again_with_news_is_added_to_the_history_once(
+    runtime: Runtime, account: TestAccount, printer_id: str, clock: Clock
+) -> None:
+    job_id = await submit(runtime, account, printer_id)
+    assert await move(runtime, job_id, JobState.PRINTING, "Printing on HP")
+    clock.advance(5)
+    waiting = "Waiting: the printer is out of paper (media-empty)"
+
+    assert await move(runtime, job_id, JobState.PRINTING, waiting) is True
+    assert await move(runtime, job_id, JobState.PRINTING, waiting) is False  # no news
+    assert await move(runtime, job_id, JobState.PRINTING, "") is False
+
+    assert [(s, m) for s, m, _ in await history(runtime, account, job_id)] == [
+        ("pending", "Job created"),
+        ("printing", "Printing on HP"),
+        ("printing", waiting),
+    ]
+    assert (await stored(runtime, job_id)).updated_at == clock.now
+    assert (await events_of(runtime, account))[-1] == {
+        "type": "job.state",
+        "jobId": job_id,
+        "state": "printing",
+        "message": waiting,
+    }
+    assert await move(runtime, job_id, JobState.COMPLETED, "Printed") is True
+    assert await move(runtime, job_id, JobState.PRINTING, "late news") is False
 
 
 # A report racing another connection, instance or sweep
@@ -768,3 +796,32 @@ async def test_delete_jobs_answers_only_the_found_ids_in_the_asked_order(
     async with unit_of_work(runtime.sessionmaker) as session:
         with pytest.raises(NotFound, match=f"^No print job found with the id {ids[0]}$"):
             await service.delete_jobs(session, account.account_id, [ids[0]])
+
+
+async def test_news_of_a_job_that_ended_meanwhile_is_not_recorded(
+    runtime: Runtime,
+    other_instance: Runtime,
+    account: TestAccount,
+    printer_id: str,
+    computer_id: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    job_id = await submit(runtime, account, printer_id)
+    assert await move(runtime, job_id, JobState.PRINTING, "Printing")
+    race = interleave(
+        monkeypatch, lambda: move(other_instance, job_id, JobState.COMPLETED, "Printed")
+    )
+
+    async with unit_of_work(runtime.sessionmaker) as session:
+        job = await read_as("row", session, account, computer_id, job_id)
+        assert await service.move_job(session, job, JobState.PRINTING, "Out of paper") is False
+
+    assert race.compare_and_sets == [
+        ("printing", "completed", True),  # the other instance's
+        ("printing", "printing", False),  # the news, on a job that is no longer printing
+    ]
+    assert [(s, m) for s, m, _ in await history(runtime, account, job_id)] == [
+        ("pending", "Job created"),
+        ("printing", "Printing"),
+        ("completed", "Printed"),
+    ]

@@ -25,6 +25,9 @@ FINAL_STATES = frozenset({JobState.COMPLETED, JobState.ERROR, JobState.EXPIRED})
 UNFINISHED_STATES = frozenset(JobState) - FINAL_STATES
 # What an agent may report in ``job_state``; the server decides the rest.
 AGENT_REPORTS = (JobState.PRINTING, JobState.COMPLETED, JobState.ERROR)
+# [ext] Reported again with another message, this state is not a move but news: the
+# printer is out of paper, CUPS is not answering... The message is added to the history.
+RESTATED = frozenset({JobState.PRINTING})
 
 TRANSITIONS: dict[JobState, frozenset[JobState]] = {
     JobState.PENDING: frozenset(

@@ -96,6 +96,16 @@ async def add(session: AsyncSession, job: PrintJob, content: str, message: str) 
     await _add_event(session, job.seq, job.state, message, job.created_at)
 
 
+async def last_message(session: AsyncSession, job_seq: int) -> str | None:
+    result: str | None = await session.scalar(
+        select(JobStateEvent.message)
+        .where(JobStateEvent.job_seq == job_seq)
+        .order_by(JobStateEvent.seq.desc())
+        .limit(1)
+    )
+    return result
+
+
 async def add_state_event(session: AsyncSession, job: PrintJob | JobRow, message: str) -> None:
     await _add_event(session, job.seq, job.state, message, job.updated_at)
 

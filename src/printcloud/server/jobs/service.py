@@ -14,7 +14,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from printcloud.protocol.content import ContentType, job_title
 from printcloud.protocol.events import EventType
-from printcloud.protocol.job_states import JobState, next_state
+from printcloud.protocol.job_states import RESTATED, JobState, next_state
 from printcloud.server import effects, ids
 from printcloud.server.db.models import PrintJob
 from printcloud.server.db.types import utcnow
@@ -161,11 +161,14 @@ async def move_job(
 ) -> bool:
     """Apply a state report: the only code that assigns a job's state.
 
-    Returns False, changing nothing, when the transition table does not allow it.
+    Returns False, changing nothing, when the transition table does not allow it, but
+    for a state reported again with a new message (``RESTATED``), which is recorded.
     """
     old_state = JobState(job.state)
     new_state = next_state(old_state, reported)
     if new_state is None:
+        if reported == old_state and old_state in RESTATED:
+            return await _restate(session, job, message)
         return False
     now = utcnow()
     if not await repository.set_state(session, job, old_state.value, new_state.value, now):
@@ -186,6 +189,29 @@ async def move_job(
         message=message,
     )
     log.info("job_state", account_id=job.account_id, job_id=job.id, state=job.state)
+    return True
+
+
+async def _restate(session: AsyncSession, job: PrintJob | JobRow, message: str) -> bool:
+    """The same state reported with news (a printer out of paper, then printing again):
+    a history entry and a ``job.state`` event with the new message, once per change."""
+    if not message or message == await repository.last_message(session, job.seq):
+        return False
+    now = utcnow()
+    # Compare-and-set on the state it has: a job moved on meanwhile takes no news.
+    if not await repository.set_state(session, job, job.state, job.state, now):
+        return False
+    _keep(job, updated_at=now)
+    await repository.add_state_event(session, job, message)
+    await events.record(
+        session,
+        job.account_id,
+        EventType.JOB_STATE,
+        jobId=job.id,
+        state=job.state,
+        message=message,
+    )
+    log.info("job_state_news", account_id=job.account_id, job_id=job.id, state=job.state)
     return True
 
 
