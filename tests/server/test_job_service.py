@@ -18,7 +18,7 @@ from printcloud.protocol.content import ContentType
 from printcloud.protocol.job_states import JobState
 from printcloud.server import effects
 from printcloud.server.db.engine import create_sessionmaker
-from printcloud.server.db.models import Event, Printer, PrintJob, PrintJobContent
+from printcloud.server.db.models import Computer, Event, Printer, PrintJob, PrintJobContent
 from printcloud.server.db.types import utcnow
 from printcloud.server.db.uow import unit_of_work
 from printcloud.server.errors import BadRequest, NotFound, PayloadTooLarge
@@ -404,12 +404,12 @@ async def test_a_move_is_announced_and_logged_with_its_state_and_message(
 
 
 @pytest.mark.parametrize(
-    ("current", "reported"),
+    ("current", "reported", "message"),
     [
-        (JobState.COMPLETED, JobState.PRINTING),  # a late report
-        (JobState.PRINTING, JobState.PRINTING),  # a repeat, with nothing new to say
-        (JobState.PRINTING, JobState.SENT),  # backwards
-        (JobState.SENT, JobState.EXPIRED),  # a sent job may have been printed
+        (JobState.COMPLETED, JobState.PRINTING, "second"),  # a late report
+        (JobState.PRINTING, JobState.PRINTING, "first"),  # a repeat, nothing new to say
+        (JobState.PRINTING, JobState.SENT, "second"),  # backwards, however worded
+        (JobState.SENT, JobState.EXPIRED, "second"),  # a sent job may have been printed
     ],
 )
 async def test_a_move_the_table_forbids_changes_nothing(
@@ -419,13 +419,14 @@ async def test_a_move_the_table_forbids_changes_nothing(
     clock: Clock,
     current: JobState,
     reported: JobState,
+    message: str,
 ) -> None:
     job_id = await submit(runtime, account, printer_id)
     assert await move(runtime, job_id, current, "first")
     before = (await history(runtime, account, job_id), await events_of(runtime, account))
     clock.advance(5)
 
-    assert await move(runtime, job_id, reported, "first") is False
+    assert await move(runtime, job_id, reported, message) is False
 
     job = await stored(runtime, job_id)
     assert (job.state, job.updated_at) == (current.value, clock.now - timedelta(seconds=5))
@@ -440,7 +441,14 @@ async def test_printing_reported_again_with_news_is_added_to_the_history_once(
     clock.advance(5)
     waiting = "Waiting: the printer is out of paper (media-empty)"
 
-    assert await move(runtime, job_id, JobState.PRINTING, waiting) is True
+    async with unit_of_work(runtime.sessionmaker) as session:
+        job = await read_job(session, job_id)
+        with capture_logs() as logs:
+            assert await service.move_job(session, job, JobState.PRINTING, waiting) is True
+        assert (job.state, job.updated_at) == ("printing", clock.now)  # kept in step
+    assert logged(logs, "job_state_news") == [
+        {"account_id": account.account_id, "job_id": job_id, "state": "printing"}
+    ]
     assert await move(runtime, job_id, JobState.PRINTING, waiting) is False  # no news
     assert await move(runtime, job_id, JobState.PRINTING, "") is False
 
@@ -825,3 +833,86 @@ async def test_news_of_a_job_that_ended_meanwhile_is_not_recorded(
         ("printing", "Printing"),
         ("completed", "Printed"),
     ]
+
+
+# Jobs whose connection ended before their outcome (at most once without resume)
+
+
+async def sent_on(runtime: Runtime, job_id: str, connection_id: str, *, resumable: bool) -> None:
+    async with unit_of_work(runtime.sessionmaker) as session:
+        job = await read_job(session, job_id)
+        assert await service.move_job(session, job, JobState.SENT, "Sent")
+        await repository.mark_sent_on(session, [job.seq], connection_id, resumable=resumable)
+
+
+async def test_jobs_written_to_a_connection_that_ended_unreported_end_error(
+    runtime: Runtime, account: TestAccount, printer_id: str, computer_id: str
+) -> None:
+    lost = await submit(runtime, account, printer_id)
+    await sent_on(runtime, lost, "conn_gone", resumable=False)
+    journaled = await submit(runtime, account, printer_id)
+    await sent_on(runtime, journaled, "conn_gone", resumable=True)
+    live = await submit(runtime, account, printer_id)
+    await sent_on(runtime, live, "conn_live", resumable=False)
+    waiting = await submit(runtime, account, printer_id)
+
+    async with unit_of_work(runtime.sessionmaker) as session:
+        failed = await service.fail_unreported(session, computer_id, live_connection_id="conn_live")
+    assert failed == 1
+    states = {j: (await stored(runtime, j)).state for j in (lost, journaled, live, waiting)}
+    assert states == {lost: "error", journaled: "sent", live: "sent", waiting: "pending"}
+    assert (await history(runtime, account, lost))[-1][:2] == ("error", service.DISCONNECTED)
+    assert (await events_of(runtime, account))[-1] == {
+        "type": "job.state",
+        "jobId": lost,
+        "state": "error",
+        "message": service.DISCONNECTED,
+    }
+
+    # A client without resume comes back: nothing could answer the journaled one either.
+    async with unit_of_work(runtime.sessionmaker) as session:
+        failed = await service.fail_unreported(
+            session, computer_id, live_connection_id="conn_new", include_resumable=True
+        )
+    assert failed == 2
+    assert (await stored(runtime, journaled)).state == "error"
+    assert (await stored(runtime, live)).state == "error"
+
+
+async def test_the_sweep_ends_jobs_whose_connection_died_with_its_instance(
+    runtime: Runtime, account: TestAccount, printer_id: str, computer_id: str
+) -> None:
+    async with runtime.sessionmaker() as session:
+        computer = await session.get(Computer, computer_id)
+        assert computer is not None
+        computer.connection_id = "conn_live"
+        await session.commit()
+    orphaned = await submit(runtime, account, printer_id)
+    await sent_on(runtime, orphaned, "conn_dead", resumable=False)
+    current = await submit(runtime, account, printer_id)
+    await sent_on(runtime, current, "conn_live", resumable=False)
+    resumable = await submit(runtime, account, printer_id)
+    await sent_on(runtime, resumable, "conn_dead", resumable=True)
+
+    async with unit_of_work(runtime.sessionmaker) as session:
+        assert await service.fail_orphaned(session) == 1
+    assert (await stored(runtime, orphaned)).state == "error"
+    assert (await stored(runtime, current)).state == "sent"
+    assert (await stored(runtime, resumable)).state == "sent"  # its journal will answer
+
+
+async def test_deleting_a_sent_job_asks_its_agent_to_cancel_it_after_the_commit(
+    runtime: Runtime, account: TestAccount, printer_id: str, computer_id: str
+) -> None:
+    sent = await submit(runtime, account, printer_id)
+    await sent_on(runtime, sent, "conn_1", resumable=True)
+    waiting = await submit(runtime, account, printer_id)
+    sink = RecordingSink()
+    sessionmaker = create_sessionmaker(runtime.engine)
+    effects.bind(sessionmaker, sink)
+
+    async with unit_of_work(sessionmaker) as session:
+        deleted = await service.delete_jobs(session, account.account_id, [waiting, sent])
+        assert sink.calls == []
+    assert deleted == [waiting, sent]
+    assert sink.calls == [("cancelled", [computer_id, sent])]  # the waiting one: nothing to tell
