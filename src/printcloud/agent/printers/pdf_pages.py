@@ -115,9 +115,13 @@ class PdfPages:
                 self._document: Any = pypdfium2.PdfDocument(data)
             except pypdfium2.PdfiumError as exc:
                 raise PrintFailed(f"the document is not a PDF that can be printed: {exc}") from None
-            # Form fields print with the values filled in; must come before the pages.
-            self._document.init_forms()
-            self.count: int = len(self._document)
+            try:
+                # Form fields print with their values filled in; must come before the pages.
+                self._document.init_forms()
+                self.count: int = len(self._document)
+            except BaseException:
+                self._document.close()
+                raise
 
     def size(self, index: int) -> tuple[float, float]:
         """Width and height of the page, in points, as it is shown (its /Rotate applied)."""

@@ -482,6 +482,8 @@ class WindowsBackend:
             raise PrintFailed("cancelled while printing")
         spooler = self._win.spooler
         width, height = pdf.size(index)
+        if width <= 0 or height <= 0:
+            raise PrintFailed(f"page {index + 1} of the document has no size")
         placement = place(width, height, sheet, options.fit_to_page)
         grayscale = options.color is False
         with pdf.rendered(index, placement, grayscale=grayscale) as image:
