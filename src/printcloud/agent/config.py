@@ -56,6 +56,9 @@ class AgentConfig(BaseModel):
     cups: bool = Field(default_factory=lambda: sys.platform != "win32")
     cups_server: str | None = None  # else CUPS_SERVER, else the default socket/localhost:631
     windows: bool = Field(default_factory=lambda: sys.platform == "win32")
+    # PDFs on Windows are drawn by the agent itself (pypdfium2 and GDI); given, they go to
+    # this SumatraPDF.exe's command line printer instead (docs/windows.md).
+    sumatra_path: Path | None = None
     raw_printers: dict[str, str] = Field(default_factory=dict)  # name -> host:port
     folder_printers: dict[str, Path] = Field(default_factory=dict)  # name -> directory
     only_printers: list[str] = Field(default_factory=list)  # report just these, when given

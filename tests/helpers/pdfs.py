@@ -1,0 +1,51 @@
+"""PDFs whose pages can be told apart once rendered: each page is filled with a grey of
+its own, so the centre of a page's bitmap says which page it was."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+A4 = (595.0, 842.0)  # points
+A5 = (420.0, 595.0)
+A3 = (842.0, 1191.0)
+
+
+def shade_of_page(number: int) -> int:
+    """The grey (0-255) of page ``number`` (from 1) in a shaded_pdf."""
+    return 20 * number
+
+
+def shaded_pdf(
+    pages: int = 1, size: tuple[float, float] = A4, sizes: Sequence[tuple[float, float]] = ()
+) -> bytes:
+    """A valid PDF of ``pages`` pages of ``size`` points (or one page per ``sizes``), page n
+    filled with the grey shade_of_page(n)."""
+    sizes = list(sizes) or [size] * pages
+    count = len(sizes)
+    # Objects: 1 catalog, 2 page tree, then a page and its content for each page.
+    objects: list[bytes] = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [%s] /Count %d >>"
+        % (b" ".join(b"%d 0 R" % (3 + 2 * i) for i in range(count)), count),
+    ]
+    for number, (width, height) in enumerate(sizes, 1):
+        grey = shade_of_page(number) / 255
+        stream = b"%.4f g 0 0 %.2f %.2f re f" % (grey, width, height)
+        objects.append(
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %.2f %.2f] /Contents %d 0 R >>"
+            % (width, height, 4 + 2 * (number - 1))
+        )
+        objects.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    return bytes(out)
