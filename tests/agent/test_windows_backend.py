@@ -812,15 +812,3 @@ def test_the_numbers_are_the_windows_sdks() -> None:
     for name in [*names, "HORZRES", "VERTRES", "LOGPIXELSX", "LOGPIXELSY", "PHYSICALWIDTH",
                  "PHYSICALHEIGHT", "PHYSICALOFFSETX", "PHYSICALOFFSETY"]:  # fmt: skip
         assert getattr(win32, name) == getattr(w, name), name
-
-
-def test_the_numbers_match_pywin32_on_windows() -> None:
-    win32con = pytest.importorskip("win32con")
-    win32print = pytest.importorskip("win32print")  # PRINTER_STATUS_*, PRINTER_ENUM_*...
-    compared = 0
-    for name in dir(win32):
-        for module in (win32con, win32print):
-            if name.isupper() and hasattr(module, name):
-                assert getattr(win32, name) == getattr(module, name), name
-                compared += 1
-    assert compared > 40
