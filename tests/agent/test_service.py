@@ -109,7 +109,9 @@ def test_a_user_unit_has_no_system_hardening_and_starts_with_the_session() -> No
 
 def test_no_private_tmp_when_the_configuration_lives_in_tmp() -> None:
     target = ServiceTarget(
-        argv=("/usr/bin/python3",), config=PurePosixPath("/tmp/pc/agent.json"), scope=Scope.SYSTEM
+        argv=("/usr/bin/python3",),
+        config=PurePosixPath("/tmp/pc/agent.json"),  # noqa: S108 - a path in a unit, not a file
+        scope=Scope.SYSTEM,
     )
     assert "PrivateTmp=yes" not in unit_text(target)
 
@@ -284,6 +286,23 @@ def test_launchd_status_reads_the_state_launchctl_prints(tmp_path: Path) -> None
 TASK_NS = {"t": "http://schemas.microsoft.com/windows/2004/02/mit/task"}
 
 
+def read_task(content: bytes) -> ET.Element:
+    # Our own XML; the declaration names UTF-16, which a str cannot be parsed with.
+    return ET.fromstring(content.decode("utf-16").split("\n", 1)[1])  # noqa: S314
+
+
+def find(element: ET.Element, path: str) -> ET.Element:
+    found = element.find(path, TASK_NS)
+    assert found is not None, path
+    return found
+
+
+def text_of(element: ET.Element, path: str) -> str:
+    found = find(element, path).text
+    assert found is not None, path
+    return found
+
+
 def windows_tasks() -> WindowsTasks:
     return WindowsTasks(
         PureWindowsPath(r"C:\ProgramData"), PureWindowsPath(r"C:\Users\dana\AppData\Local")
@@ -297,24 +316,24 @@ def test_the_windows_task_runs_at_boot_as_system_and_restarts_after_a_failure() 
     assert written.content.startswith(b"\xff\xfe")  # UTF-16 with its BOM, as schtasks reads
     text = written.content.decode("utf-16")
     assert text.startswith('<?xml version="1.0" encoding="UTF-16"?>')
-    task = ET.fromstring(text.split("\n", 1)[1])
-    assert task.find("t:Triggers/t:BootTrigger/t:Enabled", TASK_NS).text == "true"
-    assert task.find("t:Principals/t:Principal/t:UserId", TASK_NS).text == "S-1-5-18"
-    assert task.find("t:Principals/t:Principal/t:RunLevel", TASK_NS).text == "HighestAvailable"
-    settings = task.find("t:Settings", TASK_NS)
-    assert settings.find("t:ExecutionTimeLimit", TASK_NS).text == "PT0S"
-    assert settings.find("t:MultipleInstancesPolicy", TASK_NS).text == "IgnoreNew"
-    assert settings.find("t:DisallowStartIfOnBatteries", TASK_NS).text == "false"
-    assert settings.find("t:StopIfGoingOnBatteries", TASK_NS).text == "false"
-    assert settings.find("t:RestartOnFailure/t:Interval", TASK_NS).text == "PT1M"
-    assert settings.find("t:RestartOnFailure/t:Count", TASK_NS).text == "999"
-    action = task.find("t:Actions/t:Exec", TASK_NS)
-    assert action.find("t:Command", TASK_NS).text == WIN_PYTHON
-    assert action.find("t:Arguments", TASK_NS).text == (
+    task = read_task(written.content)
+    assert text_of(task, "t:Triggers/t:BootTrigger/t:Enabled") == "true"
+    assert text_of(task, "t:Principals/t:Principal/t:UserId") == "S-1-5-18"
+    assert text_of(task, "t:Principals/t:Principal/t:RunLevel") == "HighestAvailable"
+    settings = find(task, "t:Settings")
+    assert text_of(settings, "t:ExecutionTimeLimit") == "PT0S"
+    assert text_of(settings, "t:MultipleInstancesPolicy") == "IgnoreNew"
+    assert text_of(settings, "t:DisallowStartIfOnBatteries") == "false"
+    assert text_of(settings, "t:StopIfGoingOnBatteries") == "false"
+    assert text_of(settings, "t:RestartOnFailure/t:Interval") == "PT1M"
+    assert text_of(settings, "t:RestartOnFailure/t:Count") == "999"
+    action = find(task, "t:Actions/t:Exec")
+    assert text_of(action, "t:Command") == WIN_PYTHON
+    assert text_of(action, "t:Arguments") == (
         r"-m printcloud agent run --config C:\ProgramData\PrintCloud\agent.json "
         r"--log-file C:\ProgramData\PrintCloud\logs\agent.log --fatal-exit-code 0"
     )
-    assert action.find("t:WorkingDirectory", TASK_NS).text == r"C:\ProgramData\PrintCloud"
+    assert text_of(action, "t:WorkingDirectory") == r"C:\ProgramData\PrintCloud"
 
 
 def test_schtasks_creates_the_task_from_its_xml_and_runs_it(tmp_path: Path) -> None:
@@ -352,13 +371,13 @@ def test_a_users_task_starts_at_their_logon_without_privileges() -> None:
     steps = tasks.install(windows_target(Scope.USER, user=r"OFFICE\dana"), start=False)
     [written] = steps.write
     assert written.path == PureWindowsPath(r"C:\Users\dana\AppData\Local\PrintCloud\agent-task.xml")
-    task = ET.fromstring(written.content.decode("utf-16").split("\n", 1)[1])
-    assert task.find("t:Triggers/t:LogonTrigger/t:UserId", TASK_NS).text == r"OFFICE\dana"
-    principal = task.find("t:Principals/t:Principal", TASK_NS)
-    assert principal.find("t:UserId", TASK_NS).text == r"OFFICE\dana"
-    assert principal.find("t:LogonType", TASK_NS).text == "InteractiveToken"
-    assert principal.find("t:RunLevel", TASK_NS).text == "LeastPrivilege"
-    arguments = task.find("t:Actions/t:Exec/t:Arguments", TASK_NS).text
+    task = read_task(written.content)
+    assert text_of(task, "t:Triggers/t:LogonTrigger/t:UserId") == r"OFFICE\dana"
+    principal = find(task, "t:Principals/t:Principal")
+    assert text_of(principal, "t:UserId") == r"OFFICE\dana"
+    assert text_of(principal, "t:LogonType") == "InteractiveToken"
+    assert text_of(principal, "t:RunLevel") == "LeastPrivilege"
+    arguments = text_of(task, "t:Actions/t:Exec/t:Arguments")
     assert r"--log-file C:\Users\dana\AppData\Local\PrintCloud\logs\agent.log" in arguments
     assert [c.argv[1] for c in steps.after] == ["/Create"]  # --no-start: no /Run
 
@@ -369,8 +388,8 @@ def test_task_arguments_with_spaces_are_quoted_for_windows() -> None:
         config=PureWindowsPath(r"C:\Users\Dana Cohen\printcloud\agent.json"),
         scope=Scope.SYSTEM,
     )
-    task = ET.fromstring(windows_tasks().task_xml(target).decode("utf-16").split("\n", 1)[1])
-    arguments = task.find("t:Actions/t:Exec/t:Arguments", TASK_NS).text
+    task = read_task(windows_tasks().task_xml(target))
+    arguments = text_of(task, "t:Actions/t:Exec/t:Arguments")
     assert r'--config "C:\Users\Dana Cohen\printcloud\agent.json"' in arguments
 
 
