@@ -14,6 +14,7 @@ import anyio
 import anyio.from_thread
 import pytest
 
+from printcloud.agent import exit_codes
 from printcloud.agent.backends import build_backends
 from printcloud.agent.config import AgentConfig
 from printcloud.agent.printers import win32
@@ -790,7 +791,7 @@ def test_the_agent_started_without_pywin32_prints_one_line_and_exits(tmp_path: P
         {**os.environ, "PRINTCLOUD_AGENT_CONFIG": str(config)}, "agent", "run", timeout=60
     )
 
-    assert ran.returncode == 1
+    assert ran.returncode == exit_codes.FATAL  # a service does not restart it in a loop
     assert "Traceback" not in ran.stderr
     assert "error: The Windows printers need pywin32" in " ".join(ran.stderr.split())
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from printcloud.agent import exit_codes
 from printcloud.server.runtime import Runtime
 from tests.helpers.server_process import PRINTCLOUD, ServerProcess, run_printcloud
 
@@ -228,3 +229,32 @@ def test_run_prints_on_a_folder_printer_and_drains_on_sigterm(
     assert "stopping" in events
     agent_key = json.loads(Path(env["PRINTCLOUD_AGENT_CONFIG"]).read_text())["api_key"]
     assert agent_key not in log.read_text()
+
+
+def test_a_key_that_cannot_connect_a_computer_is_refused_at_login_and_run_is_fatal(
+    env: dict[str, str], server: str, tmp_path: Path
+) -> None:
+    full = httpx.post(
+        f"{server}/api/client/login", json={"email": "user@example.com", "password": PASSWORD}
+    ).json()["apiKey"]
+    for permission in ("print_only", "read_only"):
+        key = httpx.post(
+            f"{server}/api/account/apikeys",
+            auth=(full, ""),
+            json={"description": "shop", "permission": permission},
+        ).json()["key"]
+        refused = run_printcloud(env, "agent", "login", "--server", server, "--api-key", key)
+        assert refused.returncode == 1
+        assert f"this API key is {permission}: the agent needs a full key" in refused.stderr
+        assert not Path(env["PRINTCLOUD_AGENT_CONFIG"]).exists()
+
+    accepted = run_printcloud(env, "agent", "login", "--server", server, "--api-key", full)
+    assert accepted.returncode == 0, accepted.stderr
+
+    # a key the server refuses at run (here written into the file by hand): a fatal
+    # exit, which the systemd unit does not restart
+    path = Path(env["PRINTCLOUD_AGENT_CONFIG"])
+    path.write_text(json.dumps({**json.loads(path.read_text()), "api_key": key}))
+    ran = run_printcloud(env, "agent", "run", "--no-cups", timeout=60)
+    assert ran.returncode == exit_codes.FATAL, ran.stderr
+    assert "refused the API key" in ran.stderr

@@ -4,17 +4,30 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from printcloud.agent.config import AgentConfig, ConfigError, default_config_path, new_machine_id
+from printcloud.agent import exit_codes
+from printcloud.agent.config import (
+    CONFIG_ENV,
+    AgentConfig,
+    ConfigError,
+    default_config_path,
+    new_machine_id,
+)
 from printcloud.client import APIConnectionError, Client, PrintCloudError
+
+if TYPE_CHECKING:
+    from printcloud.agent.service import Scope
 
 agent_app = typer.Typer(
     help="The agent: connects this computer's printers to PrintCloud.", no_args_is_help=True
@@ -22,25 +35,48 @@ agent_app = typer.Typer(
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
+FULL = "full"  # the permission a key needs to connect a computer (API.md, "API keys")
+
+# Rich reads "[...]" in a help text as markup and drops it: a default written into the
+# help vanishes, so the defaults that are not values are given as show_default's text.
 ConfigOption = Annotated[
     Path | None,
     typer.Option(
-        "--config", help="The agent's configuration file [default: the per-user config dir]"
+        "--config",
+        help="The agent's configuration file",
+        show_default="agent.json in the per-user config dir, or $" + CONFIG_ENV,
+    ),
+]
+SumatraOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--sumatra",
+        help="Windows: print PDFs with this SumatraPDF.exe instead of the agent's own drawing",
+        show_default="the configuration's sumatra_path, else none",
     ),
 ]
 
 
-def _fail(message: str) -> typer.Exit:
+def _fail(message: str, code: int = exit_codes.FAILED) -> typer.Exit:
     err.print(f"[red]error:[/red] {message}", highlight=False)
-    return typer.Exit(code=1)
+    return typer.Exit(code=code)
 
 
-def _load(path: Path | None) -> tuple[AgentConfig, Path]:
+def _load(path: Path | None, code: int = exit_codes.FAILED) -> tuple[AgentConfig, Path]:
     path = path or default_config_path()
     try:
         return AgentConfig.load(path), path
     except ConfigError as exc:
-        raise _fail(str(exc)) from None
+        raise _fail(str(exc), code) from None
+
+
+def _invalid(exc: ValidationError) -> str:
+    """Pydantic's errors as one line, without its link to its documentation."""
+    return "; ".join(
+        f"{'.'.join(str(part) for part in error['loc']) or 'value'}: "
+        + error["msg"].removeprefix("Value error, ")
+        for error in exc.errors()
+    )
 
 
 def _pairs(values: list[str], what: str) -> dict[str, str]:
@@ -74,16 +110,23 @@ def login(
         ),
     ] = None,
     name: Annotated[
-        str | None, typer.Option(help="This computer's name [default: hostname]")
+        str | None,
+        typer.Option(help="This computer's name", show_default="this computer's hostname"),
     ] = None,
     config: ConfigOption = None,
 ) -> None:
     """Get an API key for this computer and store it in the agent's configuration."""
     path = config or default_config_path()
+    if "://" not in server:
+        # Not guessed: http:// to a server that wants https:// would send the key in clear.
+        raise _fail(
+            f"--server needs its scheme: http://{server} or https://{server}, as the "
+            "dashboard's address starts"
+        )
     try:
         settings = AgentConfig(server=server, api_key="unset")
-    except ValueError as exc:
-        raise _fail(str(exc).splitlines()[-1]) from None
+    except ValidationError as exc:
+        raise _fail(f"--server {server!r}: {_invalid(exc).removeprefix('server: ')}") from None
     if not api_key:
         if email is None:
             raise _fail("give --email (and the password when asked), or --api-key")
@@ -117,8 +160,19 @@ def _client_login(server: str, email: str, password: str) -> str:
 
 
 def _check_key(server: str, api_key: str) -> None:
+    """The key works, and may connect a computer: the server takes only a full key at
+    /ws, so a print_only or read_only one is refused now rather than at `agent run`."""
     with _server_errors(server), Client(api_key, server, max_retries=0) as client:
-        client.computers.list()
+        listed = client.api_keys.list()
+    # The list shows each key's first characters, enough to tell the account's keys apart.
+    permissions = {
+        k.permission for k in listed if k.revoked_at is None and api_key.startswith(k.prefix)
+    }
+    if permissions and FULL not in permissions:
+        raise _fail(
+            f"this API key is {' or '.join(sorted(permissions))}: the agent needs a full key "
+            "(log in with --email instead, or create a full key in the dashboard)"
+        )
 
 
 @contextmanager
@@ -162,21 +216,37 @@ def run(
     cups: Annotated[
         bool | None,
         typer.Option(
-            "--cups/--no-cups", help="Report the CUPS queues [default: on, on Linux and macOS]"
+            "--cups/--no-cups",
+            help="Report the CUPS queues",
+            show_default="the configuration's cups, else on, on Linux and macOS",
         ),
     ] = None,
     allow_private_urls: Annotated[
         bool | None,
         typer.Option(
             "--allow-private-urls/--public-urls-only",
-            help="Fetch documents from private addresses too (a NAS, an intranet server) "
-            "[default: the configuration's allow_private_urls, else public only]",
+            help="Fetch documents from private addresses too (a NAS, an intranet server)",
+            show_default="the configuration's allow_private_urls, else public only",
         ),
     ] = None,
+    sumatra: SumatraOption = None,
     log_file: Annotated[
-        Path | None, typer.Option(help="Log to this file, rotated (for a service)")
+        Path | None,
+        typer.Option(
+            help="Log to this file, rotated (for a service)",
+            show_default="the terminal, or the journal under systemd",
+        ),
     ] = None,
     log_level: Annotated[str, typer.Option(help="debug, info, warning")] = "info",
+    fatal_exit_code: Annotated[
+        int,
+        typer.Option(
+            help="Exit code after an error that retrying cannot mend (a refused key, a bad "
+            "configuration); launchd and Task Scheduler's services use 0 so as not to restart",
+            min=0,
+            max=255,
+        ),
+    ] = exit_codes.FATAL,
     config: ConfigOption = None,
 ) -> None:
     """Connect, report the printers and print jobs until stopped (Ctrl-C drains; twice exits)."""
@@ -187,20 +257,36 @@ def run(
     from printcloud.agent.reconnect import AgentFatal
     from printcloud.agent.runner import Agent, run_until_signalled
 
-    loaded, path = _load(config)
-    settings = _with_overrides(loaded, name, printers, folder, raw, cups, allow_private_urls)
-    configure_agent_logging(log_level, log_file)
+    loaded, path = _load(config, fatal_exit_code)
+    settings = _with_overrides(
+        loaded, name, printers, folder, raw, cups, allow_private_urls, sumatra, fatal_exit_code
+    )
+    configure_agent_logging(log_level, log_file, journald=_stderr_is_journal())
     settings = with_machine_id(settings, path)
     journal = Journal(settings.data_dir / "journal.sqlite3")
     journal.prune()
     try:
         asyncio.run(run_until_signalled(Agent(settings, build_backends(settings), journal)))
     except AgentFatal as exc:
-        raise _fail(str(exc)) from None
+        raise _fail(str(exc), fatal_exit_code) from None
     except (asyncio.CancelledError, KeyboardInterrupt):
-        raise typer.Exit(code=130) from None
+        raise typer.Exit(code=exit_codes.INTERRUPTED) from None
     finally:
         journal.close()
+
+
+def _stderr_is_journal() -> bool:
+    """systemd sets JOURNAL_STREAM to the device and inode of the stream it connected to
+    journald; it is ours only if stderr is still that stream (systemd.exec(5))."""
+    stream = os.environ.get("JOURNAL_STREAM", "")
+    device, sep, inode = stream.partition(":")
+    if not sep:
+        return False
+    try:
+        stat = os.fstat(sys.stderr.fileno())
+    except (OSError, ValueError, AttributeError):  # no stderr, or not a real file
+        return False
+    return f"{stat.st_dev}:{stat.st_ino}" == f"{device}:{inode}"
 
 
 def _with_overrides(
@@ -211,6 +297,8 @@ def _with_overrides(
     raw: list[str] | None,
     cups: bool | None,
     allow_private_urls: bool | None = None,
+    sumatra: Path | None = None,
+    fail_code: int = exit_codes.FAILED,
 ) -> AgentConfig:
     """The configuration file's settings, with this run's flags on top (not saved)."""
     overrides: dict[str, object] = {}
@@ -227,10 +315,12 @@ def _with_overrides(
         overrides["cups"] = cups
     if allow_private_urls is not None:
         overrides["allow_private_urls"] = allow_private_urls
+    if sumatra is not None:
+        overrides["sumatra_path"] = sumatra.expanduser().absolute()
     try:
         return AgentConfig.model_validate({**settings.model_dump(), **overrides})
-    except ValueError as exc:
-        raise _fail(str(exc)) from None
+    except ValidationError as exc:
+        raise _fail(_invalid(exc), fail_code) from None
 
 
 @agent_app.command()
@@ -253,7 +343,17 @@ def status(config: ConfigOption = None) -> None:
         "jobs in journal", ", ".join(f"{v} {k}" for k, v in sorted(counts.items())) or "none"
     )
     table.add_row("on the server", _on_the_server(settings))
+    table.add_row("service", _service_status())
     out.print(table)
+
+
+def _service_status() -> str:
+    from printcloud.agent.service import Scope, local_manager, run_command
+
+    manager = local_manager()
+    found = [manager.status(scope, run_command) for scope in Scope]
+    installed = [s.describe() for s in found if s.installed]
+    return "; ".join(installed) or "not installed (printcloud agent install-service)"
 
 
 def _on_the_server(settings: AgentConfig) -> str:
@@ -274,16 +374,22 @@ def list_printers(
     json_output: Annotated[
         bool, typer.Option("--json", help="JSON, as sent to the server")
     ] = False,
+    sumatra: SumatraOption = None,
     config: ConfigOption = None,
 ) -> None:
     """The printers the agent would report, with their capabilities."""
     from printcloud.agent.backends import build_backends
+    from printcloud.agent.reconnect import AgentFatal
     from printcloud.agent.runner import collect_printers
 
-    settings, _ = _load(config)
+    loaded, _ = _load(config)
+    settings = _with_overrides(loaded, None, None, None, None, None, sumatra=sumatra)
 
     async def collect() -> list[tuple[str, str, bool, dict[str, object]]]:
-        backends = build_backends(settings)
+        try:
+            backends = build_backends(settings)
+        except AgentFatal as exc:  # a module the Windows printers need is missing
+            raise _fail(str(exc)) from None
         try:
             found, owners = await collect_printers(backends, settings.only_printers)
         finally:
@@ -317,3 +423,129 @@ def list_printers(
             ", ".join(f"{k}={v}" for k, v in capabilities.items()),
         )
     out.print(table)
+
+
+ScopeOption = Annotated[
+    bool | None,
+    typer.Option(
+        "--user/--system",
+        help="This user's service (while they are logged in), or the computer's (from boot)",
+        show_default="--system as root or an administrator, else --user",
+    ),
+]
+RootOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--root",
+        help="Write the files under this directory and run no command (packagers, tests)",
+        file_okay=False,
+    ),
+]
+
+
+def _scope(user: bool | None) -> Scope:
+    from printcloud.agent.service import Scope
+
+    if user is None:
+        return Scope.SYSTEM if _is_admin() else Scope.USER
+    return Scope.USER if user else Scope.SYSTEM
+
+
+def _is_admin() -> bool:
+    if sys.platform == "win32":
+        import ctypes
+
+        return bool(ctypes.windll.shell32.IsUserAnAdmin())
+    return os.geteuid() == 0
+
+
+@agent_app.command("install-service")
+def install_service(
+    user: ScopeOption = None,
+    root: RootOption = None,
+    config: ConfigOption = None,
+    no_start: Annotated[
+        bool, typer.Option("--no-start", help="Install it, but do not start it now")
+    ] = False,
+) -> None:
+    """Run the agent as a service of this computer: systemd, launchd or Task Scheduler.
+
+    It runs `printcloud agent run --config CONFIG` with this Python, restarts after a
+    failure, and stays stopped after a fatal error (a revoked key: log in again, then
+    start it). docs/agent.md says where its logs are.
+    """
+    from printcloud.agent.service import (
+        ServiceError,
+        ServiceTarget,
+        apply,
+        local_manager,
+        on_disk,
+        run_command,
+    )
+
+    path = (config or default_config_path()).expanduser().absolute()
+    settings, _ = _load(path)  # a service that cannot start is no use: log in first
+    scope = _scope(user)
+    manager = local_manager()
+    target = ServiceTarget(
+        argv=(sys.executable, "-m", "printcloud"),
+        config=path,
+        scope=scope,
+        user=_service_user(scope, path),
+        writable=(settings.data_dir.expanduser().absolute(),),
+    )
+    steps = manager.install(target, start=not no_start)
+    try:
+        apply(steps, root=root, run=None if root else run_command)
+    except (ServiceError, OSError) as exc:
+        raise _fail(str(exc)) from None
+    written = ", ".join(str(on_disk(f.path, root)) for f in steps.write)
+    if root:
+        out.print(f"Wrote {written} ({manager.name}); nothing was started.", highlight=False)
+        return
+    started = "installed" if no_start else "installed and started"
+    out.print(
+        f"The PrintCloud agent is {started} as a {scope} service ({manager.name}): {written}",
+        highlight=False,
+    )
+    for note in steps.notes:
+        out.print(f"  {note}", highlight=False)
+
+
+def _service_user(scope: Scope, config: Path) -> str | None:
+    """Who the service runs as. A system service on Linux and macOS: the owner of the
+    configuration (whoever ran `agent login`), so it reads that file and writes the data
+    dir it names, and runs as root only when root logged in. A user's task on Windows:
+    this user. SYSTEM (None) for Windows' system task."""
+    from printcloud.agent.service import Scope
+
+    if sys.platform == "win32":
+        if scope is Scope.SYSTEM:
+            return None
+        return f"{os.environ.get('USERDOMAIN', '.')}\\{os.environ.get('USERNAME', '')}"
+    if scope is Scope.USER:
+        return None
+    import pwd
+
+    owner = pwd.getpwuid(config.stat().st_uid).pw_name
+    return None if owner == "root" else owner
+
+
+@agent_app.command("uninstall-service")
+def uninstall_service(user: ScopeOption = None, root: RootOption = None) -> None:
+    """Stop the agent's service and remove it (the configuration and journal stay)."""
+    from printcloud.agent.service import ServiceError, apply, local_manager, on_disk, run_command
+
+    scope = _scope(user)
+    manager = local_manager()
+    steps = manager.uninstall(scope)
+    present = [on_disk(p, root) for p in steps.remove if on_disk(p, root).exists()]
+    try:
+        apply(steps, root=root, run=None if root else run_command)
+    except (ServiceError, OSError) as exc:
+        raise _fail(str(exc)) from None
+    if present:
+        removed = ", ".join(str(p) for p in present)
+        out.print(f"Removed the agent's {scope} service ({manager.name}): {removed}")
+    else:
+        out.print(f"No {scope} service of the agent was installed ({manager.name}).")

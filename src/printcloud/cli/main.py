@@ -44,10 +44,16 @@ def _settings(**overrides: object) -> Settings:
 
 @app.command()
 def serve(
+    # The settings decide (PRINTCLOUD_HOST, PRINTCLOUD_PORT): a help text written
+    # "[default: ...]" is read by rich as markup and vanishes, so show_default says it.
     host: Annotated[
-        str | None, typer.Option(help="Address to listen on [default: 127.0.0.1]")
+        str | None,
+        typer.Option(help="Address to listen on", show_default="127.0.0.1, or $PRINTCLOUD_HOST"),
     ] = None,
-    port: Annotated[int | None, typer.Option(help="Port to listen on [default: 8080]")] = None,
+    port: Annotated[
+        int | None,
+        typer.Option(help="Port to listen on", show_default="8080, or $PRINTCLOUD_PORT"),
+    ] = None,
 ) -> None:
     """Apply database migrations, then run the server."""
     from printcloud.cli.serve import run_server
