@@ -22,7 +22,9 @@ PREFIX = "/install"
 # What may be pasted into the scripts' quoted strings: a URL's scheme, host, port and a
 # plain path (a root path behind a proxy). Anything else in a Host header is refused, so
 # a forged one cannot put shell or PowerShell code into a script.
-_SAFE_BASE_URL = re.compile(r"https?://[A-Za-z0-9.\-\[\]:]+(/[A-Za-z0-9._~\-/]*)?")
+_SAFE_BASE_URL = re.compile(
+    r"https?://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.\-]+)(:[0-9]{1,5})?(/[A-Za-z0-9._~\-/]*)?"
+)
 _SCRIPT_TYPE = "text/plain; charset=utf-8"  # shown, not downloaded, by a browser
 # Every answer depends on the address the request used: a cache must not hand one
 # host's script to another's, and a new version must be seen at once.
