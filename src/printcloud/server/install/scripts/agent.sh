@@ -121,6 +121,11 @@ venv="$prefix/venv"
 config="$prefix/agent.json"
 printcloud="$venv/bin/printcloud"
 
+# Fail before installing anything when the login could not happen.
+if [ -z "$api_key" ] && { [ -n "$email" ] || [ ! -f "$config" ]; } && ! can_ask; then
+  die "no terminal to ask for the password on: give --api-key KEY for an unattended install"
+fi
+
 python=$(find_python)
 say "installing the agent into $prefix (with $("$python" -V 2>&1))"
 mkdir -p "$prefix" || die "cannot create $prefix (run as root, or choose another --prefix)"
@@ -145,7 +150,6 @@ if [ -n "$api_key" ]; then
   # In the environment, not on the command line, where `ps` would show it.
   PRINTCLOUD_API_KEY=$api_key "$printcloud" "$@" || die "login failed (see above)"
 elif [ -n "$email" ] || [ ! -f "$config" ]; then
-  can_ask || die "no terminal to ask for the password on: give --api-key KEY for an unattended install"
   if [ -z "$email" ]; then
     printf 'Your PrintCloud e-mail address: ' >/dev/tty
     read -r email </dev/tty
