@@ -131,10 +131,15 @@ async def test_the_installer_from_the_server_installs_a_lean_agent_that_prints(
         env=admin_env,
     )
     assert importable.stdout == "[]\n", importable.stderr
-    serve = await run(printcloud, "serve", env=admin_env)
-    assert serve.returncode == 1
-    assert NOT_INSTALLED in serve.stderr
-    assert "Traceback" not in serve.stderr
+    for command in (
+        ["serve"],
+        ["worker"],
+        ["users", "create", "--email", "a@b.co", "--password", "x" * 8],
+    ):
+        refused = await run(printcloud, *command, env=admin_env)
+        assert refused.returncode == 1, command
+        assert NOT_INSTALLED in refused.stderr, command
+        assert "Traceback" not in refused.stderr, command
     assert (await run(printcloud, "agent", "--help", env=admin_env)).returncode == 0
 
     # The installed agent sees the rig's queues, through CUPS.

@@ -83,9 +83,10 @@ $login = @("agent", "login", "--server", $Server, "--config", $config)
 if ($Name) { $login += @("--name", $Name) }
 if ($ApiKey) {
     # In the environment, not on the command line, where other users could see it.
+    $previous = $env:PRINTCLOUD_API_KEY
     $env:PRINTCLOUD_API_KEY = $ApiKey
     try { Invoke-Checked "Logging in" $printcloud $login }
-    finally { Remove-Item Env:PRINTCLOUD_API_KEY -ErrorAction SilentlyContinue }
+    finally { $env:PRINTCLOUD_API_KEY = $previous }
 }
 elseif ($Email -or -not (Test-Path $config)) {
     if (-not $Email) { $Email = Read-Host "Your PrintCloud e-mail address" }
