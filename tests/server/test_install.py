@@ -8,7 +8,6 @@ import csv
 import hashlib
 import io
 import subprocess
-import sys
 import zipfile
 from email.parser import HeaderParser
 from pathlib import Path
@@ -183,17 +182,3 @@ def test_the_wheel_is_the_package_with_its_lean_dependencies_and_a_true_record()
         expected_digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=")
         assert digest == "sha256=" + expected_digest.decode(), path
         assert int(size) == len(data), path
-
-
-def test_the_cli_imports_no_server_module_until_a_server_command_runs() -> None:
-    code = (
-        "import sys, printcloud.cli\n"
-        "loaded = sorted(m for m in sys.modules if m.split('.')[0] in "
-        "('fastapi', 'sqlalchemy', 'uvicorn', 'starlette', 'pydantic_settings', 'alembic') "
-        "or m.startswith('printcloud.server'))\n"
-        "print(loaded)\n"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
-    assert result.stdout == "[]\n"
