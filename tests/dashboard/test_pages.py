@@ -305,15 +305,21 @@ async def test_the_jobs_page_filters_and_pages(
     assert "Job 26" in by_printer.text
 
 
-async def test_the_connect_page_has_the_agent_commands(
+async def test_the_connect_page_has_the_installers_of_this_server(
     client: httpx.AsyncClient, account: TestAccount
 ) -> None:
     await web_login(client, account.user.email)
-    page = await client.get("/connect")
-    expected = f"printcloud agent login --server http://testserver --email {account.user.email}"
-    assert expected in page.text
-    assert "Windows" in page.text
-    assert "macOS" in page.text
+    unix = "curl -fsSL http://testserver/install/agent.sh | sudo sh -s -- "
+    windows = "irm http://testserver/install/agent.ps1 | iex"
+    for language in ("en", "he"):
+        page = await client.get("/connect", headers={"Accept-Language": language})
+        assert f"{unix}--email {account.user.email}" in page.text
+        assert f"{unix}--api-key KEY" in page.text
+        assert windows in page.text
+        assert "-ApiKey KEY" in page.text
+        assert "pip install" not in page.text
+    assert "Python 3.11" in page.text
+    assert "תוכנית ההתקנה" in page.text
 
 
 async def test_read_only_api_key_permission_is_offered(

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from pydantic import ValidationError
-from pydantic_settings import SettingsError
 from rich.console import Console
+from rich.markup import escape
 
 from printcloud.cli.agent import agent_app
 from printcloud.cli.integrator import register as register_integrator_commands
-from printcloud.server.errors import PrintCloudError, describe_validation_errors
-from printcloud.server.settings import Settings
+
+if TYPE_CHECKING:
+    from printcloud.server.settings import Settings
+
+# The server is an extra (`printcloud[server]`): an agent's install has the SDK, the CLI
+# and the agent only, so the server's modules are imported by its commands, when run.
+SERVER_NOT_INSTALLED = "the server is not installed here: pip install 'printcloud[server]'"
 
 app = typer.Typer(
     help="PrintCloud: cloud printing, self-hosted.",
@@ -29,11 +33,28 @@ err = Console(stderr=True, soft_wrap=True)
 
 
 def fail(message: str) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}", highlight=False, markup=True)
+    # escaped: a message may hold brackets ('printcloud[server]') that are not markup
+    err.print(f"[red]error:[/red] {escape(message)}", highlight=False, markup=True)
     return typer.Exit(code=1)
 
 
+def _require_server() -> None:
+    """A clear exit, not an ImportError's traceback, when the server is not installed."""
+    try:
+        import printcloud.cli.serve  # noqa: F401  (imports the whole server)
+    except ModuleNotFoundError as exc:
+        if exc.name is None or exc.name.partition(".")[0] == "printcloud":
+            raise  # our own module missing is a broken install, not a missing extra
+        raise fail(f"{SERVER_NOT_INSTALLED} (no module named {exc.name!r})") from None
+
+
 def _settings(**overrides: object) -> Settings:
+    from pydantic import ValidationError
+    from pydantic_settings import SettingsError
+
+    from printcloud.server.errors import describe_validation_errors
+    from printcloud.server.settings import Settings
+
     try:
         return Settings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
     except ValidationError as exc:
@@ -56,6 +77,7 @@ def serve(
     ] = None,
 ) -> None:
     """Apply database migrations, then run the server."""
+    _require_server()
     from printcloud.cli.serve import run_server
 
     run_server(_settings(host=host, port=port))
@@ -64,6 +86,7 @@ def serve(
 @app.command()
 def worker() -> None:
     """Deliver webhooks, without serving HTTP (a cluster may run it apart from `serve`)."""
+    _require_server()
     from printcloud.cli.serve import run_worker
 
     run_worker(_settings())
@@ -77,7 +100,9 @@ def users_create(
     last_name: Annotated[str, typer.Option(help="Last name")] = "",
 ) -> None:
     """Create an account with its first user."""
+    _require_server()
     from printcloud.cli.serve import create_user
+    from printcloud.server.errors import PrintCloudError
 
     try:
         user = asyncio.run(

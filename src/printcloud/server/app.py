@@ -14,6 +14,7 @@ from printcloud.server.agents.socket import AgentSockets
 from printcloud.server.computers.routes import router as computers_router
 from printcloud.server.dashboard import mount as mount_dashboard
 from printcloud.server.errors import install_error_handlers
+from printcloud.server.install import install_router
 from printcloud.server.jobs.routes import router as jobs_router
 from printcloud.server.middleware import BodySizeLimit, StripTrailingSlash
 from printcloud.server.openapi import install_openapi
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     install_openapi(app)
     for router in (computers_router, jobs_router, webhooks_router, accounts_router):
         app.include_router(router)
+    app.include_router(install_router())
     mount_dashboard(app)
     if runtime.settings.cors_origins:
         app.add_middleware(

@@ -172,12 +172,18 @@ EN: dict[str, str] = {
     "connect.title": "Connect a computer",
     "connect.intro": "Install the PrintCloud agent on the computer next to the printers. "
     "It connects out to this server, so there is no port to open.",
-    "connect.step_install": "1. Install",
-    "connect.step_login": "2. Log in with your e-mail and password",
-    "connect.step_run": "3. Run it",
-    "connect.service": "To start the agent with the computer, see "
-    "“Install the agent as a service” in the README.",
-    "connect.windows_note": "On Windows, PDFs are printed with SumatraPDF: install it too.",
+    "connect.unix_step": "Open a terminal and run this: it asks for your computer password "
+    "(sudo), then for your PrintCloud password.",
+    "connect.windows_step": "Open PowerShell as an administrator and run this: it asks for "
+    "your PrintCloud e-mail address and password.",
+    "connect.unattended_title": "Without questions, for many computers",
+    "connect.unattended": "Give a full API key (KEY below) instead of a password. "
+    "Make one on the page",
+    "connect.what": "The installer needs Python 3.11 or newer (python.org). It makes a "
+    "private Python environment for the agent, installs the agent from this server, logs "
+    "the computer in and starts the agent with the computer, as a service.",
+    "connect.more": "Everything the installer offers (where it installs, without the "
+    "service, how to remove it) is listed at",
     "connect.after": "The computer and its printers then appear on the overview.",
     "error.title": "Something went wrong",
     "error.not_found": "Not found: it does not exist, or it is not in your account.",
@@ -343,12 +349,17 @@ HE: dict[str, str] = {
     "connect.title": "חיבור מחשב",
     "connect.intro": "התקינו את סוכן PrintCloud במחשב שליד המדפסות. "
     "הוא מתחבר החוצה אל השרת הזה, כך שאין צורך לפתוח פורט.",
-    "connect.step_install": "1. התקנה",
-    "connect.step_login": "2. התחברות עם הדוא״ל והסיסמה שלכם",
-    "connect.step_run": "3. הפעלה",
-    "connect.service": "כדי שהסוכן יופעל יחד עם המחשב, ראו "
-    "“Install the agent as a service” בקובץ README.",
-    "connect.windows_note": "ב־Windows קובצי PDF מודפסים באמצעות SumatraPDF: התקינו גם אותו.",
+    "connect.unix_step": "פתחו מסוף (Terminal) והריצו את הפקודה: היא תבקש את סיסמת המחשב "
+    "(sudo), ואחר כך את סיסמת PrintCloud שלכם.",
+    "connect.windows_step": "פתחו PowerShell כמנהל מערכת והריצו את הפקודה: היא תבקש את "
+    "כתובת הדוא״ל ואת הסיסמה שלכם ב־PrintCloud.",
+    "connect.unattended_title": "בלי שאלות, להתקנה בהרבה מחשבים",
+    "connect.unattended": "העבירו מפתח API מלא (KEY בפקודה) במקום סיסמה. צרו אחד בדף",
+    "connect.what": "תוכנית ההתקנה דורשת Python 3.11 ומעלה (python.org). היא יוצרת סביבת "
+    "Python פרטית לסוכן, מתקינה את הסוכן מהשרת הזה, מחברת את המחשב לחשבון ומפעילה את "
+    "הסוכן יחד עם המחשב, כשירות.",
+    "connect.more": "כל האפשרויות של תוכנית ההתקנה (מיקום ההתקנה, התקנה בלי שירות, הסרה) "
+    "מפורטות בכתובת",
     "connect.after": "לאחר מכן המחשב והמדפסות שלו יופיעו בדף הסקירה.",
     "error.title": "משהו השתבש",
     "error.not_found": "לא נמצא: הפריט אינו קיים, או שאינו שייך לחשבון שלכם.",

@@ -27,6 +27,7 @@ from printcloud.server.dashboard.web import DashboardRoute, LoginDep, PostLoginD
 from printcloud.server.db.types import utcnow
 from printcloud.server.deps import SessionDep, SettingsDep
 from printcloud.server.errors import BadRequest, NotFound
+from printcloud.server.install import one_liners, server_url
 from printcloud.server.jobs import service as jobs
 from printcloud.server.jobs.schemas import PrintJobIn
 from printcloud.server.webhooks import service as webhooks
@@ -295,5 +296,12 @@ async def delete_webhook(
 async def connect(request: Request, login: LoginDep, session: SessionDep) -> Response:
     user = await accounts.user_by_id(session, login.user_id)
     assert user is not None  # the session row is deleted with its user
-    server = f"{request.url.scheme}://{request.url.netloc}"
-    return render(request, "connect.html", login=login, server=server, user_email=user.email)
+    server = server_url(request)
+    return render(
+        request,
+        "connect.html",
+        login=login,
+        server=server,
+        install=one_liners(server),
+        user_email=user.email,
+    )
