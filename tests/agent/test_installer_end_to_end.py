@@ -12,6 +12,7 @@ import base64
 import json
 import os
 import secrets
+import shlex
 import signal
 import subprocess
 from collections.abc import AsyncIterator
@@ -25,6 +26,7 @@ from tests.helpers.accounts import TestAccount
 from tests.helpers.jobs import FINAL_STATES
 from tests.helpers.live_server import LiveServer
 from tests.helpers.printrig import PrintRig, sink_file_with, unique_title
+from tests.helpers.systemd import systemd_verify
 from tests.helpers.waiting import eventually
 
 # The server's libraries: none of them may be in an agent's venv.
@@ -113,6 +115,7 @@ async def test_the_installer_from_the_server_installs_a_lean_agent_that_prints(
     printcloud = venv / "bin" / "printcloud"
     config = prefix / "agent.json"
     assert json.loads(config.read_text())["server"] == live.url
+    assert json.loads(config.read_text())["data_dir"] == str(prefix / "data")
     assert config.stat().st_mode & 0o777 == 0o600  # it holds the API key
 
     # Lean: the SDK, the CLI and the agent, not the server.
@@ -149,19 +152,39 @@ async def test_the_installer_from_the_server_installs_a_lean_agent_that_prints(
     assert printers.returncode == 0, printers.stderr
     assert {"PDFQ", "ZPLQ"} <= {p["name"] for p in json.loads(printers.stdout)}
 
-    # Running again (an upgrade, say) keeps the venv and the login.
-    again = await run(*installer, env=admin_env, stdin=script.content, timeout=300)
+    # Running again (an upgrade, say) keeps the venv and the login; this time it sets up
+    # the service, its files written under a root of the test's own (nothing started).
+    service_root = tmp_path / "root"
+    again = await run(
+        "sh",
+        "-s",
+        "--",
+        "--prefix",
+        str(prefix),
+        "--service-root",
+        str(service_root),
+        env=admin_env,
+        stdin=script.content,
+        timeout=300,
+    )
     assert again.returncode == 0, again.stdout + again.stderr
     assert f"keeping the login in {config}" in again.stdout
+    [unit] = service_root.rglob("printcloud-agent.service")
+    assert systemd_verify(unit, user=os.getuid() != 0) == ""
+    [exec_start] = [
+        line.removeprefix("ExecStart=")
+        for line in unit.read_text().splitlines()
+        if line.startswith("ExecStart=")
+    ]
+    service_command = shlex.split(exec_start)
+    assert Path(service_command[0]).parent == venv / "bin"
+    assert service_command[1:] == ["-m", "printcloud", "agent", "run", "--config", str(config)]
 
     # And it prints, end to end: API, server, the installed agent, CUPS, the printer.
     log = (tmp_path / "agent.log").open("wb")
+    # The service's own command line, as systemd would start it.
     process = await asyncio.create_subprocess_exec(
-        printcloud,
-        "agent",
-        "run",
-        "--config",
-        str(config),
+        *service_command,
         "--printers",
         "ZPLQ",
         env=admin_env,
@@ -185,6 +208,9 @@ async def test_the_installer_from_the_server_installs_a_lean_agent_that_prints(
     job = await final(http, owner, str(response.json()))
     assert job["state"] == "completed", (tmp_path / "agent.log").read_text()
     assert await sink_file_with(printrig, label) == label
+    # Its journal is in the prefix, not in the home of whoever ran the installer.
+    assert (prefix / "data" / "journal.sqlite3").is_file()
+    assert not (Path(admin_env["HOME"]) / ".local" / "share" / "printcloud").exists()
 
     process.send_signal(signal.SIGINT)  # drains, then exits
     assert await asyncio.wait_for(process.wait(), 30) == 0, (tmp_path / "agent.log").read_text()

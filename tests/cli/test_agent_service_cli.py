@@ -16,6 +16,7 @@ import pytest
 
 from printcloud.agent import exit_codes
 from tests.helpers.server_process import PRINTCLOUD, run_printcloud
+from tests.helpers.systemd import systemd_verify
 
 
 @pytest.fixture
@@ -38,24 +39,6 @@ def write_config(path: Path, server: str = "http://127.0.0.1:9", **extra: object
     config = {"server": server, "api_key": "pk_live_test", "data_dir": str(data_dir), **extra}
     path.write_text(json.dumps(config))
     return path
-
-
-def systemd_verify(unit: Path, *, user: bool = False, runtime: Path | None = None) -> str:
-    """What systemd itself says of the unit: its complaints, "" when it has none (it exits
-    0 even after "Unknown key", so the output is what tells)."""
-    env = dict(os.environ)
-    if runtime is not None:
-        env["XDG_RUNTIME_DIR"] = str(runtime)
-    result = subprocess.run(
-        ["systemd-analyze", *(["--user"] if user else []), "verify", str(unit)],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
-    return (result.stdout + result.stderr).strip()
 
 
 def test_install_service_writes_a_system_unit_systemd_accepts_and_uninstall_removes_it(

@@ -10,13 +10,16 @@
 - ``jobs``: print job requests, submitting them and waiting for their outcome
 - ``live_server``: PrintCloud (or any ASGI app) under uvicorn on a real socket, counting
   the WebSocket sessions it serves
+- ``pdfs``: PDFs whose pages can be told apart once rendered
 - ``printrig``: the machines' print rig (a private CUPS, an IPP printer, a raw sink)
 - ``protocol_peer``: a scripted server end of the agent protocol, for what a real
   server does not (yet) do on cue: cancel_job, close codes
 - ``resolver``: host names of a test's own, resolved to the addresses it chooses
 - ``server_process``: ``printcloud`` commands in processes of their own
 - ``services``: where PostgreSQL and Redis are, and what to do when they are away
+- ``systemd``: ``systemd-analyze verify`` of a unit file
 - ``waiting``: waiting for what another task or process does
 - ``webhooks``: webhook receivers that record what they are sent
+- ``win32_fake``: a faithful fake of the pywin32 calls the Windows backend makes
 - ``ws_agent``: the agent's side of the WebSocket protocol, by hand
 """

@@ -113,6 +113,14 @@ def login(
         str | None,
         typer.Option(help="This computer's name", show_default="this computer's hostname"),
     ] = None,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--data-dir",
+            help="Where the agent keeps its journal of jobs (an installer's own folder)",
+            show_default="the per-user data dir",
+        ),
+    ] = None,
     config: ConfigOption = None,
 ) -> None:
     """Get an API key for this computer and store it in the agent's configuration."""
@@ -144,6 +152,8 @@ def login(
         updated = updated.model_copy(update={"machine_id": new_machine_id()})
     if name:
         updated = updated.model_copy(update={"name": name})
+    if data_dir:
+        updated = updated.model_copy(update={"data_dir": data_dir.absolute()})
     updated.save(path)
     out.print(
         f"Logged in to {settings.server} as computer {updated.name!r}. "

@@ -79,7 +79,8 @@ Invoke-Checked "Installing the agent" $venvPython @(
     "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--upgrade",
     "$Server/install/$Wheel")
 
-$login = @("agent", "login", "--server", $Server, "--config", $config)
+# The journal beside the agent, not in the profile of whoever ran the installer.
+$login = @("agent", "login", "--server", $Server, "--config", $config, "--data-dir", (Join-Path $Prefix "data"))
 if ($Name) { $login += @("--name", $Name) }
 if ($ApiKey) {
     # In the environment, not on the command line, where other users could see it.

@@ -142,7 +142,8 @@ fi
   "$SERVER/install/$WHEEL" || die "pip could not install the agent (see above)"
 [ -x "$printcloud" ] || die "the install left no $printcloud"
 
-set -- agent login --server "$SERVER" --config "$config"
+# The journal beside the agent, not in the home of whoever ran the installer.
+set -- agent login --server "$SERVER" --config "$config" --data-dir "$prefix/data"
 if [ -n "$name" ]; then
   set -- "$@" --name "$name"
 fi
