@@ -100,3 +100,25 @@ def test_printers_says_what_is_missing_instead_of_a_traceback(
     assert "Traceback" not in result.stderr
     [line] = result.stderr.strip().splitlines()
     assert line.startswith("error: The Windows printers need pywin32")
+
+
+def test_an_error_keeps_its_brackets(env: dict[str, str], tmp_path: Path) -> None:
+    # rich reads "[...]" as markup and drops it: the message must reach the admin whole
+    folder = tmp_path / "[invoices]"
+    missing = folder / "agent.json"
+    result = run_printcloud(env, "agent", "status", "--config", str(missing))
+    assert result.returncode == 1
+    assert str(missing) in result.stderr
+    printed = run_printcloud(
+        env,
+        "print",
+        str(folder / "[2026] label.pdf"),
+        "--printer",
+        "prn_x",
+        "--api-key",
+        "k",
+        "--url",
+        "http://127.0.0.1:9",
+    )
+    assert printed.returncode == 1
+    assert f"no such file: {folder / '[2026] label.pdf'}" in printed.stderr

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from printcloud.agent import exit_codes
@@ -58,7 +59,8 @@ SumatraOption = Annotated[
 
 
 def _fail(message: str, code: int = exit_codes.FAILED) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}", highlight=False)
+    # escaped: a message may hold brackets (a path, an option) that are not markup
+    err.print(f"[red]error:[/red] {escape(message)}", highlight=False)
     return typer.Exit(code=code)
 
 

@@ -11,6 +11,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from pydantic import BaseModel
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from printcloud.client import Client, PrintCloudError
@@ -39,7 +40,7 @@ def _client(api_key: str | None, url: str | None) -> Iterator[Client]:
             yield client
     except PrintCloudError as exc:
         code = f" ({exc.code})" if exc.code else ""
-        err.print(f"[red]error:[/red] {exc.message}{code}", highlight=False)
+        err.print(f"[red]error:[/red] {escape(exc.message)}{code}", highlight=False)
         raise typer.Exit(code=1) from None
 
 
@@ -167,7 +168,7 @@ def print_(
         try:
             job_id = send(printer, source, **options)
         except FileNotFoundError:
-            err.print(f"[red]error:[/red] no such file: {source}", highlight=False)
+            err.print(f"[red]error:[/red] no such file: {escape(str(source))}", highlight=False)
             raise typer.Exit(code=1) from None
         if not wait:
             out.print(job_id, highlight=False)
