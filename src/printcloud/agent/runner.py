@@ -23,6 +23,7 @@ import websockets
 from websockets.asyncio.client import ClientConnection
 
 from printcloud._version import __version__
+from printcloud.agent import memory
 from printcloud.agent.config import AgentConfig
 from printcloud.agent.content import load_document
 from printcloud.agent.journal import CANCELLED, INTERRUPTED, Journal
@@ -212,6 +213,7 @@ class Agent:
         try:
             async for raw in _messages(link.ws, stopper):
                 self._on_message(link, raw)
+                del raw  # a job's document, maybe large: not kept while the next is awaited
         finally:
             watcher.cancel()
             stopper.cancel()
@@ -287,6 +289,10 @@ class Agent:
                 self._cancelled.discard(job.id)
                 if not self._active:
                     self._idle.set()
+                large = len(job.content) >= memory.LARGE
+                del job  # its document: not kept while the next job is awaited
+                if large:
+                    memory.release_freed_memory()
 
     async def _print(self, printer: str, job: JobPayload) -> None:
         known = self.journal.start(job.id)
