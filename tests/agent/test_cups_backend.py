@@ -456,3 +456,56 @@ def test_progress_is_a_new_page_not_a_page_counted_again_by_a_retry() -> None:
     assert moves.moved(JobState.PROCESSING, 7) is False  # two pages in this run, as before
     assert moves.moved(JobState.PROCESSING, 8) is True  # a third page: further than ever
     assert moves.moved(JobState.PROCESSING, 8) is False
+
+
+# refused before CUPS sees them
+
+
+async def test_a_pdf_to_a_raw_queue_is_refused_before_submission(
+    printrig: PrintRig, backend: CupsBackend
+) -> None:
+    progress = Recorded()
+    document = Document("job_r", unique_title("pdf-raw"), minimal_pdf(), True, progress=progress)
+
+    with pytest.raises(PrintFailed) as failed:
+        await backend.print("ZPLQ", document)
+
+    assert str(failed.value) == (
+        "ZPLQ is a raw CUPS queue (its data goes to the printer as it is); send raw data, not a PDF"
+    )
+    assert progress.jobs == []  # CUPS never had it
+
+
+async def test_an_unknown_paper_fails_naming_the_papers_the_printer_takes(
+    printrig: PrintRig, backend: CupsBackend
+) -> None:
+    progress = Recorded()
+    document = Document(
+        "job_p",
+        unique_title("paper"),
+        minimal_pdf(),
+        True,
+        opts({"paper": "foo"}),
+        progress=progress,
+    )
+
+    with pytest.raises(PrintFailed) as failed:
+        await backend.print("PDFQ", document)
+
+    supported = {p.name: p for p in await backend.printers()}["PDFQ"].capabilities["media"]
+    assert "iso_a4_210x297mm" in supported
+    assert "na_letter_8.5x11in" in supported
+    assert str(failed.value).startswith("PDFQ has no paper 'foo'; it takes ")
+    named = str(failed.value).removeprefix("PDFQ has no paper 'foo'; it takes ").split(", ")
+    assert {"A4", "Letter"} <= set(named)
+    assert len(named) == len([m for m in supported if not m.startswith("custom_")])
+    assert progress.jobs == []
+
+
+async def test_a_paper_the_printer_lists_by_its_pwg_name_is_taken(
+    printrig: PrintRig, backend: CupsBackend
+) -> None:
+    title = unique_title("pwg-paper")
+    document = Document("job_q", title, minimal_pdf(), True, opts({"paper": "na_letter_8.5x11in"}))
+
+    assert (await backend.print("PDFQ", document)).startswith("Printed on PDFQ")
