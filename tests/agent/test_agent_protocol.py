@@ -249,7 +249,11 @@ async def test_a_job_held_in_cups_is_cancelled_there_and_never_reaches_the_print
     assert entry.state is JobState.ERROR
     assert entry.message.startswith(f"{CANCELLED} while printing (CUPS job {cups_job} ")
     assert "was cancelled" in entry.message
-    assert [r.state for r in c.reports("pj_cups")] == [JobState.PRINTING]
+    # printing, then why it waits (the queue is paused); no outcome: the job was deleted
+    assert [(r.state, r.message) for r in c.reports("pj_cups")] == [
+        (JobState.PRINTING, f"Printing on {paused_queue}"),
+        (JobState.PRINTING, f"Waiting: printer {paused_queue} is paused (Paused)"),
+    ]
 
 
 # close codes
