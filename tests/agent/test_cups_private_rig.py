@@ -11,7 +11,15 @@ import pytest
 from printcloud.agent.printers.base import Document, PrintFailed
 from printcloud.agent.printers.cups import CupsBackend
 from tests.helpers.documents import minimal_pdf
-from tests.helpers.printrig import PrintRig, PrivateRig, spool_files, unique_title
+from tests.helpers.printrig import (
+    PrintRig,
+    PrivateRig,
+    run_cups_tool,
+    sink_file_with,
+    sink_files_with,
+    spool_files,
+    unique_title,
+)
 from tests.helpers.progress import Recorded
 from tests.helpers.waiting import eventually
 
@@ -67,3 +75,36 @@ async def test_raw_data_the_printer_refuses_is_an_error_not_completed(
         "Unable to add document to print job."
     )
     assert list(paper.ipp_spool.glob(f"*-{title}.*")) == []
+
+
+async def test_a_job_followed_while_cups_restarts_waits_and_prints_once(
+    private_rig: tuple[PrivateRig, PrintRig], own: CupsBackend
+) -> None:
+    rig, paper = private_rig
+    run_cups_tool(paper, "cupsdisable", "ZPLQ")  # the job waits in CUPS while it restarts
+    label = f"^XA^FD{unique_title('followed')}^FS^XZ".encode()
+    progress = Recorded()
+    printing = asyncio.create_task(
+        own.print("ZPLQ", Document("job_z", "followed", label, False, progress=progress))
+    )
+    paused = "Waiting: printer ZPLQ is paused (Paused)"
+    assert await eventually(progress.told_now) == [paused]
+
+    rig.stop_cups()
+
+    async def not_answering() -> bool:
+        return progress.told[-1].startswith("Waiting: CUPS is not answering (")
+
+    await eventually(not_answering)
+    rig.start_cups()
+    await eventually(lambda: _told_again(progress, paused))  # CUPS back, the queue paused
+    run_cups_tool(paper, "cupsenable", "ZPLQ")
+    message = await printing
+
+    assert message == f"Printed on ZPLQ (CUPS job {progress.jobs[0][1]})"
+    assert await sink_file_with(paper, label) == label
+    assert len(sink_files_with(paper, label)) == 1
+
+
+async def _told_again(progress: Recorded, news: str) -> bool:
+    return progress.told.count(news) == 2
