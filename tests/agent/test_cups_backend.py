@@ -9,6 +9,7 @@ fixed sleeps.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import secrets
 import socket
 import time
@@ -509,3 +510,39 @@ async def test_a_paper_the_printer_lists_by_its_pwg_name_is_taken(
     document = Document("job_q", title, minimal_pdf(), True, opts({"paper": "na_letter_8.5x11in"}))
 
     assert (await backend.print("PDFQ", document)).startswith("Printed on PDFQ")
+
+
+# after a restart: CUPS jobs followed, not printed again
+
+
+async def test_follow_reports_what_cups_did_with_jobs_submitted_before_a_restart(
+    printrig: PrintRig, backend: CupsBackend, dead_queue: str
+) -> None:
+    printed = Recorded()
+    label = f"^XA^FD{unique_title('before')}^FS^XZ".encode()
+    await backend.print("ZPLQ", Document("job_b", "before", label, False, progress=printed))
+    [(_, done)] = printed.jobs
+
+    assert await backend.follow("ZPLQ", "job_b", [done], 1, Recorded()) == (
+        f"Printed on ZPLQ (CUPS job {done})"
+    )
+    with pytest.raises(PrintFailed) as partly:
+        await backend.follow("ZPLQ", "job_b", [done], 3, Recorded())
+    assert str(partly.value) == (
+        "the agent stopped before submitting every copy of the job: 1 of 3 printed on ZPLQ "
+        f"(CUPS jobs {done})"
+    )
+    run_cups_tool(printrig, "cupsdisable", dead_queue)
+    held = Recorded()
+    following = asyncio.create_task(
+        backend.print(dead_queue, Document("job_h", "held", b"^XA^XZ", False, progress=held))
+    )
+    await eventually(held.told_now)
+    following.cancel()  # the agent dies; CUPS keeps the job
+    with contextlib.suppress(asyncio.CancelledError):
+        await following
+    [(_, kept)] = held.jobs
+    run_cups_tool(printrig, "cancel", str(kept))
+    with pytest.raises(PrintFailed) as cancelled:
+        await backend.follow(dead_queue, "job_h", [kept], 1, Recorded())
+    assert str(cancelled.value).startswith(f"CUPS job {kept} on {dead_queue} was cancelled: ")

@@ -63,8 +63,8 @@ def test_a_job_handed_to_cups_is_not_interrupted_but_followed(tmp_path: Path) ->
     path = tmp_path / "journal.sqlite3"
     first = Journal(path)
     first.start("pj_held")
-    first.handed_over("pj_held", "cups", "PDFQ", 41)
-    first.handed_over("pj_held", "cups", "PDFQ", 42)  # the second copy of the job
+    first.handed_over("pj_held", "cups", "PDFQ", 41, 3)
+    first.handed_over("pj_held", "cups", "PDFQ", 42, 3)  # the second of three copies
     first.start("pj_loading")
     first.start("pj_done")
     first.handed_over("pj_done", "cups", "PDFQ", 40)
@@ -74,7 +74,7 @@ def test_a_job_handed_to_cups_is_not_interrupted_but_followed(tmp_path: Path) ->
 
     second = Journal(path)
     assert second.interrupted() == ["pj_loading"]
-    assert second.handed() == [Handed("pj_held", "cups", "PDFQ", [41, 42])]
+    assert second.handed() == [Handed("pj_held", "cups", "PDFQ", [41, 42], 3)]
     assert second.get("pj_held") == Entry("pj_held", JobState.PRINTING, "")
 
 

@@ -16,7 +16,7 @@ class Recorded:
     async def news(self, message: str) -> None:
         self.told.append(message)
 
-    def accepted(self, printer: str, printer_job: int) -> None:
+    def accepted(self, printer: str, printer_job: int, of: int) -> None:
         self.jobs.append((printer, printer_job))
 
     async def told_now(self) -> list[str] | None:

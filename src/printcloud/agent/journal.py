@@ -47,6 +47,7 @@ class Handed:
     backend: str
     printer: str
     printer_jobs: list[int]
+    runs: int = 1  # how many printer jobs the document was to take (copies of a PDF job)
 
 
 # Columns added since the first journals, each with its definition: added to a journal
@@ -55,6 +56,7 @@ _ADDED_COLUMNS = {
     "backend": "TEXT NOT NULL DEFAULT ''",
     "printer": "TEXT NOT NULL DEFAULT ''",
     "printer_jobs": "TEXT NOT NULL DEFAULT ''",  # comma-separated ids, in order
+    "printer_runs": "INTEGER NOT NULL DEFAULT 1",
 }
 
 
@@ -110,17 +112,21 @@ class Journal:
             (state, message, _now(), job_id),
         )
 
-    def handed_over(self, job_id: str, backend: str, printer: str, printer_job: int) -> None:
+    def handed_over(
+        self, job_id: str, backend: str, printer: str, printer_job: int, runs: int = 1
+    ) -> None:
         """Record that ``printer`` of ``backend`` took the job (one of its runs) as its job
         ``printer_job``: written before anything else happens, so that a crash from now
         on leaves a job to follow, not a guess."""
         self._db.execute(
-            "UPDATE jobs SET backend = ?, printer = ?, updated_at = ?, printer_jobs = "
+            "UPDATE jobs SET backend = ?, printer = ?, printer_runs = ?, updated_at = ?, "
+            "printer_jobs = "
             "CASE printer_jobs WHEN '' THEN ? ELSE printer_jobs || ',' || ? END "
             "WHERE id = ? AND state = ?",
             (
                 backend,
                 printer,
+                runs,
                 _now(),
                 str(printer_job),
                 str(printer_job),
@@ -144,9 +150,9 @@ class Journal:
         """Jobs whose printing began but never ended, that a printing system had taken:
         they may print still, or have printed."""
         return [
-            Handed(row[0], row[1], row[2], [int(i) for i in row[3].split(",")])
+            Handed(row[0], row[1], row[2], [int(i) for i in row[3].split(",")], row[4])
             for row in self._db.execute(
-                "SELECT id, backend, printer, printer_jobs FROM jobs "
+                "SELECT id, backend, printer, printer_jobs, printer_runs FROM jobs "
                 "WHERE state = ? AND printer_jobs != '' ORDER BY updated_at",
                 (JobState.PRINTING,),
             )

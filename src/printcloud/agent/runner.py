@@ -95,8 +95,8 @@ class _Progress:
         log.info("job_news", job_id=self._job_id, message=message)
         await self._agent._report(self._job_id, JobState.PRINTING, message)
 
-    def accepted(self, printer: str, printer_job: int) -> None:
-        self._agent.journal.handed_over(self._job_id, self._backend, printer, printer_job)
+    def accepted(self, printer: str, printer_job: int, of: int) -> None:
+        self._agent.journal.handed_over(self._job_id, self._backend, printer, printer_job, of)
 
 
 class Agent:
@@ -401,7 +401,7 @@ class Agent:
         progress = _Progress(self, handed.job_id, handed.backend)
         try:
             message = await backend.follow(
-                handed.printer, handed.job_id, handed.printer_jobs, progress
+                handed.printer, handed.job_id, handed.printer_jobs, handed.runs, progress
             )
         except PrintFailed as exc:
             return JobState.ERROR, str(exc)

@@ -16,16 +16,17 @@ class JobProgress(Protocol):
         """Still printing, with something new to say: the printer is paused, out of
         paper, CUPS is not answering... (a ``printing`` report with this message)."""
 
-    def accepted(self, printer: str, printer_job: int) -> None:
-        """The printing system took the document as its job ``printer_job``: from now
-        on it may print even if the agent dies, so the agent records where to find it."""
+    def accepted(self, printer: str, printer_job: int, of: int) -> None:
+        """The printing system took the document (or one of the ``of`` runs it takes) as
+        its job ``printer_job``: from now on it may print even if the agent dies, so the
+        agent records where to find it."""
 
 
 class _Silent:
     async def news(self, message: str) -> None:
         return None
 
-    def accepted(self, printer: str, printer_job: int) -> None:
+    def accepted(self, printer: str, printer_job: int, of: int) -> None:
         return None
 
 
@@ -88,7 +89,8 @@ class Follows(Protocol):
     a crash, the agent follows the jobs it had handed over instead of guessing."""
 
     async def follow(
-        self, printer: str, job_id: str, printer_jobs: list[int], progress: JobProgress
+        self, printer: str, job_id: str, printer_jobs: list[int], of: int, progress: JobProgress
     ) -> str:
-        """Follow ``printer_jobs`` (of job ``job_id``) to their end, as ``print`` does:
-        the ``completed`` message, or PrintFailed with what the printing system says."""
+        """Follow ``printer_jobs`` (of job ``job_id``, which was to take ``of`` of them) to
+        their end, as ``print`` does: the ``completed`` message, or PrintFailed with what
+        the printing system says, or that the agent stopped before submitting them all."""

@@ -452,7 +452,7 @@ class CupsBackend:
                 try:
                     job_id = await self._submit(printer, document, attributes, progress)
                     job_ids.append(job_id)
-                    progress.accepted(printer, job_id)
+                    progress.accepted(printer, job_id, runs)
                     printing.cups_job = job_id
                     if printing.cancelled:  # cancelled while CUPS was taking the job
                         await self._cancel(printer, job_id)
@@ -471,7 +471,7 @@ class CupsBackend:
         return _printed(printer, job_ids)
 
     async def follow(
-        self, printer: str, job_id: str, printer_jobs: list[int], progress: JobProgress
+        self, printer: str, job_id: str, printer_jobs: list[int], of: int, progress: JobProgress
     ) -> str:
         """After the agent's restart: the CUPS jobs it had submitted for ``job_id``,
         followed to their end (cancel() works on them as on a document printing)."""
@@ -486,6 +486,12 @@ class CupsBackend:
         finally:
             if self._printing.get(job_id) is printing:
                 del self._printing[job_id]
+        if len(printer_jobs) < of:  # the agent died between two copies of the job
+            jobs = ", ".join(str(cups_job) for cups_job in printer_jobs)
+            raise PrintFailed(
+                f"the agent stopped before submitting every copy of the job: {len(printer_jobs)}"
+                f" of {of} printed on {printer} (CUPS jobs {jobs})"
+            )
         return _printed(printer, printer_jobs)
 
     async def cancel(self, printer: str, job_id: str) -> bool:
