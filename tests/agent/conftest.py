@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import secrets
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from tests.helpers.printrig import PrintRig, closed_port, load, run_cups_tool
+from tests.helpers.printrig import PrintRig, PrivateRig, closed_port, load, run_cups_tool
 
 
 @pytest.fixture(scope="session")
@@ -50,3 +52,16 @@ def paused_queue(printrig: PrintRig) -> Iterator[str]:
         yield name
     finally:
         run_cups_tool(printrig, "lpadmin", "-x", name)
+
+
+@pytest.fixture
+def private_rig(printrig: PrintRig) -> Iterator[tuple[PrivateRig, PrintRig]]:
+    """A print rig of the test's own (the shared one must be there too: it tells that
+    the rig's programs are installed). Stopped and removed afterwards."""
+    root = Path(tempfile.mkdtemp(prefix="pc-rig-"))  # short: CUPS's socket lives there
+    root.chmod(0o755)  # cupsd's filters run as lp
+    rig = PrivateRig(root)
+    try:
+        yield rig, rig.start()
+    finally:
+        rig.stop()

@@ -232,6 +232,7 @@ async def test_a_job_held_in_cups_is_cancelled_there_and_never_reaches_the_print
             job = raw_job("pj_cups", token, printer=paused_queue)
             await c.send_job(job.model_copy(update={"title": title}))
             cups_job = await cups_job_waiting(printrig, paused_queue, title)  # held: paused
+            await eventually(lambda: _reported(c, "pj_cups", 2))  # and the agent said why
             await c.cancel_job("pj_cups")
             entry = await eventually(lambda: _finished(journal, "pj_cups"))
             assert await cups_job_state_of(printrig, cups_job) == CupsJobState.CANCELED
@@ -249,7 +250,15 @@ async def test_a_job_held_in_cups_is_cancelled_there_and_never_reaches_the_print
     assert entry.state is JobState.ERROR
     assert entry.message.startswith(f"{CANCELLED} while printing (CUPS job {cups_job} ")
     assert "was cancelled" in entry.message
-    assert [r.state for r in c.reports("pj_cups")] == [JobState.PRINTING]
+    # printing, then why it waits (the queue is paused); no outcome: the job was deleted
+    assert [(r.state, r.message) for r in c.reports("pj_cups")] == [
+        (JobState.PRINTING, f"Printing on {paused_queue}"),
+        (JobState.PRINTING, f"Waiting: printer {paused_queue} is paused (Paused)"),
+    ]
+
+
+async def _reported(connection: PeerConnection, job_id: str, count: int) -> bool:
+    return len(connection.reports(job_id)) >= count
 
 
 # close codes

@@ -9,9 +9,11 @@ fixed sleeps.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import secrets
+import socket
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,7 @@ from printcloud.agent.printers.cups import (
     CupsBackend,
     CupsServer,
     CupsUnavailable,
+    Progress,
     job_attributes,
     locate_server,
     media_size,
@@ -40,9 +43,12 @@ from tests.helpers.printrig import (
     ipp_call,
     run_cups_tool,
     sink_file_with,
+    sink_files_with,
     spool_files,
     unique_title,
 )
+from tests.helpers.progress import Recorded
+from tests.helpers.waiting import eventually
 
 TIMEOUT = 3.0  # the backend's no-progress timeout in these tests
 POLL = 0.2
@@ -198,26 +204,55 @@ async def test_a_broken_pdf_fails_with_the_reason(printrig: PrintRig, backend: C
     assert await cups_job_state(printrig, failed.value) == JobState.CANCELED
 
 
-async def test_a_paused_queue_fails_after_the_no_progress_timeout(
-    printrig: PrintRig, backend: CupsBackend
+async def test_a_paused_queue_keeps_the_job_waiting_and_says_why_then_prints_it(
+    printrig: PrintRig, paused_queue: str
 ) -> None:
-    title = unique_title("paused")
-    queue = [attr("printer-uri", ValueTag.URI, "ipp://localhost/printers/PDFQ")]
-    await ipp_call(
-        "http://localhost/admin/", Operation.PAUSE_PRINTER, queue, uds=printrig.cups_server
-    )
+    # The no-progress limit is short: a wait for a person is not a stalled job.
+    backend = CupsBackend(printrig.cups_server, job_timeout=0.5, poll_interval=POLL)
+    label = f"^XA^FD{unique_title('paused')}^FS^XZ".encode()
+    progress = Recorded()
+    document = Document("job_7", unique_title("paused"), label, False, progress=progress)
     try:
-        started = time.monotonic()
-        with pytest.raises(PrintFailed, match=r"^no progress within 3 s; cancelled") as failed:
-            await backend.print("PDFQ", Document("job_7", title, minimal_pdf(), True))
-        elapsed = time.monotonic() - started
+        printing = asyncio.create_task(backend.print(paused_queue, document))
+        assert await eventually(progress.told_now) == [
+            f"Waiting: printer {paused_queue} is paused (Paused)"
+        ]
+        cups_job = progress.jobs[0][1]
+        assert progress.jobs == [(paused_queue, cups_job)]
+        await asyncio.sleep(1.5)  # three no-progress limits: the job must still wait
+        assert not printing.done()
+        run_cups_tool(printrig, "cupsenable", paused_queue)
+        message = await printing
     finally:
-        await ipp_call(
-            "http://localhost/admin/", Operation.RESUME_PRINTER, queue, uds=printrig.cups_server
-        )
-    assert TIMEOUT <= elapsed < TIMEOUT + 3
-    assert "pending" in str(failed.value)
-    assert await cups_job_state(printrig, failed.value) == JobState.CANCELED
+        await backend.close()
+    assert message == f"Printed on {paused_queue} (CUPS job {cups_job})"
+    # "Printing on" again when a poll saw the job print before it completed
+    assert progress.told[:1] == [f"Waiting: printer {paused_queue} is paused (Paused)"]
+    assert set(progress.told[1:]) <= {f"Printing on {paused_queue}"}
+    assert sink_files_with(printrig, label) != []
+    assert len(sink_files_with(printrig, label)) == 1
+
+
+async def test_a_job_that_waits_longer_than_the_wait_limit_is_cancelled(
+    printrig: PrintRig, paused_queue: str
+) -> None:
+    backend = CupsBackend(printrig.cups_server, job_timeout=0.5, wait_limit=2, poll_interval=POLL)
+    progress = Recorded()
+    document = Document("job_7b", unique_title("waited"), b"^XA^XZ", False, progress=progress)
+    started = time.monotonic()
+    try:
+        with pytest.raises(PrintFailed) as failed:
+            await backend.print(paused_queue, document)
+    finally:
+        await backend.close()
+    elapsed = time.monotonic() - started
+    cups_job = progress.jobs[0][1]
+    assert str(failed.value) == (
+        f"waited 2 s; cancelled CUPS job {cups_job} on {paused_queue}: "
+        f"printer {paused_queue} is paused (Paused)"
+    )
+    assert 2 <= elapsed < 5
+    assert await cups_job_state_of(printrig, cups_job) == JobState.CANCELED
 
 
 async def test_an_unreachable_device_fails_after_the_no_progress_timeout(
@@ -238,7 +273,7 @@ async def test_cancel_stops_the_document_being_printed_in_cups(
 ) -> None:
     backend = CupsBackend(printrig.cups_server, job_timeout=60, poll_interval=POLL)
     title = unique_title("cancelled")
-    document = Document("job_9", title, minimal_pdf(), True, copies_of_job=3)
+    document = Document("job_9", title, b"^XA^XZ", False, copies_of_job=3)
     try:
         assert await backend.cancel(paused_queue, "job_9") is False  # not printing it
         printing = asyncio.create_task(backend.print(paused_queue, document))
@@ -272,15 +307,19 @@ async def test_an_unknown_queue_names_the_ipp_status(backend: CupsBackend) -> No
 
 async def test_cups_unreachable_raises_cups_unavailable(tmp_path: Path) -> None:
     missing = str(tmp_path / "cups.sock")
-    cups = CupsBackend(missing, job_timeout=TIMEOUT, poll_interval=POLL)
+    cups = CupsBackend(missing, job_timeout=TIMEOUT, wait_limit=1, poll_interval=POLL)
+    progress = Recorded()
     try:
         with pytest.raises(CupsUnavailable, match=f"CUPS at {missing} is not reachable"):
             await cups.printers()
-        # print() reports it as a failed job: CupsUnavailable is a PrintFailed
-        with pytest.raises(PrintFailed, match="not reachable"):
-            await cups.print("PDFQ", Document("job_12", "t", b"x", False))
+        # print() waits for CUPS, saying so, up to the wait limit; then the job fails
+        with pytest.raises(PrintFailed) as failed:
+            await cups.print("PDFQ", Document("job_12", "t", b"x", False, progress=progress))
     finally:
         await cups.close()
+    unreachable = f"CUPS at {missing} is not reachable: [Errno 2] No such file or directory"
+    assert str(failed.value) == f"CUPS did not answer for 1 s: {unreachable}"
+    assert progress.told == [f"Waiting: CUPS is not answering ({unreachable})"]
 
 
 # without the rig: where CUPS is, and how options become attributes
@@ -360,3 +399,150 @@ async def test_a_paused_queue_is_reported_offline(printrig: PrintRig, backend: C
     assert paused.state == "offline"
     assert paused.capabilities["state"] == "stopped"
     assert resumed.state == "online"
+
+
+# what counts as progress
+
+
+@pytest.fixture
+def wedged_queue(printrig: PrintRig) -> Iterator[str]:
+    """A raw queue of our own whose device takes the connection and never reads: CUPS's
+    backend writes until the socket is full and stays there, the job "processing"."""
+    with socket.create_server(("127.0.0.1", 0), backlog=4) as listener:
+        port = listener.getsockname()[1]
+        name = f"PCTEST_{secrets.token_hex(4)}"
+        device = f"socket://127.0.0.1:{port}"
+        run_cups_tool(printrig, "lpadmin", "-p", name, "-E", "-v", device, "-m", "raw")
+        try:
+            yield name
+        finally:
+            run_cups_tool(printrig, "lpadmin", "-x", name)
+
+
+async def test_a_wedged_job_ends_in_error_after_the_no_progress_limit(
+    printrig: PrintRig, wedged_queue: str
+) -> None:
+    backend = CupsBackend(printrig.cups_server, job_timeout=1.5, poll_interval=POLL)
+    progress = Recorded()
+    data = secrets.token_bytes(32 * 1024 * 1024)  # more than the sockets between them hold
+    document = Document("job_w", unique_title("wedged"), data, False, progress=progress)
+    started = time.monotonic()
+    try:
+        with pytest.raises(PrintFailed) as failed:
+            await backend.print(wedged_queue, document)
+    finally:
+        await backend.close()
+    cups_job = progress.jobs[0][1]
+    assert str(failed.value).startswith(
+        f"no progress within 1.5 s; cancelled (CUPS job {cups_job} processing: "
+    )
+    assert time.monotonic() - started < 6
+    assert progress.told == []  # a wedged job is not a printer waiting for someone
+    assert await cups_job_state_of(printrig, cups_job) == JobState.CANCELED
+
+
+def test_progress_is_a_new_page_not_a_page_counted_again_by_a_retry() -> None:
+    moves = Progress()
+    assert moves.moved(JobState.PENDING, 0) is False
+    assert moves.moved(JobState.PROCESSING, 0) is True  # it started
+    assert moves.moved(JobState.PROCESSING, 0) is False
+    assert moves.moved(JobState.PROCESSING, 2) is True  # two pages
+    assert moves.moved(JobState.PROCESSING, 2) is False
+    # CUPS retries the job: back to pending, and its counter goes on from 2
+    assert moves.moved(JobState.PENDING, 2) is False
+    assert moves.moved(JobState.PROCESSING, 3) is False  # this run: page 1 again
+    assert moves.moved(JobState.PROCESSING, 4) is False  # page 2 again
+    assert moves.moved(JobState.PENDING_HELD, 4) is False
+    assert moves.moved(JobState.PROCESSING, 5) is False
+    assert moves.moved(JobState.PROCESSING, 7) is False  # two pages in this run, as before
+    assert moves.moved(JobState.PROCESSING, 8) is True  # a third page: further than ever
+    assert moves.moved(JobState.PROCESSING, 8) is False
+
+
+# refused before CUPS sees them
+
+
+async def test_a_pdf_to_a_raw_queue_is_refused_before_submission(
+    printrig: PrintRig, backend: CupsBackend
+) -> None:
+    progress = Recorded()
+    document = Document("job_r", unique_title("pdf-raw"), minimal_pdf(), True, progress=progress)
+
+    with pytest.raises(PrintFailed) as failed:
+        await backend.print("ZPLQ", document)
+
+    assert str(failed.value) == (
+        "ZPLQ is a raw CUPS queue (its data goes to the printer as it is); send raw data, not a PDF"
+    )
+    assert progress.jobs == []  # CUPS never had it
+
+
+async def test_an_unknown_paper_fails_naming_the_papers_the_printer_takes(
+    printrig: PrintRig, backend: CupsBackend
+) -> None:
+    progress = Recorded()
+    document = Document(
+        "job_p",
+        unique_title("paper"),
+        minimal_pdf(),
+        True,
+        opts({"paper": "foo"}),
+        progress=progress,
+    )
+
+    with pytest.raises(PrintFailed) as failed:
+        await backend.print("PDFQ", document)
+
+    supported = {p.name: p for p in await backend.printers()}["PDFQ"].capabilities["media"]
+    assert "iso_a4_210x297mm" in supported
+    assert "na_letter_8.5x11in" in supported
+    assert str(failed.value).startswith("PDFQ has no paper 'foo'; it takes ")
+    named = str(failed.value).removeprefix("PDFQ has no paper 'foo'; it takes ").split(", ")
+    assert {"A4", "Letter"} <= set(named)
+    assert len(named) == len([m for m in supported if not m.startswith("custom_")])
+    assert progress.jobs == []
+
+
+async def test_a_paper_the_printer_lists_by_its_pwg_name_is_taken(
+    printrig: PrintRig, backend: CupsBackend
+) -> None:
+    title = unique_title("pwg-paper")
+    document = Document("job_q", title, minimal_pdf(), True, opts({"paper": "na_letter_8.5x11in"}))
+
+    assert (await backend.print("PDFQ", document)).startswith("Printed on PDFQ")
+
+
+# after a restart: CUPS jobs followed, not printed again
+
+
+async def test_follow_reports_what_cups_did_with_jobs_submitted_before_a_restart(
+    printrig: PrintRig, backend: CupsBackend, dead_queue: str
+) -> None:
+    printed = Recorded()
+    label = f"^XA^FD{unique_title('before')}^FS^XZ".encode()
+    await backend.print("ZPLQ", Document("job_b", "before", label, False, progress=printed))
+    [(_, done)] = printed.jobs
+
+    assert await backend.follow("ZPLQ", "job_b", [done], 1, Recorded()) == (
+        f"Printed on ZPLQ (CUPS job {done})"
+    )
+    with pytest.raises(PrintFailed) as partly:
+        await backend.follow("ZPLQ", "job_b", [done], 3, Recorded())
+    assert str(partly.value) == (
+        "the agent stopped before submitting every copy of the job: 1 of 3 printed on ZPLQ "
+        f"(CUPS jobs {done})"
+    )
+    run_cups_tool(printrig, "cupsdisable", dead_queue)
+    held = Recorded()
+    following = asyncio.create_task(
+        backend.print(dead_queue, Document("job_h", "held", b"^XA^XZ", False, progress=held))
+    )
+    await eventually(held.told_now)
+    following.cancel()  # the agent dies; CUPS keeps the job
+    with contextlib.suppress(asyncio.CancelledError):
+        await following
+    [(_, kept)] = held.jobs
+    run_cups_tool(printrig, "cancel", str(kept))
+    with pytest.raises(PrintFailed) as cancelled:
+        await backend.follow(dead_queue, "job_h", [kept], 1, Recorded())
+    assert str(cancelled.value).startswith(f"CUPS job {kept} on {dead_queue} was cancelled: ")

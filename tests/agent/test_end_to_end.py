@@ -6,6 +6,7 @@ Everywhere printer emulator and whose ZPLQ queue sends raw data to a socket sink
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import secrets
 from collections.abc import AsyncIterator
@@ -23,7 +24,16 @@ from tests.helpers.agent import agent_config, running
 from tests.helpers.documents import minimal_pdf
 from tests.helpers.jobs import final_state, printer_id
 from tests.helpers.live_server import LiveServer
-from tests.helpers.printrig import PrintRig, emulator_job, sink_file_with, unique_title
+from tests.helpers.printrig import (
+    PrintRig,
+    cups_job_waiting,
+    emulator_job,
+    run_cups_tool,
+    sink_file_with,
+    sink_files_with,
+    unique_title,
+)
+from tests.helpers.waiting import eventually
 
 
 @pytest.fixture
@@ -146,3 +156,57 @@ async def test_an_unreachable_printer_ends_in_error_after_the_timeout(
     job = await final_state(http, owner, job_id)
     assert job["state"] == "error"
     assert job["history"][-1][1].startswith("no progress within 3 s; cancelled")
+
+
+async def test_a_paused_printer_keeps_the_job_waiting_says_why_and_prints_it_when_resumed(
+    live: LiveServer,
+    http: httpx.AsyncClient,
+    owner: TestAccount,
+    printrig: PrintRig,
+    paused_queue: str,
+    tmp_path: Path,
+) -> None:
+    settings = agent_config(
+        live.url, owner, tmp_path / "agent", cups=True, only_printers=[paused_queue]
+    )
+    # A short no-progress limit: a job waiting for a person must outlive it.
+    cups = CupsBackend(printrig.cups_server, job_timeout=0.5, poll_interval=0.2)
+    title = unique_title("resumed")
+    label = f"^XA^FD{title}^FS^XZ".encode()
+    waiting = f"Waiting: printer {paused_queue} is paused (Paused)"
+    try:
+        async with running(Agent(settings, [cups], Journal(tmp_path / "journal.sqlite3"))):
+            job_id = await post(
+                http,
+                owner,
+                {
+                    "printerId": await printer_id(http, owner, paused_queue),
+                    "contentType": "raw_base64",
+                    "content": base64.b64encode(label).decode(),
+                    "title": title,
+                },
+            )
+
+            async def told_why() -> bool:
+                states = (
+                    await http.get(f"/api/printjobs/{job_id}/states", auth=owner.auth())
+                ).json()
+                return [states[-1]["state"], states[-1]["message"]] == ["printing", waiting]
+
+            await eventually(told_why)
+            cups_job = await cups_job_waiting(printrig, paused_queue, title)
+            await asyncio.sleep(1.5)  # three no-progress limits: still waiting, not failed
+            [job] = (await http.get(f"/api/printjobs/{job_id}", auth=owner.auth())).json()
+            assert job["state"] == "printing"
+            run_cups_tool(printrig, "cupsenable", paused_queue)
+            job = await final_state(http, owner, job_id)
+    finally:
+        await cups.close()
+    assert job["state"] == "completed", job["history"]
+    assert [state for state, _ in job["history"]][:2] == ["pending", "sent"]
+    assert job["history"][2:4] == [
+        ("printing", f"Printing on {paused_queue}"),
+        ("printing", waiting),
+    ]
+    assert job["history"][-1] == ("completed", f"Printed on {paused_queue} (CUPS job {cups_job})")
+    assert len(sink_files_with(printrig, label)) == 1

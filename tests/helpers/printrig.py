@@ -18,6 +18,7 @@ import shlex
 import shutil
 import socket
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -248,3 +249,87 @@ async def sink_file_with(rig: PrintRig, data: bytes) -> bytes:
 
     found: bytes = await eventually(find)
     return found
+
+
+class PrivateRig:
+    """A print rig of a test's own (printrig.sh with its own directory and ports), for
+    tests that stop CUPS or wedge the printer: the shared rig is everyone's."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._env = {
+            **os.environ,
+            "RIG": str(root),
+            "IPP_PORT": str(closed_port()),
+            "CUPS_PORT": str(closed_port()),
+            "SINK_PORT": str(closed_port()),
+        }
+        self._cupsd: subprocess.Popen[bytes] | None = None  # one start_cups() started
+
+    def start(self) -> PrintRig:
+        subprocess.run(
+            ["bash", str(SCRIPT), "start"],
+            env=self._env,
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+        env = {**os.environ, **self._env}
+        result = subprocess.run(
+            ["bash", str(SCRIPT), "env"], env=env, capture_output=True, text=True, check=True
+        )
+        found = dict(
+            word.split("=", 1)
+            for line in result.stdout.splitlines()
+            for word in shlex.split(line)[1:]
+        )
+        return PrintRig(
+            cups_server=found["CUPS_SERVER"],
+            cups_url=found["PRINTRIG_CUPS_URL"],
+            ipp_url=found["PRINTRIG_IPP_URL"],
+            ipp_spool=Path(found["PRINTRIG_IPP_SPOOL"]),
+            sink=Path(found["PRINTRIG_SINK"]),
+            sink_port=int(found["PRINTRIG_SINK_PORT"]),
+        )
+
+    def stop_cups(self) -> None:
+        """cupsd gone, as in a restart: its process ended (SIGTERM), its socket closed."""
+        pid_file = self.root / "cupsd.pid"
+        pid = int(pid_file.read_text())
+        os.kill(pid, 15)
+        deadline = time.monotonic() + 10
+        while Path(f"/proc/{pid}").exists() and _running(pid):
+            assert time.monotonic() < deadline, "cupsd did not stop"
+            time.sleep(0.05)  # another process exits: only asking tells when
+
+    def start_cups(self) -> None:
+        """cupsd again, as printrig.sh starts it (its PID where ``stop`` finds it)."""
+        cups = self.root / "cups"
+        self._cupsd = process = subprocess.Popen(
+            ["cupsd", "-f", "-c", str(cups / "cupsd.conf"), "-s", str(cups / "cups-files.conf")],
+            env={**os.environ, **self._env},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        (self.root / "cupsd.pid").write_text(str(process.pid))
+
+    def stop(self) -> None:
+        subprocess.run(
+            ["bash", str(SCRIPT), "stop"],
+            env=self._env,
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+        if self._cupsd is not None:
+            self._cupsd.wait(timeout=10)  # stopped by the script: reaped here
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie, exited but not yet reaped, does not)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][0] != "Z"
+    except (OSError, IndexError):
+        return False

@@ -23,7 +23,13 @@ def build_backends(config: AgentConfig) -> list[Backend]:
     if config.cups:
         from printcloud.agent.printers.cups import CupsBackend  # noqa: PLC0415 - not on Windows
 
-        backends.append(CupsBackend(config.cups_server, job_timeout=config.job_timeout))
+        backends.append(
+            CupsBackend(
+                config.cups_server,
+                job_timeout=config.job_timeout,
+                wait_limit=config.printer_wait_limit,
+            )
+        )
     if config.windows:
         backends.append(_windows(config))
     return backends

@@ -68,7 +68,10 @@ class AgentConfig(BaseModel):
     # Documents are fetched only from public addresses unless this is set (a NAS, an
     # intranet server of the office): printcloud.outbound's policy, as on the server.
     allow_private_urls: bool = False
-    job_timeout: float = Field(default=120.0, gt=0)
+    job_timeout: float = Field(default=120.0, gt=0)  # seconds without progress: a stuck job
+    # Seconds a job may wait for a person (a paused or out-of-paper printer) or for CUPS
+    # to answer again, telling the server why, before it is cancelled as an error.
+    printer_wait_limit: float = Field(default=24 * 3600.0, gt=0)
     printer_poll_interval: float = Field(default=30.0, gt=0)
 
     @field_validator("server")

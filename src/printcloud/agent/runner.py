@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import platform
 import signal
 from collections.abc import Callable, Coroutine
@@ -26,8 +27,8 @@ from printcloud._version import __version__
 from printcloud.agent import memory
 from printcloud.agent.config import AgentConfig
 from printcloud.agent.content import load_document
-from printcloud.agent.journal import CANCELLED, INTERRUPTED, Journal
-from printcloud.agent.printers.base import Backend, PrintFailed
+from printcloud.agent.journal import CANCELLED, INTERRUPTED, Handed, Journal
+from printcloud.agent.printers.base import Backend, Follows, PrintFailed
 from printcloud.agent.reconnect import RUN_LOGIN_AGAIN, AgentFatal, ConnectionEnd, Reconnection
 from printcloud.protocol.job_states import JobState
 from printcloud.protocol.messages import (
@@ -81,6 +82,24 @@ async def collect_printers(
     return printers, owners
 
 
+class _Progress:
+    """What a backend tells about one job: news goes to the server as a repeated
+    ``printing`` report, a hand-over to the printing system into the journal."""
+
+    def __init__(self, agent: Agent, job_id: str, backend: str) -> None:
+        self._agent = agent
+        self._job_id = job_id
+        self._backend = backend
+
+    async def news(self, message: str) -> None:
+        self._agent._news[self._job_id] = message
+        log.info("job_news", job_id=self._job_id, message=message)
+        await self._agent._report(self._job_id, JobState.PRINTING, message)
+
+    def accepted(self, printer: str, printer_job: int, of: int) -> None:
+        self._agent.journal.handed_over(self._job_id, self._backend, printer, printer_job, of)
+
+
 class Agent:
     def __init__(self, config: AgentConfig, backends: list[Backend], journal: Journal) -> None:
         self.config = config
@@ -100,9 +119,16 @@ class Agent:
         self._stopping = asyncio.Event()
         self.connected = asyncio.Event()  # set while authenticated; for status and tests
         self.draining = asyncio.Event()  # set once stopping waits for the jobs printing
+        self._news: dict[str, str] = {}  # job id -> the last news of a job printing
         for job_id in journal.interrupted():
             journal.finish(job_id, JobState.ERROR, INTERRUPTED)
             log.warning("job_interrupted", job_id=job_id)
+        # Handed to CUPS before the agent stopped: followed from the start of run(), and
+        # active meanwhile, so that the job sent again by the server is not printed.
+        self._handed = journal.handed()
+        for handed in self._handed:
+            self._active.add(handed.job_id)
+            self._idle.clear()
 
     @property
     def stopping(self) -> bool:
@@ -114,6 +140,9 @@ class Agent:
 
     async def run(self) -> None:
         reconnection = Reconnection()
+        for handed in self._handed:
+            self._spawn(self._recover(handed))
+        self._handed = []
         try:
             while not self._stopping.is_set():
                 end = await self._connection()
@@ -252,7 +281,13 @@ class Agent:
     # jobs
 
     def _accept(self, job: JobPayload) -> None:
-        if self._stopping.is_set() or job.id in self._active:
+        if job.id in self._active:
+            # Printing already (since before this connection, or followed after a
+            # restart): its news again, for a server that may not have heard it.
+            if (news := self._news.get(job.id)) is not None:
+                self._report_later(job.id, JobState.PRINTING, news)
+            return
+        if self._stopping.is_set():
             return  # not started now: the server sends it again to the next connection
         known = self.journal.get(job.id)
         if known is not None and known.finished:
@@ -313,11 +348,13 @@ class Agent:
                 log.info("job_cancelled", before="printing")
                 return
             backend = self._owners[printer]
+            document = dataclasses.replace(document, progress=_Progress(self, job.id, backend.name))
             self._printing[job.id] = (printer, backend)  # from here a cancel goes to it
             try:
                 state, message = JobState.COMPLETED, await backend.print(printer, document)
             finally:
                 del self._printing[job.id]
+                self._news.pop(job.id, None)
         except PrintFailed as exc:
             state, message = JobState.ERROR, str(exc)
         except Exception as exc:  # whatever went wrong, the job gets an outcome
@@ -333,6 +370,48 @@ class Agent:
         self.journal.finish(job.id, state, message)
         log.info("job_done", state=state, message=message)
         await self._report(job.id, state, message)
+
+    async def _recover(self, handed: Handed) -> None:
+        """A job the agent had handed to its printing system before it stopped: what
+        that system did with it, as its outcome (never printed again)."""
+        job_id = handed.job_id
+        with structlog.contextvars.bound_contextvars(job_id=job_id, printer=handed.printer):
+            backend = next((b for b in self.backends if b.name == handed.backend), None)
+            log.info("job_recovering", backend=handed.backend, printer_jobs=handed.printer_jobs)
+            if backend is not None:  # from here a cancel goes to it
+                self._printing[job_id] = (handed.printer, backend)
+            try:
+                state, message = await self._followed(handed, backend)
+            except Exception as exc:  # whatever went wrong, the job gets an outcome
+                log.exception("job_crashed")
+                state, message = JobState.ERROR, f"The agent failed while following it: {exc}"
+            finally:
+                self._printing.pop(job_id, None)
+                self._news.pop(job_id, None)
+            if job_id in self._cancelled:
+                state, message = _cancelled_outcome(state, message)
+                self.journal.finish(job_id, state, message)
+                log.info("job_cancelled", during="printing", state=state, message=message)
+            else:
+                self.journal.finish(job_id, state, message)
+                log.info("job_done", state=state, message=message, recovered=True)
+                await self._report(job_id, state, message)
+            self._active.discard(job_id)
+            self._cancelled.discard(job_id)
+            if not self._active:
+                self._idle.set()
+
+    async def _followed(self, handed: Handed, backend: Backend | None) -> tuple[JobState, str]:
+        if not isinstance(backend, Follows):  # that backend is no longer configured
+            return JobState.ERROR, INTERRUPTED
+        progress = _Progress(self, handed.job_id, handed.backend)
+        try:
+            message = await backend.follow(
+                handed.printer, handed.job_id, handed.printer_jobs, handed.runs, progress
+            )
+        except PrintFailed as exc:
+            return JobState.ERROR, str(exc)
+        return JobState.COMPLETED, message
 
     def _cancel(self, job_id: str) -> None:
         """``cancel_job``: the server deleted a job it had sent. From now on the job is

@@ -3,10 +3,34 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from printcloud.protocol.messages import PrinterInfo
 from printcloud.protocol.options import PrintOptions
+
+
+class JobProgress(Protocol):
+    """What a backend tells the agent about a document while it prints it."""
+
+    async def news(self, message: str) -> None:
+        """Still printing, with something new to say: the printer is paused, out of
+        paper, CUPS is not answering... (a ``printing`` report with this message)."""
+
+    def accepted(self, printer: str, printer_job: int, of: int) -> None:
+        """The printing system took the document (or one of the ``of`` runs it takes) as
+        its job ``printer_job``: from now on it may print even if the agent dies, so the
+        agent records where to find it."""
+
+
+class _Silent:
+    async def news(self, message: str) -> None:
+        return None
+
+    def accepted(self, printer: str, printer_job: int, of: int) -> None:
+        return None
+
+
+SILENT: JobProgress = _Silent()  # a document nobody listens to (tests, other backends)
 
 
 @dataclass(frozen=True)
@@ -19,6 +43,8 @@ class Document:
     is_pdf: bool  # False: raw data (ZPL, EPL, ESC/POS...) that goes to the printer as it is
     options: PrintOptions = field(default_factory=PrintOptions)
     copies_of_job: int = 1  # the job's qty: print the whole job this many times
+    # Backends that can say more than "done" or "failed" (CUPS) tell it here.
+    progress: JobProgress = field(default=SILENT, compare=False, repr=False)
 
     @property
     def copies(self) -> int:
@@ -55,3 +81,16 @@ class Backend(Protocol):
         """
 
     async def close(self) -> None: ...
+
+
+@runtime_checkable
+class Follows(Protocol):
+    """A backend whose printing system keeps jobs beyond the agent's life (CUPS): after
+    a crash, the agent follows the jobs it had handed over instead of guessing."""
+
+    async def follow(
+        self, printer: str, job_id: str, printer_jobs: list[int], of: int, progress: JobProgress
+    ) -> str:
+        """Follow ``printer_jobs`` (of job ``job_id``, which was to take ``of`` of them) to
+        their end, as ``print`` does: the ``completed`` message, or PrintFailed with what
+        the printing system says, or that the agent stopped before submitting them all."""

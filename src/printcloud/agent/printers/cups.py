@@ -14,7 +14,7 @@ import getpass
 import itertools
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
@@ -24,7 +24,7 @@ import httpx
 import structlog
 
 from printcloud.agent.printers import ipp
-from printcloud.agent.printers.base import Document, PrintFailed
+from printcloud.agent.printers.base import Document, JobProgress, PrintFailed
 from printcloud.agent.printers.ipp import (
     Attribute,
     GroupTag,
@@ -57,7 +57,13 @@ class CupsUnavailable(PrintFailed):
 
     A PrintFailed, so that a job sent while CUPS is down fails with this reason
     rather than as a crash of the agent; ``printers()`` callers can tell it apart.
+    ``delivered`` is False when the request surely never reached CUPS (no connection):
+    only then may a Print-Job be sent again.
     """
+
+    def __init__(self, message: str, *, delivered: bool = True) -> None:
+        super().__init__(message)
+        self.delivered = delivered
 
 
 # Where CUPS is
@@ -240,8 +246,45 @@ FAILED: dict[int, str] = {
     JobState.CANCELED: "was cancelled",
     JobState.ABORTED: "was aborted",
 }
+# Job reasons that say nothing about why a job ended (CUPS leaves them on every job).
+QUIET_REASONS = frozenset({"none", "processing-to-stop-point", "job-printing"})
 CUPS_CLASS = 0x0001  # printer-type bit: a class of printers, at /classes/<name>
 RAW_MODEL = "Local Raw Printer"  # what CUPS reports for a queue made with -m raw
+
+
+# A printer reporting one of these (with or without its -error/-warning/-report suffix)
+# waits for a person (paper, a door, a switch): its job waits too, up to the wait limit,
+# rather than failing as stuck.
+WAIT_REASONS = frozenset(
+    {
+        "paused",
+        "moving-to-paused",
+        "media-empty",
+        "media-needed",
+        "media-jam",
+        "door-open",
+        "cover-open",
+        "interlock-open",
+        "input-tray-missing",
+        "output-area-full",
+        "toner-empty",
+        "marker-supply-empty",
+        "offline",
+        "shutdown",
+        "spool-area-full",
+    }
+)
+# Job reasons with which a "completed" job did not print what it was given.
+REFUSED_REASONS = frozenset(
+    {
+        "job-completed-with-errors",
+        "document-format-error",
+        "unsupported-document-format",
+        "document-unprintable-error",
+        "aborted-by-system",
+    }
+)
+_REASON_SUFFIX = re.compile(r"-(error|warning|report)$")
 
 
 @dataclass
@@ -253,6 +296,43 @@ class _Printing:
     cancelled: bool = False
 
 
+@dataclass
+class Progress:
+    """Whether a CUPS job moves: no I/O, fed what each poll saw.
+
+    CUPS counts pages as its filters produce them, and counts them again on every
+    retry of the job (the retry-job error policy sends it back to pending and runs it
+    again), so a wedged job's counter rises for ever. Progress is therefore the job
+    starting to process, or a run of it printing more pages than any run before: the
+    pages of a run are counted from where the counter stood when that run began.
+    """
+
+    started: bool = False
+    run_from: int | None = None  # the counter when the current processing run began
+    best: int = 0  # the most pages one run printed
+
+    def moved(self, state: int, pages: int) -> bool:
+        if state != JobState.PROCESSING:
+            self.run_from = None  # the run ended: held, stopped, or back to pending
+            return False
+        moved = not self.started
+        self.started = True
+        if self.run_from is None:
+            self.run_from = pages
+        if pages - self.run_from > self.best:
+            self.best = pages - self.run_from
+            moved = True
+        return moved
+
+
+@dataclass(frozen=True)
+class _Queue:
+    """What print() needs to know of a queue before it submits."""
+
+    raw: bool
+    media: list[str]
+
+
 class CupsBackend:
     name = "cups"
 
@@ -261,10 +341,12 @@ class CupsBackend:
         server: str | None = None,
         *,
         job_timeout: float = 120.0,
+        wait_limit: float = 24 * 3600.0,
         poll_interval: float = 1.0,
     ) -> None:
         self.server = locate_server(server)
         self._job_timeout = job_timeout
+        self._wait_limit = wait_limit
         self._poll_interval = poll_interval
         self._user = _os_user()
         self._request_ids = itertools.count(1)
@@ -349,20 +431,32 @@ class CupsBackend:
         qty = max(document.copies_of_job, 1)
         runs = 1 if raw else qty
         attributes = job_attributes(document.options, raw=raw, copies=qty if raw else 1)
+        progress = document.progress
         job_ids: list[int] = []
         # Registered before the first await: a cancel() from now on finds the document.
         printing = self._printing[document.job_id] = _Printing()
         try:
+            queue = await self._queue(printer, progress)
+            if document.is_pdf and queue.raw:
+                # CUPS would send the PDF's bytes to the device untouched: a label
+                # printer prints garbage, or nothing, and CUPS calls it completed.
+                raise PrintFailed(
+                    f"{printer} is a raw CUPS queue (its data goes to the printer as it "
+                    "is); send raw data, not a PDF"
+                )
+            if not raw:
+                _check_paper(printer, document.options.paper, queue.media)
             for done in range(runs):
                 if printing.cancelled:  # between two runs: the next is not submitted
                     raise PrintFailed(f"cancelled ({done} of {runs} copies of the job printed)")
                 try:
-                    job_id = await self._submit(printer, document, attributes)
+                    job_id = await self._submit(printer, document, attributes, progress)
                     job_ids.append(job_id)
+                    progress.accepted(printer, job_id, runs)
                     printing.cups_job = job_id
                     if printing.cancelled:  # cancelled while CUPS was taking the job
                         await self._cancel(printer, job_id)
-                    await self._follow(printer, job_id)
+                    await self._follow(printer, job_id, progress, raw_queue=queue.raw)
                     printing.cups_job = None
                 except PrintFailed as exc:
                     if done == 0:
@@ -374,8 +468,31 @@ class CupsBackend:
         finally:
             if self._printing.get(document.job_id) is printing:
                 del self._printing[document.job_id]
-        jobs = ", ".join(str(job_id) for job_id in job_ids)
-        return f"Printed on {printer} (CUPS job{'s' if len(job_ids) > 1 else ''} {jobs})"
+        return _printed(printer, job_ids)
+
+    async def follow(
+        self, printer: str, job_id: str, printer_jobs: list[int], of: int, progress: JobProgress
+    ) -> str:
+        """After the agent's restart: the CUPS jobs it had submitted for ``job_id``,
+        followed to their end (cancel() works on them as on a document printing)."""
+        printing = self._printing[job_id] = _Printing()
+        try:
+            queue = await self._queue(printer, progress)
+            for cups_job in printer_jobs:
+                printing.cups_job = cups_job
+                if printing.cancelled:
+                    await self._cancel(printer, cups_job)
+                await self._follow(printer, cups_job, progress, raw_queue=queue.raw)
+        finally:
+            if self._printing.get(job_id) is printing:
+                del self._printing[job_id]
+        if len(printer_jobs) < of:  # the agent died between two copies of the job
+            jobs = ", ".join(str(cups_job) for cups_job in printer_jobs)
+            raise PrintFailed(
+                f"the agent stopped before submitting every copy of the job: {len(printer_jobs)}"
+                f" of {of} printed on {printer} (CUPS jobs {jobs})"
+            )
+        return _printed(printer, printer_jobs)
 
     async def cancel(self, printer: str, job_id: str) -> bool:
         """Cancel-Job for the CUPS job printing the document now; the runs of its qty
@@ -397,7 +514,78 @@ class CupsBackend:
         # CUPS finds the queue by the URI's path; the host part is not checked.
         return attr("printer-uri", ValueTag.URI, f"ipp://localhost{self._printer_path(printer)}")
 
-    async def _submit(self, printer: str, document: Document, attributes: list[Attribute]) -> int:
+    async def _queue(self, printer: str, progress: JobProgress) -> _Queue:
+        """The queue's kind and papers, once CUPS answers (see _answer)."""
+        response = await self._answer(
+            printer,
+            progress,
+            lambda: self._call(
+                Operation.GET_PRINTER_ATTRIBUTES,
+                self._printer_path(printer),
+                [
+                    self._printer_uri(printer),
+                    attr(
+                        "requested-attributes",
+                        ValueTag.KEYWORD,
+                        "printer-make-and-model",
+                        "media-supported",
+                    ),
+                ],
+            ),
+        )
+        _check(response, f"CUPS cannot tell about {printer}")
+        group = response.first(GroupTag.PRINTER)
+        return _Queue(
+            raw=_first(group, "printer-make-and-model") == RAW_MODEL,
+            media=_strings(group, "media-supported"),
+        )
+
+    async def _answer(
+        self,
+        printer: str,
+        progress: JobProgress,
+        request: Callable[[], Awaitable[ipp.Message]],
+        *,
+        resend: bool = True,
+    ) -> ipp.Message:
+        """``request``'s answer, waiting while CUPS is down (a restart, an update): up to
+        the wait limit while it does not answer, and up to the no-progress limit while
+        it answers that it does not know ``printer`` (CUPS loads its queues after it
+        starts listening). ``resend=False``: a request CUPS may have received is not
+        sent again (a Print-Job: the job would print twice)."""
+        loop = asyncio.get_running_loop()
+        since = loop.time()
+        told = False
+        while True:
+            try:
+                response = await request()
+            except CupsUnavailable as exc:
+                if exc.delivered and not resend:
+                    raise
+                if loop.time() - since >= self._wait_limit:
+                    raise PrintFailed(
+                        f"CUPS did not answer for {self._wait_limit:g} s: {exc}"
+                    ) from None
+                log.warning("cups_not_answering", printer=printer, error=str(exc))
+                message = f"Waiting: CUPS is not answering ({exc})"
+            else:
+                if response.status != NOT_FOUND or loop.time() - since >= self._job_timeout:
+                    if told:
+                        await progress.news(f"Printing on {printer}")
+                    return response
+                message = f"Waiting: CUPS does not know printer {printer} (yet)"
+            if not told:
+                await progress.news(message)
+                told = True
+            await asyncio.sleep(self._poll_interval)
+
+    async def _submit(
+        self,
+        printer: str,
+        document: Document,
+        attributes: list[Attribute],
+        progress: JobProgress,
+    ) -> int:
         operation = [
             self._printer_uri(printer),
             attr("requesting-user-name", ValueTag.NAME, self._user),
@@ -405,12 +593,17 @@ class CupsBackend:
         ]
         if document.title:
             operation.insert(2, attr("job-name", ValueTag.NAME, _job_name(document.title)))
-        response = await self._call(
-            Operation.PRINT_JOB,
-            self._printer_path(printer),
-            operation,
-            attributes,
-            data=document.data,
+        response = await self._answer(
+            printer,
+            progress,
+            lambda: self._call(
+                Operation.PRINT_JOB,
+                self._printer_path(printer),
+                operation,
+                attributes,
+                data=document.data,
+            ),
+            resend=False,
         )
         _check(response, f"{printer} refused the job")
         job_id = response.value("job-id", GroupTag.JOB)
@@ -426,61 +619,136 @@ class CupsBackend:
         )
         return job_id
 
-    async def _follow(self, printer: str, job_id: int) -> None:
-        """Until the job completes; a failure, or no progress for job_timeout, raises."""
-        loop = asyncio.get_running_loop()
-        progress: tuple[Any, ...] | None = None
-        changed_at = loop.time()
+    async def _follow(
+        self, printer: str, job_id: int, progress: JobProgress, *, raw_queue: bool
+    ) -> None:
+        """Until the job completes. A failure raises; so does no progress (see Progress)
+        for job_timeout, or waiting longer than the wait limit for a printer that
+        waits for someone (paused, out of paper...) or for CUPS to answer again. Each
+        new reason to wait is told as news, and so is the end of a wait."""
+        clock = asyncio.get_running_loop().time
+        moves = Progress()
+        moved_at = clock()
+        waiting_since: float | None = None
+        told: str | None = None
         while True:
-            job = await self._poll(printer, job_id, since=changed_at)
-            state = _first(job, "job-state") if job is not None else None
-            if state == JobState.COMPLETED:
-                log.info("cups_job_completed", printer=printer, cups_job=job_id)
-                return
-            if job is not None and isinstance(state, int) and state in FAILED:
-                reason = await self._reason(printer, job)
-                if state == JobState.PROCESSING_STOPPED:
-                    # Stopped is not an end in CUPS: the job would print once someone
-                    # restarts it, after the server was told it failed.
-                    await self._cancel(printer, job_id)
-                log.warning("cups_job_failed", printer=printer, cups_job=job_id, reason=reason)
-                raise PrintFailed(f"CUPS job {job_id} on {printer} {FAILED[state]}: {reason}")
+            try:
+                job = await self._job(printer, job_id)
+                waiting = await self._waiting(printer, job)
+            except CupsUnavailable as exc:
+                log.warning("cups_poll_failed", cups_job=job_id, error=str(exc))
+                job, waiting = None, f"Waiting: CUPS is not answering ({exc})"
             if job is not None:
-                now = (
-                    state,
-                    _first(job, "job-impressions-completed"),
-                    _first(job, "job-media-sheets-completed"),
-                    *_all(job, "job-state-reasons"),
-                )
-                if now != progress:
-                    progress, changed_at = now, loop.time()
-            if loop.time() - changed_at >= self._job_timeout:
-                await self._give_up(printer, job_id, job)
+                state = _first(job, "job-state")
+                if await self._ended(printer, job_id, job, raw_queue=raw_queue):
+                    return
+                if waiting is None and isinstance(state, int) and moves.moved(state, _pages(job)):
+                    moved_at = clock()
+            now = clock()
+            if waiting is not None:
+                if waiting_since is None:
+                    waiting_since = now
+                if waiting != told:
+                    await progress.news(waiting)
+                    told = waiting
+                if now - waiting_since >= self._wait_limit:
+                    await self._cancel(printer, job_id)
+                    log.warning("cups_job_waited_too_long", printer=printer, cups_job=job_id)
+                    raise PrintFailed(
+                        f"waited {self._wait_limit:g} s; cancelled CUPS job {job_id} on "
+                        f"{printer}: {waiting.removeprefix('Waiting: ')}"
+                    )
+            else:
+                if waiting_since is not None:  # a wait is not a stall: the clock restarts
+                    waiting_since, moved_at = None, now
+                    told = f"Printing on {printer}"
+                    await progress.news(told)
+                if now - moved_at >= self._job_timeout:
+                    await self._give_up(printer, job_id, job)
             await asyncio.sleep(self._poll_interval)
 
-    async def _poll(self, printer: str, job_id: int, since: float) -> ipp.Group | None:
-        """The job's attributes; None while CUPS is unreachable (a restart), until the
-        no-progress timeout runs out."""
-        try:
-            response = await self._call(
-                Operation.GET_JOB_ATTRIBUTES,
-                "/jobs/",
-                [
-                    self._printer_uri(printer),
-                    attr("job-id", ValueTag.INTEGER, job_id),
-                    attr("requesting-user-name", ValueTag.NAME, self._user),
-                    attr("requested-attributes", ValueTag.KEYWORD, *JOB_ATTRIBUTES),
-                ],
-            )
-        except CupsUnavailable as exc:
-            if asyncio.get_running_loop().time() - since >= self._job_timeout:
-                raise PrintFailed(f"lost CUPS while following job {job_id}: {exc}") from None
-            log.warning("cups_poll_failed", cups_job=job_id, error=str(exc))
-            return None
+    async def _job(self, printer: str, job_id: int) -> ipp.Group:
+        response = await self._call(
+            Operation.GET_JOB_ATTRIBUTES,
+            "/jobs/",
+            [
+                self._printer_uri(printer),
+                attr("job-id", ValueTag.INTEGER, job_id),
+                attr("requesting-user-name", ValueTag.NAME, self._user),
+                attr("requested-attributes", ValueTag.KEYWORD, *JOB_ATTRIBUTES),
+            ],
+        )
         # Not found: the job was purged (PreserveJobHistory No) or CUPS lost its spool;
         # either way nobody can say it printed.
         _check(response, f"CUPS job {job_id} on {printer} can no longer be followed")
         return response.first(GroupTag.JOB)
+
+    async def _waiting(self, printer: str, job: ipp.Group) -> str | None:
+        """Why the job waits for someone, as news; None when it does not."""
+        if _first(job, "job-state") == JobState.PENDING_HELD:
+            reasons = [r for r in _strings(job, "job-state-reasons") if r != "none"]
+            return f"Waiting: CUPS holds the job ({', '.join(reasons) or 'no reason given'})"
+        response = await self._call(
+            Operation.GET_PRINTER_ATTRIBUTES,
+            self._printer_path(printer),
+            [
+                self._printer_uri(printer),
+                attr(
+                    "requested-attributes",
+                    ValueTag.KEYWORD,
+                    "printer-state",
+                    "printer-state-reasons",
+                    "printer-state-message",
+                ),
+            ],
+        )
+        group = response.first(GroupTag.PRINTER)
+        message = _first(group, "printer-state-message")
+        detail = f" ({message})" if isinstance(message, str) and message.strip() else ""
+        reasons = [r for r in _strings(group, "printer-state-reasons") if r != "none"]
+        if "paused" in reasons:
+            return f"Waiting: printer {printer} is paused{detail}"
+        waiting = [r for r in reasons if _REASON_SUFFIX.sub("", r) in WAIT_REASONS]
+        if waiting:
+            return f"Waiting: printer {printer} reports {', '.join(waiting)}{detail}"
+        if _first(group, "printer-state") == PrinterState.STOPPED:
+            return f"Waiting: printer {printer} is stopped{detail}"
+        return None
+
+    async def _ended(self, printer: str, job_id: int, job: ipp.Group, *, raw_queue: bool) -> bool:
+        """True when the job completed and printed; PrintFailed when it ended otherwise."""
+        state = _first(job, "job-state")
+        if state == JobState.COMPLETED:
+            await self._check_printed(printer, job_id, job, raw_queue=raw_queue)
+            log.info("cups_job_completed", printer=printer, cups_job=job_id)
+            return True
+        if isinstance(state, int) and state in FAILED:
+            await self._failed(printer, job_id, job, state)
+        return False
+
+    async def _check_printed(
+        self, printer: str, job_id: int, job: ipp.Group, *, raw_queue: bool
+    ) -> None:
+        """A completed job that printed nothing failed. CUPS's IPP backend ends a job
+        "completed" when the printer refused its document (a format it does not take):
+        no page was counted, by the filters or by the printer. A raw queue counts no
+        pages of its own, so there only the job's reasons tell."""
+        reasons = set(_strings(job, "job-state-reasons"))
+        if reasons & REFUSED_REASONS or (not raw_queue and _pages(job) == 0):
+            reason = await self._reason(printer, job)
+            log.warning("cups_job_printed_nothing", printer=printer, cups_job=job_id)
+            raise PrintFailed(
+                f"CUPS job {job_id} on {printer} ended without printing anything: {reason}"
+            )
+
+    async def _failed(self, printer: str, job_id: int, job: ipp.Group, state: int) -> NoReturn:
+        reason = await self._reason(printer, job)
+        if state == JobState.PROCESSING_STOPPED:
+            # Stopped is not an end in CUPS: the job would print once someone
+            # restarts it, after the server was told it failed.
+            await self._cancel(printer, job_id)
+        log.warning("cups_job_failed", printer=printer, cups_job=job_id, reason=reason)
+        raise PrintFailed(f"CUPS job {job_id} on {printer} {FAILED[state]}: {reason}")
 
     async def _give_up(self, printer: str, job_id: int, job: ipp.Group | None) -> NoReturn:
         where = ""
@@ -493,7 +761,7 @@ class CupsBackend:
 
     async def _reason(self, printer: str, job: ipp.Group) -> str:
         """The job's reasons and messages; the printer's message when the job has none."""
-        reasons = [r for r in _strings(job, "job-state-reasons") if r != "none"]
+        reasons = [r for r in _strings(job, "job-state-reasons") if r not in QUIET_REASONS]
         messages = [
             m
             for m in (_first(job, "job-printer-state-message"), _first(job, "job-state-message"))
@@ -575,7 +843,8 @@ class CupsBackend:
             )
         except httpx.TransportError as exc:
             raise CupsUnavailable(
-                f"{where} is not reachable: {exc or type(exc).__name__}"
+                f"{where} is not reachable: {exc or type(exc).__name__}",
+                delivered=not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout),
             ) from None
         if response.status_code != 200 or not response.headers.get("content-type", "").startswith(
             "application/ipp"
@@ -600,6 +869,41 @@ def _check(response: ipp.Message, what: str) -> None:
 def _first(group: ipp.Group, name: str) -> ipp.Value | None:
     values = group.get(name)
     return values[0] if values else None
+
+
+def _pages(job: ipp.Group) -> int:
+    """The job's page counter: impressions, or sheets when CUPS counts only those."""
+    counts = [_first(job, "job-impressions-completed"), _first(job, "job-media-sheets-completed")]
+    return max((c for c in counts if isinstance(c, int) and not isinstance(c, bool)), default=0)
+
+
+def _printed(printer: str, job_ids: list[int]) -> str:
+    jobs = ", ".join(str(job_id) for job_id in job_ids)
+    return f"Printed on {printer} (CUPS job{'s' if len(job_ids) > 1 else ''} {jobs})"
+
+
+def _paper_name(keyword: str) -> str:
+    """Our name of a PWG media keyword (A4, Letter), or the keyword itself."""
+    for name, (pwg, _, _) in PAPER.items():
+        if pwg == keyword:
+            return name.upper() if len(name) <= 3 else name.capitalize()
+    return keyword
+
+
+def _check_paper(printer: str, paper: str | None, supported: list[str]) -> None:
+    """An unknown or unsupported paper fails the job, naming the printer's papers: CUPS
+    would ignore it and print on the default paper. A printer that lists no papers,
+    or takes custom sizes, is left to decide."""
+    paper = paper.strip() if paper else None
+    if not paper or not supported:
+        return
+    keyword = PAPER.get(paper.lower(), (paper,))[0]
+    if keyword in supported:
+        return
+    if keyword.lower().startswith("custom") and any(m.startswith("custom_min_") for m in supported):
+        return
+    names = dict.fromkeys(_paper_name(m) for m in supported if not m.startswith("custom_"))
+    raise PrintFailed(f"{printer} has no paper {paper!r}; it takes {', '.join(names)}")
 
 
 def _all(group: ipp.Group, name: str) -> list[ipp.Value]:
