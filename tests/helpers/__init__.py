@@ -11,7 +11,9 @@
 - ``live_server``: PrintCloud (or any ASGI app) under uvicorn on a real socket, counting
   the WebSocket sessions it serves
 - ``pdfs``: PDFs whose pages can be told apart once rendered
-- ``printrig``: the machines' print rig (a private CUPS, an IPP printer, a raw sink)
+- ``printrig``: the machines' print rig (a private CUPS, an IPP printer, a raw sink),
+  and ``PrivateRig``, a test's own, for what would disturb the others (stopping CUPS)
+- ``progress``: a document's progress (news, CUPS jobs taken) as a backend reports it
 - ``protocol_peer``: a scripted server end of the agent protocol, for what a real
   server does not (yet) do on cue: cancel_job, close codes
 - ``resolver``: host names of a test's own, resolved to the addresses it chooses
