@@ -16,8 +16,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench import wrk
 from bench.intake import printcloud_intake
+
+from bench import wrk
 
 
 def main() -> int:
