@@ -143,13 +143,16 @@ def _wait_ready(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
             return
 
 
-def measure(target: Target, load: wrk.Load, folder: Path) -> dict[str, Any]:
+def measure(
+    target: Target, load: wrk.Load, folder: Path, profile: Path | None = None
+) -> dict[str, Any]:
     script = folder / f"{target.name}.lua"
     script.write_text(wrk.post_script(target.body, target.headers))
     load_average = os.getloadavg()
     print(f"\n== {target.name}  (load average before: {_loadavg(load_average)})")
     print("$ " + " ".join(wrk.command(target.url, script, load)))
-    result, report = wrk.run(target.url, script, load)
+    with _py_spy(target.pid, load.seconds, profile):
+        result, report = wrk.run(target.url, script, load)
     print(report)
     stored = target.stored_jobs()
     # A 2xx the server did not keep would be a lie; wrk stops with requests in flight,
@@ -164,6 +167,29 @@ def measure(target: Target, load: wrk.Load, folder: Path) -> dict[str, Any]:
         "stored_jobs": stored,
         "all_accepted": accepted,
     }
+
+
+@contextmanager
+def _py_spy(pid: int, seconds: int, out: Path | None) -> Iterator[None]:
+    """py-spy's collapsed stacks (``--format raw``) of ``pid`` while the block runs."""
+    if out is None:
+        yield
+        return
+    command = [_py_spy_path(), "record", "--pid", str(pid), "--duration", str(seconds)]
+    command += ["--format", "raw", "--output", str(out)]
+    print("$ " + " ".join(command))
+    recorder = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+    try:
+        yield
+    finally:
+        recorder.wait(timeout=seconds + 30)
+
+
+def _py_spy_path() -> str:
+    found = shutil.which("py-spy") or shutil.which("py-spy", path=str(Path(sys.executable).parent))
+    if found is None:
+        raise SystemExit("error: py-spy is not installed (.venv/bin/pip install py-spy)")
+    return found
 
 
 def _loadavg(values: tuple[float, float, float]) -> str:
@@ -208,6 +234,13 @@ def main() -> int:
         metavar="OUT",
         help="write the results as JSON to OUT (default: bench/results/peer-wrk-<time>.json)",
     )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="OUT",
+        help="py-spy's collapsed stacks of PrintCloud's server during its run (its figures "
+        "then carry the sampling's cost); summarise with python -m bench.profile_summary OUT",
+    )
     options = parser.parse_args()
     if not wrk.available():
         print(f"error: {wrk.MISSING}", file=sys.stderr)
@@ -221,7 +254,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="peer-wrk-") as name:
         folder = Path(name)
         with printcloud() as ours:
-            rows.append(measure(ours, load, folder))
+            rows.append(measure(ours, load, folder, options.profile))
         if peer_dir:
             with printpapi(Path(peer_dir).resolve(), folder) as theirs:
                 rows.append(measure(theirs, load, folder))
