@@ -162,7 +162,7 @@ def measure(
     )
     return {
         "server": target.name,
-        "load_average_before": list(load_average),
+        "load_average_before": [round(value, 2) for value in load_average],
         **result.as_dict(),
         "stored_jobs": stored,
         "all_accepted": accepted,
