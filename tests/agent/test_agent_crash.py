@@ -1,5 +1,6 @@
 """kill -9 of `printcloud agent run` while CUPS holds its job: the agent started again
-reports what CUPS did with the job, and the job prints once."""
+reports what CUPS did with the job, and the job prints once. A stop (SIGTERM, what a
+service manager sends) lets go of such a job at once, to the same end."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import httpx
+import pytest
 
 from printcloud.server.runtime import Runtime
 from tests.helpers.printrig import (
@@ -34,8 +36,14 @@ def _wait(check: Callable[[], Any], timeout: float = 30) -> Any:
     return found
 
 
-def test_a_job_held_in_cups_when_the_agent_is_killed_is_reported_as_cups_printed_it(
-    database_url: str, runtime: Runtime, printrig: PrintRig, paused_queue: str, tmp_path: Path
+@pytest.mark.parametrize("stop", ["kill", "terminate"])
+def test_a_job_held_in_cups_when_the_agent_stops_is_reported_as_cups_printed_it(
+    database_url: str,
+    runtime: Runtime,
+    printrig: PrintRig,
+    paused_queue: str,
+    tmp_path: Path,
+    stop: str,
 ) -> None:
     env = {
         **os.environ,
@@ -107,8 +115,17 @@ def test_a_job_held_in_cups_when_the_agent_is_killed_is_reported_as_cups_printed
         # The news comes from following the job: CUPS's job id is in the journal by then.
         _wait(lambda: job()["history"][-1] == ["printing", waiting])
 
-        agents[0].kill()  # kill -9: no goodbye, no report
-        agents[0].wait(timeout=10)
+        if stop == "kill":
+            agents[0].kill()  # kill -9: no goodbye, no report
+            agents[0].wait(timeout=10)
+        else:
+            # A stop waits for the jobs the agent is printing, but this one is CUPS's:
+            # it exits at once rather than for as long as the printer stays paused.
+            agents[0].terminate()
+            assert agents[0].wait(timeout=15) == 0
+            assert job()["state"] == "printing"
+            log_text = (tmp_path / "agent-0.log").read_text()
+            assert "job_left_to_printer" in log_text
         start_agent()
         # Followed again, not guessed: still waiting, nothing reported as failed.
         _wait(lambda: job()["state"] == "printing" and agents[1].poll() is None)

@@ -1,29 +1,22 @@
-"""`printcloud agent run` and signals: the first drains the job printing, a second exits."""
+"""`printcloud agent run` and signals: the first drains the job printing, a second exits.
+
+(A job CUPS holds already is not waited for: tests/agent/test_agent_crash.py.)"""
 
 from __future__ import annotations
 
-import asyncio
-import base64
 import json
 import os
 import signal
+import socket
 import subprocess
 import time
 from pathlib import Path
 
 import httpx
 
-from printcloud.agent.printers.ipp import Operation, ValueTag, attr
 from printcloud.server.runtime import Runtime
-from tests.helpers.documents import minimal_pdf
-from tests.helpers.printrig import PrintRig, ipp_call
+from tests.helpers.printrig import PrintRig
 from tests.helpers.server_process import PRINTCLOUD, ServerProcess, create_user
-
-
-def _queue(rig: PrintRig, operation: Operation) -> None:
-    """Pause or resume PDFQ, with the IPP client of the agent."""
-    queue = [attr("printer-uri", ValueTag.URI, "ipp://localhost/printers/PDFQ")]
-    asyncio.run(ipp_call("http://localhost/admin/", operation, queue, uds=rig.cups_server))
 
 
 def _wait(check: object, timeout: float = 30) -> None:
@@ -42,9 +35,13 @@ def test_a_second_signal_exits_at_once_while_the_first_waits_for_the_job(
         "PRINTCLOUD_DATABASE_URL": database_url,
         "PRINTCLOUD_LOG_LEVEL": "warning",
         "PRINTCLOUD_AGENT_CONFIG": str(tmp_path / "agent.json"),
+        "PRINTCLOUD_ALLOW_PRIVATE_URLS": "true",
     }
     server = ServerProcess(env, tmp_path / "serve.log")
     agent: subprocess.Popen[bytes] | None = None
+    # Where the document is: a server that takes the connection and never answers, so
+    # the job is still being fetched, not yet CUPS's, when the signals come.
+    stalled = socket.create_server(("127.0.0.1", 0))
     try:
         server.wait_ready()
         create_user(env, "s@example.com")
@@ -71,12 +68,11 @@ def test_a_second_signal_exits_at_once_while_the_first_waits_for_the_job(
         config |= {
             "cups_server": printrig.cups_server,
             "only_printers": ["PDFQ"],
-            "job_timeout": 120,
+            "allow_private_urls": True,
+            "download_timeout": 120,
             "data_dir": str(tmp_path / "agent"),
         }
         Path(env["PRINTCLOUD_AGENT_CONFIG"]).write_text(json.dumps(config))
-        # A paused queue: the job will wait in CUPS, "printing" as far as the agent knows.
-        _queue(printrig, Operation.PAUSE_PRINTER)
         agent = subprocess.Popen([*PRINTCLOUD, "agent", "run"], env=env, stderr=subprocess.DEVNULL)
         auth = (config["api_key"], "")
         _wait(lambda: httpx.get(f"{server.url}/api/printers", auth=auth).json())
@@ -86,9 +82,9 @@ def test_a_second_signal_exits_at_once_while_the_first_waits_for_the_job(
             auth=auth,
             json={
                 "printerId": printer,
-                "contentType": "pdf_base64",
+                "contentType": "pdf_uri",
                 "title": "signals",
-                "content": base64.b64encode(minimal_pdf()).decode(),
+                "content": f"http://127.0.0.1:{stalled.getsockname()[1]}/invoice.pdf",
             },
         ).json()
         _wait(
@@ -102,11 +98,11 @@ def test_a_second_signal_exits_at_once_while_the_first_waits_for_the_job(
         # Another process, whose functions a test cannot call: it is given time to
         # exit, wrongly, before the test sees that it is still there.
         time.sleep(2)
-        assert agent.poll() is None  # draining: the job in progress is still followed
+        assert agent.poll() is None  # draining: the job in progress is waited for
         agent.send_signal(signal.SIGTERM)
         assert agent.wait(timeout=15) == 130
     finally:
         if agent is not None and agent.poll() is None:
             agent.kill()
-        _queue(printrig, Operation.RESUME_PRINTER)
+        stalled.close()
         server.stop()

@@ -98,6 +98,7 @@ class _Progress:
 
     def accepted(self, printer: str, printer_job: int, of: int) -> None:
         self._agent.journal.handed_over(self._job_id, self._backend, printer, printer_job, of)
+        self._agent.holds(self._job_id)
 
 
 class Agent:
@@ -120,6 +121,11 @@ class Agent:
         self.connected = asyncio.Event()  # set while authenticated; for status and tests
         self.draining = asyncio.Event()  # set once stopping waits for the jobs printing
         self._news: dict[str, str] = {}  # job id -> the last news of a job printing
+        # Jobs a printing system holds (CUPS), by the task following each: they print
+        # whether the agent runs or not, and the journal lets the next start follow
+        # them, so a stop lets go of them instead of waiting (a paused printer: hours).
+        self._held: dict[str, asyncio.Task[Any]] = {}
+        self._let_go: set[str] = set()
         for job_id in journal.interrupted():
             journal.finish(job_id, JobState.ERROR, INTERRUPTED)
             log.warning("job_interrupted", job_id=job_id)
@@ -135,7 +141,8 @@ class Agent:
         return self._stopping.is_set()
 
     def request_stop(self) -> None:
-        """Stop taking jobs, let the ones printing finish and report, then return."""
+        """Stop taking jobs, let the ones printing finish and report, then return; the
+        ones a printing system holds are left to it (the next start follows them)."""
         self._stopping.set()
 
     async def run(self) -> None:
@@ -162,7 +169,36 @@ class Agent:
 
     async def _drain(self) -> None:
         self.draining.set()
+        for job_id in list(self._held):
+            self._let_go_of(job_id)
         await self._idle.wait()
+
+    def holds(self, job_id: str) -> None:
+        """The printing system took the job, in the task running now (see ``_held``)."""
+        task = asyncio.current_task()
+        if task is None:
+            return
+        self._held[job_id] = task
+        if self.draining.is_set():
+            self._let_go_of(job_id)
+
+    def _let_go_of(self, job_id: str) -> None:
+        task = self._held.pop(job_id, None)
+        if task is not None and job_id not in self._let_go:
+            self._let_go.add(job_id)
+            task.cancel()
+
+    def _left_to_printer(self, job_id: str) -> bool:
+        """Whether the cancellation being handled is a stop letting go of the job; then
+        it ends here, and the journal keeps the job printing for the next start."""
+        if job_id not in self._let_go:
+            return False
+        self._let_go.discard(job_id)
+        task = asyncio.current_task()
+        if task is not None:
+            task.uncancel()
+        log.info("job_left_to_printer", hint="followed again when the agent starts")
+        return True
 
     async def _connection(self) -> ConnectionEnd:
         """One connection, until it ends or the agent stops: how it ended. Raises
@@ -352,9 +388,14 @@ class Agent:
             self._printing[job.id] = (printer, backend)  # from here a cancel goes to it
             try:
                 state, message = JobState.COMPLETED, await backend.print(printer, document)
+            except asyncio.CancelledError:
+                if self._left_to_printer(job.id):
+                    return
+                raise
             finally:
                 del self._printing[job.id]
                 self._news.pop(job.id, None)
+                self._held.pop(job.id, None)
         except PrintFailed as exc:
             state, message = JobState.ERROR, str(exc)
         except Exception as exc:  # whatever went wrong, the job gets an outcome
@@ -375,31 +416,43 @@ class Agent:
         """A job the agent had handed to its printing system before it stopped: what
         that system did with it, as its outcome (never printed again)."""
         job_id = handed.job_id
-        with structlog.contextvars.bound_contextvars(job_id=job_id, printer=handed.printer):
-            backend = next((b for b in self.backends if b.name == handed.backend), None)
-            log.info("job_recovering", backend=handed.backend, printer_jobs=handed.printer_jobs)
-            if backend is not None:  # from here a cancel goes to it
-                self._printing[job_id] = (handed.printer, backend)
-            try:
-                state, message = await self._followed(handed, backend)
-            except Exception as exc:  # whatever went wrong, the job gets an outcome
-                log.exception("job_crashed")
-                state, message = JobState.ERROR, f"The agent failed while following it: {exc}"
-            finally:
-                self._printing.pop(job_id, None)
-                self._news.pop(job_id, None)
-            if job_id in self._cancelled:
-                state, message = _cancelled_outcome(state, message)
-                self.journal.finish(job_id, state, message)
-                log.info("job_cancelled", during="printing", state=state, message=message)
-            else:
-                self.journal.finish(job_id, state, message)
-                log.info("job_done", state=state, message=message, recovered=True)
-                await self._report(job_id, state, message)
+        try:
+            with structlog.contextvars.bound_contextvars(job_id=job_id, printer=handed.printer):
+                await self._follow_handed(handed)
+        finally:
             self._active.discard(job_id)
             self._cancelled.discard(job_id)
             if not self._active:
                 self._idle.set()
+
+    async def _follow_handed(self, handed: Handed) -> None:
+        job_id = handed.job_id
+        backend = next((b for b in self.backends if b.name == handed.backend), None)
+        log.info("job_recovering", backend=handed.backend, printer_jobs=handed.printer_jobs)
+        if backend is not None:  # from here a cancel goes to it
+            self._printing[job_id] = (handed.printer, backend)
+        self.holds(job_id)
+        try:
+            state, message = await self._followed(handed, backend)
+        except asyncio.CancelledError:
+            if self._left_to_printer(job_id):
+                return
+            raise
+        except Exception as exc:  # whatever went wrong, the job gets an outcome
+            log.exception("job_crashed")
+            state, message = JobState.ERROR, f"The agent failed while following it: {exc}"
+        finally:
+            self._printing.pop(job_id, None)
+            self._news.pop(job_id, None)
+            self._held.pop(job_id, None)
+        if job_id in self._cancelled:
+            state, message = _cancelled_outcome(state, message)
+            self.journal.finish(job_id, state, message)
+            log.info("job_cancelled", during="printing", state=state, message=message)
+        else:
+            self.journal.finish(job_id, state, message)
+            log.info("job_done", state=state, message=message, recovered=True)
+            await self._report(job_id, state, message)
 
     async def _followed(self, handed: Handed, backend: Backend | None) -> tuple[JobState, str]:
         if not isinstance(backend, Follows):  # that backend is no longer configured
