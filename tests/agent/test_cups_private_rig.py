@@ -10,6 +10,7 @@ import pytest
 
 from printcloud.agent.printers.base import Document, PrintFailed
 from printcloud.agent.printers.cups import CupsBackend
+from printcloud.protocol.presence import PrinterState
 from tests.helpers.documents import minimal_pdf
 from tests.helpers.printrig import (
     PrintRig,
@@ -60,6 +61,12 @@ async def test_raw_data_the_printer_refuses_is_an_error_not_completed(
     private_rig: tuple[PrivateRig, PrintRig], own: CupsBackend
 ) -> None:
     _, paper = private_rig
+
+    async def pdfq_ready() -> bool:  # a rig just started, on a busy machine
+        listed = await own.printers()
+        return any(p.name == "PDFQ" and p.state == PrinterState.ONLINE for p in listed)
+
+    await eventually(pdfq_ready, timeout=30)
     title = unique_title("refused")
     progress = Recorded()
     # ZPL to an IPP Everywhere printer that takes PDF and rasters: CUPS passes raw data
@@ -69,6 +76,7 @@ async def test_raw_data_the_printer_refuses_is_an_error_not_completed(
     with pytest.raises(PrintFailed) as failed:
         await own.print("PDFQ", document)
 
+    assert progress.jobs, f"CUPS did not take the job: {failed.value}"
     cups_job = progress.jobs[0][1]
     assert str(failed.value) == (
         f"CUPS job {cups_job} on PDFQ ended without printing anything: "
