@@ -236,7 +236,7 @@ def sink_files_with(rig: PrintRig, data: bytes) -> list[Path]:
     return [path for path in rig.sink.glob("*.bin") if data in path.read_bytes()]
 
 
-async def sink_file_with(rig: PrintRig, data: bytes) -> bytes:
+async def sink_file_with(rig: PrintRig, data: bytes, timeout: float = 10) -> bytes:
     """The sink file that holds ``data``, a unique token: found by content, since the
     sink numbers its files from 1 again each time the rig restarts."""
 
@@ -247,7 +247,7 @@ async def sink_file_with(rig: PrintRig, data: bytes) -> bytes:
                 return content
         return None
 
-    found: bytes = await eventually(find)
+    found: bytes = await eventually(find, timeout=timeout)
     return found
 
 
