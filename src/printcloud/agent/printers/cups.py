@@ -688,21 +688,7 @@ class CupsBackend:
         if _first(job, "job-state") == JobState.PENDING_HELD:
             reasons = [r for r in _strings(job, "job-state-reasons") if r != "none"]
             return f"Waiting: CUPS holds the job ({', '.join(reasons) or 'no reason given'})"
-        response = await self._call(
-            Operation.GET_PRINTER_ATTRIBUTES,
-            self._printer_path(printer),
-            [
-                self._printer_uri(printer),
-                attr(
-                    "requested-attributes",
-                    ValueTag.KEYWORD,
-                    "printer-state",
-                    "printer-state-reasons",
-                    "printer-state-message",
-                ),
-            ],
-        )
-        group = response.first(GroupTag.PRINTER)
+        group = await self._printer_state(printer, "printer-state")
         message = _first(group, "printer-state-message")
         detail = f" ({message})" if isinstance(message, str) and message.strip() else ""
         reasons = [r for r in _strings(group, "printer-state-reasons") if r != "none"]
@@ -775,25 +761,30 @@ class CupsBackend:
 
     async def _printer_message(self, printer: str) -> list[str]:
         try:
-            response = await self._call(
-                Operation.GET_PRINTER_ATTRIBUTES,
-                self._printer_path(printer),
-                [
-                    self._printer_uri(printer),
-                    attr(
-                        "requested-attributes",
-                        ValueTag.KEYWORD,
-                        "printer-state-message",
-                        "printer-state-reasons",
-                    ),
-                ],
-            )
+            group = await self._printer_state(printer)
         except CupsUnavailable:
             return []
-        group = response.first(GroupTag.PRINTER)
         message = _first(group, "printer-state-message")
         reasons = [f"printer {r}" for r in _strings(group, "printer-state-reasons") if r != "none"]
         return [*reasons, *([message] if isinstance(message, str) and message.strip() else [])]
+
+    async def _printer_state(self, printer: str, *more: str) -> ipp.Group:
+        """The printer's state reasons and message, and ``more`` of its attributes."""
+        response = await self._call(
+            Operation.GET_PRINTER_ATTRIBUTES,
+            self._printer_path(printer),
+            [
+                self._printer_uri(printer),
+                attr(
+                    "requested-attributes",
+                    ValueTag.KEYWORD,
+                    "printer-state-reasons",
+                    "printer-state-message",
+                    *more,
+                ),
+            ],
+        )
+        return response.first(GroupTag.PRINTER)
 
     async def _cancel(self, printer: str, job_id: int) -> bool:
         """Best effort: the reason the job failed matters more than a failed cancel.
