@@ -179,15 +179,7 @@ async def move_job(
         _keep(job, state=current)
         return await move_job(session, job, reported, message)
     _keep(job, state=new_state.value, updated_at=now)
-    await repository.add_state_event(session, job, message)
-    await events.record(
-        session,
-        job.account_id,
-        EventType.JOB_STATE,
-        jobId=job.id,
-        state=job.state,
-        message=message,
-    )
+    await _record_state(session, job, message)
     log.info("job_state", account_id=job.account_id, job_id=job.id, state=job.state)
     return True
 
@@ -202,6 +194,14 @@ async def _restate(session: AsyncSession, job: PrintJob | JobRow, message: str) 
     if not await repository.set_state(session, job, job.state, job.state, now):
         return False
     _keep(job, updated_at=now)
+    await _record_state(session, job, message)
+    log.info("job_state_news", account_id=job.account_id, job_id=job.id, state=job.state)
+    return True
+
+
+async def _record_state(session: AsyncSession, job: PrintJob | JobRow, message: str) -> None:
+    """The job's state as it now is, with ``message``: its history entry and its
+    ``job.state`` event (the webhooks' outbox), in the caller's transaction."""
     await repository.add_state_event(session, job, message)
     await events.record(
         session,
@@ -211,8 +211,6 @@ async def _restate(session: AsyncSession, job: PrintJob | JobRow, message: str) 
         state=job.state,
         message=message,
     )
-    log.info("job_state_news", account_id=job.account_id, job_id=job.id, state=job.state)
-    return True
 
 
 def _keep(job: PrintJob | JobRow, **values: object) -> None:
