@@ -143,9 +143,23 @@ async def test_revoking_a_key_on_one_instance_closes_its_socket_on_the_other_at_
         ).json()
         office = WsAgent(a.ws_url, created["key"], "Office-PC")
         await office.connect(printers=["HP"])
-        await on_b.delete(f"/api/account/apikeys/{created['id']}", auth=owner.auth())
-        async with asyncio.timeout(1):
-            assert await office.closed() == (4002, "the API key was revoked")
+        key = (created["key"], "")
+        async with httpx.AsyncClient(base_url=a.url, timeout=10) as on_a:
+            # Instance a now knows the key (it remembers who a key is for a while).
+            assert (await on_a.get("/api/printers", auth=key)).status_code == 200
+            await on_b.delete(f"/api/account/apikeys/{created['id']}", auth=owner.auth())
+            async with asyncio.timeout(1):
+                assert await office.closed() == (4002, "the API key was revoked")
+            # The revocation reached a over the bus: it forgot the key with the socket.
+            refused = await on_a.post(
+                "/api/printjobs",
+                auth=key,
+                json={"printerId": "prn_any", "contentType": "raw_base64", "content": "Xl4="},
+            )
+            assert (refused.status_code, refused.json()["message"]) == (
+                401,
+                "This API key has been revoked",
+            )
 
         # Its computer and printers read offline, seen from the other instance.
         async def all_offline() -> bool:

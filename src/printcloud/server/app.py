@@ -15,6 +15,7 @@ from printcloud.server.computers.routes import router as computers_router
 from printcloud.server.dashboard import mount as mount_dashboard
 from printcloud.server.errors import install_error_handlers
 from printcloud.server.install import install_router
+from printcloud.server.jobs.fast_route import FastJobRoute
 from printcloud.server.jobs.routes import router as jobs_router
 from printcloud.server.middleware import BodySizeLimit, StripTrailingSlash
 from printcloud.server.openapi import install_openapi
@@ -81,5 +82,6 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         )
     app.add_middleware(BodySizeLimit, limit=runtime.settings.max_body_size)
     app.add_middleware(StripTrailingSlash)
+    app.add_middleware(FastJobRoute, ports=runtime.ports, intake=runtime.intake)
     app.add_middleware(AgentSockets, ports=runtime.agent_ports)  # outermost: see AgentSockets
     return app

@@ -6,10 +6,15 @@ it may cause go through the unit of work (:mod:`printcloud.server.effects`)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from printcloud.server.db.database import Database
+from printcloud.server.keycache import KeyCache
 from printcloud.server.ratelimit import RateLimiter
 from printcloud.server.settings import Settings
+
+if TYPE_CHECKING:
+    from printcloud.server.accounts.service import Principal
 
 
 @dataclass(frozen=True)
@@ -17,3 +22,5 @@ class Ports:
     settings: Settings
     database: Database
     limiter: RateLimiter
+    # Who each recently seen API key is (the accounts' authentication fills it).
+    principals: KeyCache[Principal]

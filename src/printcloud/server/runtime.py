@@ -11,10 +11,13 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from printcloud.server import effects
+from printcloud.server.accounts.service import Principal
 from printcloud.server.agents.dispatch import Dispatcher
 from printcloud.server.agents.socket import AgentPorts
 from printcloud.server.bus import Bus, LocalBus, RedisBus
 from printcloud.server.db.database import Database
+from printcloud.server.jobs.intake import Intake
+from printcloud.server.keycache import KeyCache
 from printcloud.server.periodic import Periodic
 from printcloud.server.ports import Ports
 from printcloud.server.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
@@ -29,6 +32,7 @@ class _Effects:
 
     dispatcher: Dispatcher
     webhooks: DeliveryWorker | None  # None: this process does not deliver webhooks
+    principals: KeyCache[Principal]
 
     async def wake_computers(self, computer_ids: list[str]) -> None:
         for computer_id in computer_ids:
@@ -46,6 +50,9 @@ class _Effects:
         await self.dispatcher.cancelled(computer_id, job_ids)
 
     async def key_revoked(self, key_id: str) -> None:
+        # Forgotten before anything awaits: no request of this process may be let in by
+        # the remembered answer once the revocation is committed.
+        self.principals.forget_key(key_id)
         await self.dispatcher.key_revoked(key_id)
 
 
@@ -57,6 +64,8 @@ class Runtime:
     dispatcher: Dispatcher
     webhooks: DeliveryWorker
     pruner: Periodic
+    principals: KeyCache[Principal]
+    intake: Intake
     started: bool = False
 
     @classmethod
@@ -70,11 +79,18 @@ class Runtime:
         else:
             limiter = MemoryRateLimiter()
             bus = LocalBus()
-        dispatcher = Dispatcher(settings, database, bus, instance_id="inst_" + secrets.token_hex(8))
+        principals: KeyCache[Principal] = KeyCache()
+        dispatcher = Dispatcher(
+            settings,
+            database,
+            bus,
+            instance_id="inst_" + secrets.token_hex(8),
+            on_key_revoked=principals.forget_key,
+        )
         webhooks = DeliveryWorker(settings, database.sessionmaker)
         effects.bind(
             database.sessionmaker,
-            _Effects(dispatcher, webhooks if settings.run_webhook_worker else None),
+            _Effects(dispatcher, webhooks if settings.run_webhook_worker else None, principals),
         )
         return cls(
             settings,
@@ -83,6 +99,8 @@ class Runtime:
             dispatcher,
             webhooks,
             pruner(settings, database.sessionmaker),
+            principals,
+            Intake(database.sessionmaker),
         )
 
     @property
@@ -95,7 +113,7 @@ class Runtime:
 
     @property
     def ports(self) -> Ports:
-        return Ports(self.settings, self.database, self.limiter)
+        return Ports(self.settings, self.database, self.limiter, self.principals)
 
     @property
     def agent_ports(self) -> AgentPorts:

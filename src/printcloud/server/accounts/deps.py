@@ -14,6 +14,7 @@ from printcloud.server.accounts.permissions import Action, allows
 from printcloud.server.accounts.service import Principal
 from printcloud.server.deps import PortsDep, SessionDep
 from printcloud.server.errors import Forbidden, TooManyRequests, Unauthorized
+from printcloud.server.ports import Ports
 
 
 def api_key_from_header(authorization: str | None) -> str:
@@ -35,11 +36,17 @@ def api_key_from_header(authorization: str | None) -> str:
 
 async def _principal(request: Request, session: SessionDep, ports: PortsDep) -> Principal:
     principal = await service.authenticate(
-        session, api_key_from_header(request.headers.get("authorization"))
+        session, api_key_from_header(request.headers.get("authorization")), ports.principals
     )
-    # The key is read: end that read, so the connection goes back to the pool while
-    # the endpoint does what needs no database (a document's check, say).
+    # The key is read (or was remembered): end that read, so the connection goes back to
+    # the pool while the endpoint does what needs no database (a document's check, say).
     await session.commit()
+    await count_request(ports, principal)
+    return principal
+
+
+async def count_request(ports: Ports, principal: Principal) -> None:
+    """Count an API request against its account's rate; TooManyRequests past it."""
     rate = ports.settings.api_rate
     decision = await ports.limiter.hit(f"api:{principal.account_id}", rate)
     if not decision.allowed:
@@ -47,7 +54,6 @@ async def _principal(request: Request, session: SessionDep, ports: PortsDep) -> 
             f"Rate limit exceeded: {rate.count} requests per {rate.period:g} s per account",
             retry_after=decision.retry_after,
         )
-    return principal
 
 
 def require(action: Action) -> Callable[..., Coroutine[Any, Any, Principal]]:

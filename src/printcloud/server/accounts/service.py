@@ -16,6 +16,7 @@ from printcloud.server.accounts.permissions import Permission
 from printcloud.server.db.models import Account, ApiKey, User
 from printcloud.server.db.types import utcnow
 from printcloud.server.errors import BadRequest, NotFound, TooManyRequests, Unauthorized
+from printcloud.server.keycache import KeyCache
 from printcloud.server.ratelimit import RateLimiter
 from printcloud.server.settings import Settings
 
@@ -116,10 +117,31 @@ async def revoke_api_key(session: AsyncSession, account_id: str, key_id: str) ->
     log.info("api_key_revoked", account_id=account_id, key_id=key_id)
 
 
-async def authenticate(session: AsyncSession, api_key: str) -> Principal:
+async def authenticate(
+    session: AsyncSession, api_key: str, remembered: KeyCache[Principal] | None = None
+) -> Principal:
+    """Who ``api_key`` is, or KeyRefused. With ``remembered``, an answer it holds is
+    taken without a read, and a read's answer is kept there."""
     if not keys.is_well_formed(api_key):
         raise KeyRefused("Invalid API key")
-    row = await repository.api_key_by_hash(session, keys.hash_key(api_key))
+    key_hash = keys.hash_key(api_key)
+    if remembered is None:
+        return await _authenticate_hash(session, key_hash)
+    principal = remembered.get(key_hash)
+    if principal is None:
+        generation = remembered.generation
+        principal = await _authenticate_hash(session, key_hash)
+        remembered.put(key_hash, principal.key_id, principal, generation)
+    return principal
+
+
+def remembered_principal(remembered: KeyCache[Principal], api_key: str) -> Principal | None:
+    """The answer ``remembered`` holds for ``api_key``, if any: no read, no refusal."""
+    return remembered.get(keys.hash_key(api_key)) if keys.is_well_formed(api_key) else None
+
+
+async def _authenticate_hash(session: AsyncSession, key_hash: str) -> Principal:
+    row = await repository.api_key_by_hash(session, key_hash)
     if row is None:
         raise KeyRefused("Invalid API key")
     if row.revoked_at is not None:

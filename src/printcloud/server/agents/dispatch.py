@@ -19,7 +19,7 @@ first and sends it as base64.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Protocol
@@ -80,8 +80,17 @@ class _Local:
 
 
 class Dispatcher:
-    def __init__(self, settings: Settings, database: Database, bus: Bus, instance_id: str) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        database: Database,
+        bus: Bus,
+        instance_id: str,
+        on_key_revoked: Callable[[str], None] = lambda _key_id: None,
+    ) -> None:
         self._settings = settings
+        # Told of a revocation another instance committed (the bus's ``revoked``).
+        self._on_key_revoked = on_key_revoked
         self._sessionmaker = database.sessionmaker
         self._bus = bus
         self.instance_id = instance_id
@@ -158,6 +167,7 @@ class Dispatcher:
     async def _on_bus(self, message: BusMessage) -> None:
         if message.kind == "revoked":
             if message.key_id is not None:
+                self._on_key_revoked(message.key_id)
                 await self._close_key(message.key_id)
             return
         local = self._local.get(message.computer_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select
@@ -13,7 +14,7 @@ from printcloud.server.db.models import DeliveryStatus, Event, Webhook, WebhookD
 from printcloud.server.db.types import isoformat, utcnow
 
 _WEBHOOKS = table(Webhook).c
-_INSERT_EVENT = insert(table(Event)).returning(table(Event).c.seq)
+_INSERT_EVENTS = insert(table(Event)).returning(table(Event).c.seq, sort_by_parameter_order=True)
 _ACTIVE_WEBHOOKS = select(_WEBHOOKS.id, _WEBHOOKS.events).where(
     _WEBHOOKS.account_id == bindparam("account_id"), _WEBHOOKS.active.is_(True)
 )
@@ -25,42 +26,60 @@ async def record(
 ) -> int:
     """Add an event whose payload is the webhook body: ``{"type", ..., "timestamp"}``.
 
-    Answers the event's ``seq``. Every state change writes one, so its statements are
-    built once, on the tables: ORM objects, or statements built per call, cost
-    several times the SQL they send.
+    Answers the event's ``seq``.
+    """
+    (event_seq,) = await record_many(session, [(account_id, event_type, fields)])
+    return event_seq
+
+
+NewEvent = tuple[str, EventType, dict[str, Any]]  # account id, type, payload fields
+
+
+async def record_many(session: AsyncSession, new_events: Sequence[NewEvent]) -> list[int]:
+    """Add events, in order, with their deliveries to the accounts' webhooks; answers
+    their ``seq``s in the same order.
+
+    Every state change writes one and a batch of jobs writes many, so the statements are
+    built once, on the tables, and sent once for the whole batch (executemany; SQLite
+    and PostgreSQL answer the RETURNING of a batch in parameter order): ORM objects, or
+    a statement per event, cost several times the SQL they send.
     """
     now = utcnow()
-    payload = {"type": event_type.value, **fields, "timestamp": isoformat(now)}
-    event_seq: int = (
-        await session.execute(
-            _INSERT_EVENT,
-            {
-                "id": ids.event_id(),
-                "account_id": account_id,
-                "type": event_type.value,
-                "payload": payload,
-                "created_at": now,
-            },
-        )
-    ).scalar_one()
-    # Fan out to the account's webhooks now, in the same transaction: a delivery
-    # exists exactly when its event does.
-    webhooks = await session.execute(_ACTIVE_WEBHOOKS, {"account_id": account_id})
-    deliveries = [
+    timestamp = isoformat(now)
+    rows = [
         {
-            "id": ids.message_id(),
-            "webhook_id": webhook_id,
-            "event_seq": event_seq,
-            "status": DeliveryStatus.PENDING,
-            "attempts": 0,
-            "next_attempt_at": now,
+            "id": ids.event_id(),
+            "account_id": account_id,
+            "type": event_type.value,
+            "payload": {"type": event_type.value, **fields, "timestamp": timestamp},
             "created_at": now,
-            "updated_at": now,
         }
-        for webhook_id, wanted in webhooks.all()
-        if wants(wanted, event_type)
+        for account_id, event_type, fields in new_events
     ]
+    event_seqs: list[int] = list((await session.execute(_INSERT_EVENTS, rows)).scalars())
+    # Fan out to the accounts' webhooks now, in the same transaction: a delivery
+    # exists exactly when its event does.
+    webhooks: dict[str, list[tuple[str, Any]]] = {}
+    deliveries = []
+    for event_seq, (account_id, event_type, _) in zip(event_seqs, new_events, strict=True):
+        if account_id not in webhooks:
+            result = await session.execute(_ACTIVE_WEBHOOKS, {"account_id": account_id})
+            webhooks[account_id] = [(webhook_id, wanted) for webhook_id, wanted in result.all()]
+        deliveries += [
+            {
+                "id": ids.message_id(),
+                "webhook_id": webhook_id,
+                "event_seq": event_seq,
+                "status": DeliveryStatus.PENDING,
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for webhook_id, wanted in webhooks[account_id]
+            if wants(wanted, event_type)
+        ]
     if deliveries:
         await session.execute(_INSERT_DELIVERY, deliveries)
         effects.webhooks_due(session)
-    return event_seq
+    return event_seqs

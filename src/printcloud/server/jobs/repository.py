@@ -56,7 +56,12 @@ _PAYLOAD_COLUMNS = ("printer_name", "content_type", "title", "options", "qty")
 
 # The writes of the job path are statements built once, on the tables: a flush of new
 # ORM objects, or an insert built per call, costs several times the INSERT it sends.
-_INSERT_JOB = insert(table(PrintJob)).returning(table(PrintJob).c.seq)
+_INSERT_JOBS = insert(table(PrintJob)).returning(
+    table(PrintJob).c.seq, sort_by_parameter_order=True
+)
+# Every column but ``seq``, each given (None for "not set"): the rows of one executemany
+# must name the same columns.
+_JOB_KEYS = tuple(c.key for c in table(PrintJob).columns if c.key != "seq")
 _INSERT_CONTENT = insert(table(PrintJobContent))
 _INSERT_STATE_EVENT = insert(table(JobStateEvent))
 _JOBS = table(PrintJob).c
@@ -85,15 +90,34 @@ async def print_target(
 
 async def add(session: AsyncSession, job: PrintJob, content: str, message: str) -> None:
     """Insert ``job`` (a new, unattached object; its ``seq`` is set) with its document."""
-    # What the constructor was given; the columns' defaults fill in the rest.
-    columns = {
-        c.key: value
-        for c in table(PrintJob).columns
-        if c.key != "seq" and (value := getattr(job, c.key)) is not None
-    }
-    job.seq = (await session.execute(_INSERT_JOB, columns)).scalar_one()
-    await session.execute(_INSERT_CONTENT, {"job_seq": job.seq, "content": content})
-    await _add_event(session, job.seq, job.state, message, job.created_at)
+    await add_many(session, [(job, content)], message)
+
+
+async def add_many(
+    session: AsyncSession, jobs: Sequence[tuple[PrintJob, str]], message: str
+) -> None:
+    """Insert new jobs with their documents and first history entries, ``message``; each
+    job's ``seq`` is set. Three statements for the whole batch (executemany; the
+    RETURNING of a batch comes back in parameter order)."""
+    rows = [{key: getattr(job, key) for key in _JOB_KEYS} for job, _ in jobs]
+    seqs = (await session.execute(_INSERT_JOBS, rows)).scalars()
+    for (job, _), seq in zip(jobs, seqs, strict=True):
+        job.seq = seq
+    await session.execute(
+        _INSERT_CONTENT, [{"job_seq": job.seq, "content": content} for job, content in jobs]
+    )
+    await session.execute(
+        _INSERT_STATE_EVENT,
+        [
+            {
+                "job_seq": job.seq,
+                "state": job.state,
+                "message": message,
+                "created_at": job.created_at,
+            }
+            for job, _ in jobs
+        ],
+    )
 
 
 async def last_message(session: AsyncSession, job_seq: int) -> str | None:

@@ -6,9 +6,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
+from typing import Any
 
 import anyio.to_thread
 import structlog
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -18,7 +20,7 @@ from printcloud.protocol.job_states import RESTATED, JobState, next_state
 from printcloud.server import effects, ids
 from printcloud.server.db.models import PrintJob
 from printcloud.server.db.types import utcnow
-from printcloud.server.errors import BadRequest, NotFound
+from printcloud.server.errors import BadRequest, NotFound, PrintCloudError
 from printcloud.server.events import repository as events
 from printcloud.server.jobs import idempotency, repository
 from printcloud.server.jobs.content import check_content
@@ -92,44 +94,80 @@ async def check_job(settings: Settings, body: PrintJobIn) -> CheckedJob:
 async def create_job(session: AsyncSession, account_id: str, checked: CheckedJob) -> PrintJob:
     """Accept a job as ``pending``, with its history entry and ``job.created`` event;
     its computer is woken once that is committed."""
-    body = checked.body
-    printer = await repository.print_target(session, account_id, body.printer_id)
-    if printer is None:
-        raise NotFound(f"Printer {body.printer_id} not found")
+    (created,) = await create_jobs(session, [(account_id, checked)])
+    if isinstance(created, PrintCloudError):
+        raise created
+    return created
+
+
+async def create_jobs(
+    session: AsyncSession, requests: Sequence[tuple[str, CheckedJob]]
+) -> list[PrintJob | PrintCloudError]:
+    """:func:`create_job` for many jobs in one transaction (the intake's group commit),
+    their rows written in a few statements for the whole batch. Each answer is the job,
+    or the error that refused it (an unknown printer) before anything of it was written.
+    """
+    answers: list[PrintJob | PrintCloudError] = []
+    targets: dict[tuple[str, str], Row[Any, Any, Any] | None] = {}
     now = utcnow()
-    job = PrintJob(
-        id=ids.job_id(),
-        account_id=account_id,
-        printer_id=printer.id,
-        computer_id=printer.computer_id,
-        printer_name=printer.name,
-        title=job_title(body.title),
-        content_type=body.content_type.value,
-        qty=body.qty,
-        options=body.options.as_sent(),
-        state=JobState.PENDING.value,
-        created_at=now,
-        updated_at=now,
-        expires_at=now + timedelta(seconds=body.expire_after) if body.expire_after else None,
-    )
-    await repository.add(session, job, checked.content, "Job created")
-    await events.record(
+    for account_id, checked in requests:
+        body = checked.body
+        if (account_id, body.printer_id) not in targets:
+            targets[account_id, body.printer_id] = await repository.print_target(
+                session, account_id, body.printer_id
+            )
+        printer = targets[account_id, body.printer_id]
+        if printer is None:
+            answers.append(NotFound(f"Printer {body.printer_id} not found"))
+            continue
+        answers.append(
+            PrintJob(
+                id=ids.job_id(),
+                account_id=account_id,
+                printer_id=printer.id,
+                computer_id=printer.computer_id,
+                printer_name=printer.name,
+                title=job_title(body.title),
+                content_type=body.content_type.value,
+                qty=body.qty,
+                options=body.options.as_sent(),
+                state=JobState.PENDING.value,
+                created_at=now,
+                updated_at=now,
+                expires_at=now + timedelta(seconds=body.expire_after)
+                if body.expire_after
+                else None,
+            )
+        )
+    created = [
+        (job, checked.content)
+        for job, (_, checked) in zip(answers, requests, strict=True)
+        if isinstance(job, PrintJob)
+    ]
+    if not created:
+        return answers
+    await repository.add_many(session, created, "Job created")
+    await events.record_many(
         session,
-        account_id,
-        EventType.JOB_CREATED,
-        jobId=job.id,
-        state=job.state,
-        printerId=printer.id,
+        [
+            (
+                job.account_id,
+                EventType.JOB_CREATED,
+                {"jobId": job.id, "state": job.state, "printerId": job.printer_id},
+            )
+            for job, _ in created
+        ],
     )
-    effects.wake_computer(session, job.computer_id)
-    log.info(
-        "job_created",
-        account_id=account_id,
-        job_id=job.id,
-        printer_id=printer.id,
-        content_type=job.content_type,
-    )
-    return job
+    for job, _ in created:
+        effects.wake_computer(session, job.computer_id)
+        log.info(
+            "job_created",
+            account_id=job.account_id,
+            job_id=job.id,
+            printer_id=job.printer_id,
+            content_type=job.content_type,
+        )
+    return answers
 
 
 async def submit_job(
