@@ -229,10 +229,10 @@ async def test_a_failed_batch_is_written_again_job_by_job(
 ) -> None:
     add_many = repository.add_many
 
-    async def refuse_poison(session: Any, jobs: Any, message: str) -> None:
-        if any(j.title == "poison" for j, _ in jobs):
+    async def refuse_poison(session: Any, rows: Any, contents: Any, message: str) -> list[int]:
+        if any(row["title"] == "poison" for row in rows):
             raise IntegrityError("INSERT", {}, Exception("refused"))
-        await add_many(session, jobs, message)
+        return await add_many(session, rows, contents, message)
 
     monkeypatch.setattr(repository, "add_many", refuse_poison)
     intake = Intake(runtime.sessionmaker)

@@ -413,14 +413,14 @@ async def test_a_job_written_without_a_wake_up_is_sent_by_the_sweep(
                     }
                 ),
             )
-            created = await service.create_job(session, owner.account_id, checked)
+            job_id = await service.create_job(session, owner.account_id, checked)
             await session.commit()  # not the unit of work's commit: no wake-up follows
-        assert (await job(http, owner, created.id))["state"] == "pending"
+        assert (await job(http, owner, job_id))["state"] == "pending"
 
         await runtime.dispatcher.sweep()
 
-        assert (await link.recv(timeout=5))["job"]["id"] == created.id
-        assert (await job(http, owner, created.id))["state"] == "sent"
+        assert (await link.recv(timeout=5))["job"]["id"] == job_id
+        assert (await job(http, owner, job_id))["state"] == "sent"
         await link.close()
 
 

@@ -15,6 +15,7 @@ from printcloud.server.accounts.service import Principal
 from printcloud.server.agents.dispatch import Dispatcher
 from printcloud.server.agents.socket import AgentPorts
 from printcloud.server.bus import Bus, LocalBus, RedisBus
+from printcloud.server.db.checkpointer import WalCheckpointer
 from printcloud.server.db.database import Database
 from printcloud.server.jobs.intake import Intake
 from printcloud.server.keycache import KeyCache
@@ -66,6 +67,7 @@ class Runtime:
     pruner: Periodic
     principals: KeyCache[Principal]
     intake: Intake
+    checkpointer: WalCheckpointer | None  # embedded SQLite only
     started: bool = False
 
     @classmethod
@@ -101,6 +103,7 @@ class Runtime:
             pruner(settings, database.sessionmaker),
             principals,
             Intake(database.sessionmaker),
+            WalCheckpointer.for_url(settings.database_url_resolved),
         )
 
     @property
@@ -126,6 +129,8 @@ class Runtime:
         if self.settings.run_webhook_worker:
             self.webhooks.start()
         self.pruner.start()
+        if self.checkpointer is not None:
+            self.checkpointer.start()
         self.started = True
 
     async def close(self) -> None:
@@ -133,6 +138,8 @@ class Runtime:
             await self.pruner.stop()
             await self.webhooks.stop()
             await self.dispatcher.stop()
+            if self.checkpointer is not None:
+                self.checkpointer.stop()
             self.started = False
         await self.limiter.close()
         await self.database.close()

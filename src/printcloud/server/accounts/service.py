@@ -136,8 +136,9 @@ async def authenticate(
 
 
 def remembered_principal(remembered: KeyCache[Principal], api_key: str) -> Principal | None:
-    """The answer ``remembered`` holds for ``api_key``, if any: no read, no refusal."""
-    return remembered.get(keys.hash_key(api_key)) if keys.is_well_formed(api_key) else None
+    """The answer ``remembered`` holds for ``api_key``, if any: no read, no refusal.
+    Only well-formed keys are remembered, so the checksum is not checked again."""
+    return remembered.get(keys.hash_key(api_key))
 
 
 async def _authenticate_hash(session: AsyncSession, key_hash: str) -> Principal:

@@ -21,9 +21,7 @@ from dataclasses import dataclass
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from printcloud.server.db.models import PrintJob
 from printcloud.server.db.uow import unit_of_work
-from printcloud.server.errors import PrintCloudError
 from printcloud.server.jobs import service
 from printcloud.server.jobs.service import CheckedJob
 
@@ -96,10 +94,10 @@ class Intake:
             _answer(waiting, job)
 
 
-def _answer(waiting: _Waiting, outcome: PrintJob | PrintCloudError | BaseException) -> None:
+def _answer(waiting: _Waiting, outcome: str | BaseException) -> None:
     if waiting.answer.done():  # its request was cancelled; the job stands, committed
         return
-    if isinstance(outcome, PrintJob):
-        waiting.answer.set_result(outcome.id)
+    if isinstance(outcome, str):
+        waiting.answer.set_result(outcome)
     else:
         waiting.answer.set_exception(outcome)

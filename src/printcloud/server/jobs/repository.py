@@ -88,36 +88,37 @@ async def print_target(
     return (await session.execute(_PRINT_TARGET, params)).first()
 
 
-async def add(session: AsyncSession, job: PrintJob, content: str, message: str) -> None:
-    """Insert ``job`` (a new, unattached object; its ``seq`` is set) with its document."""
-    await add_many(session, [(job, content)], message)
+def new_job_row(**values: Any) -> dict[str, Any]:
+    """The columns of a new job for :func:`add_many`; those not given are None."""
+    row = dict.fromkeys(_JOB_KEYS)
+    row.update(values)
+    return row
 
 
 async def add_many(
-    session: AsyncSession, jobs: Sequence[tuple[PrintJob, str]], message: str
-) -> None:
-    """Insert new jobs with their documents and first history entries, ``message``; each
-    job's ``seq`` is set. Three statements for the whole batch (executemany; the
-    RETURNING of a batch comes back in parameter order)."""
-    rows = [{key: getattr(job, key) for key in _JOB_KEYS} for job, _ in jobs]
-    seqs = (await session.execute(_INSERT_JOBS, rows)).scalars()
-    for (job, _), seq in zip(jobs, seqs, strict=True):
-        job.seq = seq
+    session: AsyncSession, rows: Sequence[dict[str, Any]], contents: Sequence[str], message: str
+) -> list[int]:
+    """Insert new jobs (:func:`new_job_row`) with their documents and first history
+    entries, ``message``; answers their ``seq``s. Three statements for the whole batch
+    (executemany; the RETURNING of a batch comes back in parameter order)."""
+    seqs = list((await session.execute(_INSERT_JOBS, rows)).scalars())
     await session.execute(
-        _INSERT_CONTENT, [{"job_seq": job.seq, "content": content} for job, content in jobs]
+        _INSERT_CONTENT,
+        [{"job_seq": seq, "content": content} for seq, content in zip(seqs, contents, strict=True)],
     )
     await session.execute(
         _INSERT_STATE_EVENT,
         [
             {
-                "job_seq": job.seq,
-                "state": job.state,
+                "job_seq": seq,
+                "state": row["state"],
                 "message": message,
-                "created_at": job.created_at,
+                "created_at": row["created_at"],
             }
-            for job, _ in jobs
+            for seq, row in zip(seqs, rows, strict=True)
         ],
     )
+    return seqs
 
 
 async def last_message(session: AsyncSession, job_seq: int) -> str | None:
