@@ -17,6 +17,7 @@ from printcloud.server.agents.socket import AgentPorts
 from printcloud.server.bus import Bus, LocalBus, RedisBus
 from printcloud.server.db.checkpointer import WalCheckpointer
 from printcloud.server.db.database import Database
+from printcloud.server.db.group_commit import Transactions
 from printcloud.server.jobs.intake import Intake
 from printcloud.server.keycache import KeyCache
 from printcloud.server.periodic import Periodic
@@ -67,6 +68,7 @@ class Runtime:
     pruner: Periodic
     principals: KeyCache[Principal]
     intake: Intake
+    transactions: Transactions
     checkpointer: WalCheckpointer | None  # embedded SQLite only
     started: bool = False
 
@@ -82,12 +84,14 @@ class Runtime:
             limiter = MemoryRateLimiter()
             bus = LocalBus()
         principals: KeyCache[Principal] = KeyCache()
+        transactions = Transactions(database.sessionmaker)
         dispatcher = Dispatcher(
             settings,
             database,
             bus,
             instance_id="inst_" + secrets.token_hex(8),
             on_key_revoked=principals.forget_key,
+            transactions=transactions,
         )
         webhooks = DeliveryWorker(settings, database.sessionmaker)
         effects.bind(
@@ -103,6 +107,7 @@ class Runtime:
             pruner(settings, database.sessionmaker),
             principals,
             Intake(database.sessionmaker),
+            transactions,
             WalCheckpointer.for_url(settings.database_url_resolved),
         )
 
@@ -120,7 +125,7 @@ class Runtime:
 
     @property
     def agent_ports(self) -> AgentPorts:
-        return AgentPorts(self.settings, self.database, self.dispatcher)
+        return AgentPorts(self.settings, self.database, self.dispatcher, self.transactions)
 
     async def start(self) -> None:
         """Start the background work: the bus subscription and the sweep, webhook

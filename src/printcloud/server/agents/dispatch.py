@@ -25,6 +25,7 @@ from datetime import timedelta
 from typing import Any, Protocol
 
 import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from printcloud.outbound import ClientPool
 from printcloud.protocol.content import ContentType
@@ -34,6 +35,7 @@ from printcloud.protocol.session import CLOSE_KEY_REVOKED, CLOSE_REMOVED, CLOSE_
 from printcloud.server.bus import Bus, BusMessage
 from printcloud.server.computers import presence
 from printcloud.server.db.database import Database
+from printcloud.server.db.group_commit import Transactions
 from printcloud.server.db.types import utcnow
 from printcloud.server.db.uow import unit_of_work
 from printcloud.server.jobs import repository
@@ -86,9 +88,12 @@ class Dispatcher:
         database: Database,
         bus: Bus,
         instance_id: str,
+        *,
         on_key_revoked: Callable[[str], None] = lambda _key_id: None,
+        transactions: Transactions | None = None,
     ) -> None:
         self._settings = settings
+        self._transactions = transactions or Transactions(database.sessionmaker)
         # Told of a revocation another instance committed (the bus's ``revoked``).
         self._on_key_revoked = on_key_revoked
         self._sessionmaker = database.sessionmaker
@@ -216,7 +221,8 @@ class Dispatcher:
     async def _deliver_batch(self, link: AgentLink) -> int:
         mode = Mode(resume=Feature.RESUME in link.features, fetch=Feature.FETCH in link.features)
         now = utcnow()
-        async with unit_of_work(self._sessionmaker) as session:
+
+        async def claim(session: AsyncSession) -> tuple[int, list[JobPayload], list[int]]:
             batch = await repository.deliverable(
                 session,
                 account_id=link.account_id,
@@ -239,16 +245,24 @@ class Dispatcher:
                 link.connection_id,
                 resumable=mode.resume,
             )
+            waiting: list[int] = []
             if not mode.fetch:
-                waiting = await repository.awaiting_download(
-                    session,
-                    account_id=link.account_id,
-                    computer_id=link.computer_id,
-                    now=now,
-                    limit=BATCH,
+                waiting = list(
+                    await repository.awaiting_download(
+                        session,
+                        account_id=link.account_id,
+                        computer_id=link.computer_id,
+                        now=now,
+                        limit=BATCH,
+                    )
                 )
-                for seq in waiting:
-                    self._spawn_download(seq)
+            return len(batch), to_send, waiting
+
+        # Committed with the other computers' deliveries and reports of the moment (group
+        # commit); this computer's lock is held meanwhile, so its jobs keep their order.
+        count, to_send, waiting = await self._transactions.run(claim)
+        for seq in waiting:
+            self._spawn_download(seq)
         # Committed: now the agent may hear of them. A socket that fails here leaves them
         # ``sent`` on this connection: sent again to the next one with ``resume``, ended
         # ``error`` when this one's end is handled without it.
@@ -262,7 +276,7 @@ class Dispatcher:
                 job_id=payload.id,
                 connection_id=link.connection_id,
             )
-        return len(batch)
+        return count
 
     def _spawn_download(self, job_seq: int) -> None:
         if job_seq in self._downloading:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import structlog
 from fastapi import WebSocket
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
@@ -31,6 +32,7 @@ from printcloud.server.agents.dispatch import Dispatcher
 from printcloud.server.computers import presence
 from printcloud.server.computers.presence import ConnectionRefused
 from printcloud.server.db.database import Database
+from printcloud.server.db.group_commit import Transactions
 from printcloud.server.db.models import Computer
 from printcloud.server.db.uow import unit_of_work
 from printcloud.server.jobs import repository as jobs
@@ -55,6 +57,7 @@ class AgentPorts:
     settings: Settings
     database: Database
     dispatcher: Dispatcher
+    transactions: Transactions
 
 
 class _Gone(Exception):
@@ -296,14 +299,19 @@ async def _on_printers(connection: AgentConnection, ports: AgentPorts, message: 
 async def _on_job_state(
     connection: AgentConnection, ports: AgentPorts, report: JobStateReport
 ) -> None:
-    async with unit_of_work(ports.database.sessionmaker) as db:
+    async def apply(db: AsyncSession) -> bool:
         job = await jobs.job_of_computer(
             db, connection.account_id, connection.computer_id, report.job_id
         )
-        if job is not None:
-            state = JobState(report.state)
-            message = report.message or _DEFAULT_MESSAGES[state].format(connection.computer_name)
-            await move_job(db, job, state, message)
-    if job is None:
+        if job is None:
+            return False
+        state = JobState(report.state)
+        message = report.message or _DEFAULT_MESSAGES[state].format(connection.computer_name)
+        await move_job(db, job, state, message)
+        return True
+
+    # Committed with the other agents' reports that arrive meanwhile (group commit);
+    # this socket's next message waits for it, so a computer's reports keep their order.
+    if not await ports.transactions.run(apply):
         log.warning("job_state_refused", job_id=report.job_id)
         await connection.send(connection.session.error(f"Unknown job {report.job_id}"))
