@@ -19,6 +19,7 @@ _ACTIVE_WEBHOOKS = select(_WEBHOOKS.id, _WEBHOOKS.events).where(
     _WEBHOOKS.account_id == bindparam("account_id"), _WEBHOOKS.active.is_(True)
 )
 _INSERT_DELIVERY = insert(table(WebhookDelivery))
+_WEBHOOKS_READ = "printcloud.events.webhooks_read"
 
 
 async def record(
@@ -33,6 +34,19 @@ async def record(
 
 
 NewEvent = tuple[str, EventType, dict[str, Any]]  # account id, type, payload fields
+
+
+def _webhooks_read(session: AsyncSession) -> dict[str, list[tuple[str, Any]]]:
+    """The accounts' active webhooks read so far in the session's transaction: a
+    group-committed batch records many events of the same accounts, and within one
+    transaction the answer stands (a webhook added meanwhile is as concurrent as the
+    event itself). A new transaction reads again."""
+    transaction = session.sync_session.get_transaction()
+    read: tuple[object, dict[str, list[tuple[str, Any]]]] | None = session.info.get(_WEBHOOKS_READ)
+    if read is None or read[0] is not transaction:
+        read = (transaction, {})
+        session.info[_WEBHOOKS_READ] = read
+    return read[1]
 
 
 async def record_many(session: AsyncSession, new_events: Sequence[NewEvent]) -> list[int]:
@@ -59,7 +73,7 @@ async def record_many(session: AsyncSession, new_events: Sequence[NewEvent]) -> 
     event_seqs: list[int] = list((await session.execute(_INSERT_EVENTS, rows)).scalars())
     # Fan out to the accounts' webhooks now, in the same transaction: a delivery
     # exists exactly when its event does.
-    webhooks: dict[str, list[tuple[str, Any]]] = {}
+    webhooks = _webhooks_read(session)
     deliveries = []
     for event_seq, (account_id, event_type, _) in zip(event_seqs, new_events, strict=True):
         if account_id not in webhooks:
