@@ -8,8 +8,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
     Row,
+    Select,
     SQLColumnExpression,
     and_,
     bindparam,
@@ -213,7 +215,7 @@ _BASE64_TYPES = tuple(t.value for t in ContentType if not t.is_uri)
 _URI_TYPES = tuple(t.value for t in ContentType if t.is_uri)
 
 
-def _waiting(now: datetime) -> ColumnElement[bool]:
+def _waiting(now: datetime | BindParameter[datetime]) -> ColumnElement[bool]:
     return and_(
         PrintJob.state == JobState.PENDING,
         or_(PrintJob.expires_at.is_(None), PrintJob.expires_at > now),
@@ -238,6 +240,60 @@ class Mode:
     fetch: bool  # ``*_uri`` jobs go as URIs; otherwise only once the server downloaded them
 
 
+def _deliverable_query(mode: Mode) -> Select[Any]:
+    contents = table(PrintJobContent).c
+    now: BindParameter[datetime] = bindparam("b_now")
+    wanted = (
+        or_(_waiting(now), _resendable(bindparam("b_connection_id")))
+        if mode.resume
+        else _waiting(now)
+    )
+    query = (
+        select(*_DELIVERY_COLUMNS, contents.content, contents.fetched)
+        .join(PrintJobContent, PrintJobContent.job_seq == _JOBS.seq)
+        .where(
+            _JOBS.account_id == bindparam("b_account_id"),
+            _JOBS.computer_id == bindparam("b_computer_id"),
+            wanted,
+        )
+    )
+    if not mode.fetch:
+        query = query.where(
+            or_(_JOBS.content_type.in_(_BASE64_TYPES), contents.fetched.is_not(None))
+        )
+    return query.order_by(_JOBS.seq).limit(bindparam("b_limit"))
+
+
+_DELIVERY_COLUMNS = [_JOBS[name] for name in (*_ROW_COLUMNS, *_PAYLOAD_COLUMNS)]
+# Every job sent runs these: built once (one per connection mode), as the job path's
+# other statements are; built per call, constructing them cost more than running them.
+_DELIVERABLE = {
+    Mode(resume, fetch): _deliverable_query(Mode(resume, fetch))
+    for resume in (False, True)
+    for fetch in (False, True)
+}
+_AWAITING_DOWNLOAD = (
+    select(_JOBS.seq)
+    .join(PrintJobContent, PrintJobContent.job_seq == _JOBS.seq)
+    .where(
+        _JOBS.account_id == bindparam("b_account_id"),
+        _JOBS.computer_id == bindparam("b_computer_id"),
+        _JOBS.content_type.in_(_URI_TYPES),
+        table(PrintJobContent).c.fetched.is_(None),
+        _waiting(bindparam("b_now")),
+    )
+    .order_by(_JOBS.seq)
+    .limit(bindparam("b_limit"))
+)
+_MARK_SENT_ON = (
+    update(table(PrintJob))
+    .where(_JOBS.seq.in_(bindparam("b_seqs", expanding=True)))
+    .values(
+        sent_connection_id=bindparam("b_connection_id"), sent_resumable=bindparam("b_resumable")
+    )
+)
+
+
 async def deliverable(
     session: AsyncSession,
     *,
@@ -250,19 +306,15 @@ async def deliverable(
 ) -> list[tuple[JobRow, str, str | None]]:
     """The jobs to send on ``connection_id``, oldest first, with their documents: as
     given, and as the server downloaded it (None if it did not)."""
-    columns = [_JOBS[name] for name in (*_ROW_COLUMNS, *_PAYLOAD_COLUMNS)]
-    contents = table(PrintJobContent).c
-    wanted = or_(_waiting(now), _resendable(connection_id)) if mode.resume else _waiting(now)
-    query = (
-        select(*columns, contents.content, contents.fetched)
-        .join(PrintJobContent, PrintJobContent.job_seq == _JOBS.seq)
-        .where(_JOBS.account_id == account_id, _JOBS.computer_id == computer_id, wanted)
-    )
-    if not mode.fetch:
-        query = query.where(
-            or_(_JOBS.content_type.in_(_BASE64_TYPES), contents.fetched.is_not(None))
-        )
-    result = await session.execute(query.order_by(_JOBS.seq).limit(limit))
+    params: dict[str, Any] = {
+        "b_account_id": account_id,
+        "b_computer_id": computer_id,
+        "b_now": now,
+        "b_limit": limit,
+    }
+    if mode.resume:
+        params["b_connection_id"] = connection_id
+    result = await session.execute(_DELIVERABLE[mode], params)
     return [(JobRow(*row[:-2]), row[-2], row[-1]) for row in result.all()]
 
 
@@ -270,20 +322,13 @@ async def awaiting_download(
     session: AsyncSession, *, account_id: str, computer_id: str, now: datetime, limit: int
 ) -> list[int]:
     """Waiting ``*_uri`` jobs of the computer that the server has not downloaded yet."""
-    result = await session.scalars(
-        select(PrintJob.seq)
-        .join(PrintJobContent, PrintJobContent.job_seq == PrintJob.seq)
-        .where(
-            PrintJob.account_id == account_id,
-            PrintJob.computer_id == computer_id,
-            PrintJob.content_type.in_(_URI_TYPES),
-            PrintJobContent.fetched.is_(None),
-            _waiting(now),
-        )
-        .order_by(PrintJob.seq)
-        .limit(limit)
-    )
-    return list(result.all())
+    params = {
+        "b_account_id": account_id,
+        "b_computer_id": computer_id,
+        "b_now": now,
+        "b_limit": limit,
+    }
+    return list((await session.execute(_AWAITING_DOWNLOAD, params)).scalars())
 
 
 async def document_to_download(session: AsyncSession, seq: int) -> tuple[JobRow, str] | None:
@@ -325,10 +370,8 @@ async def mark_sent_on(
     if not seqs:
         return
     await session.execute(
-        update(PrintJob)
-        .where(PrintJob.seq.in_(seqs))
-        .values(sent_connection_id=connection_id, sent_resumable=resumable)
-        .execution_options(synchronize_session=False)
+        _MARK_SENT_ON,
+        {"b_seqs": list(seqs), "b_connection_id": connection_id, "b_resumable": resumable},
     )
 
 
