@@ -1,9 +1,10 @@
 """Closed-loop submitters: each keeps one ``POST /api/printjobs`` in flight.
 
 Unlike ``bench.load.submit`` (open loop, fixed arrivals), a submitter sends its next
-job as soon as the last one was answered (``post``), or as soon as the last one's agent
-sent ``completed`` (``lifecycle``): the server's saturation rate, not its latency at a
-given rate. Jobs go round the agents' printers in turn.
+job as soon as the last one was answered (``post``), as soon as the last one's agent
+sent ``completed`` (``lifecycle``), or once the receiver verified its ``completed``
+webhook (``webhook``): the server's saturation rate, not its latency at a given rate.
+Jobs go round the agents' printers in turn.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
-from bench.load.agents import Fleet
 from bench.load.lean_http import LeanHttp
 from bench.load.submit import DOCUMENT, Target
 
@@ -37,14 +37,13 @@ class ClosedLoop:
         poster: LeanHttp,
         url: str,
         targets: list[Target],
-        fleet: Fleet,
         *,
-        wait_for_lifecycle: bool,
+        wait: bool,
     ) -> None:
+        """With ``wait``, a submitter waits for ``finish(job)`` after each 201."""
         self.poster = poster
         self.url = f"{url}/api/printjobs"
         self.targets = targets
-        self.fleet = fleet
         self.jobs = Submitted()
         self._bodies = [
             (
@@ -60,9 +59,8 @@ class ClosedLoop:
         self._stopping = False
         self._tasks: list[asyncio.Task[None]] = []
         self._waiters: dict[str, asyncio.Future[None]] = {}
-        if wait_for_lifecycle:
-            fleet.on_completed = self._completed
-        self._wait = wait_for_lifecycle
+        self._wait = wait
+        self.finished: set[str] = set()
 
     def start(self, submitters: int) -> None:
         self._tasks = [asyncio.create_task(self._submit()) for _ in range(submitters)]
@@ -76,9 +74,10 @@ class ClosedLoop:
         for task in pending:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        self.fleet.on_completed = None
 
-    def _completed(self, job_id: str) -> None:
+    def finish(self, job_id: str) -> None:
+        """The job's life is over: its submitter may send the next one."""
+        self.finished.add(job_id)
         waiter = self._waiters.pop(job_id, None)
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
@@ -108,8 +107,8 @@ class ClosedLoop:
             job_id = json.loads(answer)
             jobs.sent[job_id] = sent
             jobs.answered[job_id] = answered
-            # The agent may have finished the job before its 201 reached us.
-            if self._wait and job_id not in self.fleet.log.completed:
+            # The job may have been finished before its 201 reached us.
+            if self._wait and job_id not in self.finished:
                 waiter = asyncio.get_running_loop().create_future()
                 self._waiters[job_id] = waiter
                 await waiter

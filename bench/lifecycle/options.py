@@ -19,6 +19,7 @@ class Options:
     webhooks: bool = True
     # ``post``: a submitter sends its next job once the last one got its 201.
     # ``lifecycle``: once the last one's ``completed`` report was sent by its agent.
+    # ``webhook``: once the receiver verified the last one's ``completed`` delivery.
     wait_for: str = "post"
     drain_timeout: float = 120
     json: bool = False
@@ -54,9 +55,9 @@ def parse(argv: list[str] | None = None) -> Options:
     parser.add_argument("--webhooks", action=argparse.BooleanOptionalAction, help="default: on")
     parser.add_argument(
         "--wait-for",
-        choices=["post", "lifecycle"],
-        help="what a submitter waits for before its next job: the 201 (default) or the "
-        "job's completed report",
+        choices=["post", "lifecycle", "webhook"],
+        help="what a submitter waits for before its next job: the 201 (default), the "
+        "job's completed report, or its completed webhook",
     )
     parser.add_argument("--drain-timeout", type=float)
     parser.add_argument("--json", action="store_true", help="write OUTPUT/lifecycle-<time>.json")
@@ -76,4 +77,7 @@ def parse(argv: list[str] | None = None) -> Options:
     ):  # fmt: skip
         if getattr(args, name) is not None:
             values[name] = getattr(args, name)
-    return Options(json=args.json, smoke=args.smoke, **values)
+    options = Options(json=args.json, smoke=args.smoke, **values)
+    if options.wait_for == "webhook" and not options.webhooks:
+        parser.error("--wait-for webhook needs --webhooks")
+    return options

@@ -25,7 +25,7 @@ async def receiver_process(folder: Path, timeout: float = 60) -> AsyncIterator[R
     log_path = folder / "receiver.log"
     with log_path.open("w") as log:
         process = _start_receiver(port, log)
-        client = ReceiverClient(f"http://127.0.0.1:{port}")
+        client = ReceiverClient(f"http://127.0.0.1:{port}", process.pid)
         try:
             deadline = time.monotonic() + timeout
             while True:

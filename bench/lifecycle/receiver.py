@@ -6,14 +6,19 @@ In the driver's process it would take CPU from the submitters and agents, and it
 verification (HMAC, JSON) from whichever of them the event loop served first. It is
 ``bench.load.hooks.Receiver`` under uvicorn, plus control paths under ``/_bench/``:
 ``POST /_bench/secrets`` (``{"<account index>": "whsec_..."}``), ``GET /_bench/count``
-(cheap, for polling) and ``GET /_bench/stats`` (every verified job delivery).
+(cheap, for polling), ``GET /_bench/stats`` (every verified job delivery) and
+``GET /_bench/completed?after=N`` (the jobs whose ``completed`` delivery was verified,
+from the N-th on; it waits up to a second for one when there is none yet).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import sys
 from typing import Any
+from urllib.parse import parse_qs
 
 import httpx
 import uvicorn
@@ -27,10 +32,17 @@ class ControlledReceiver:
 
     def __init__(self) -> None:
         self.receiver = Receiver()
+        # Jobs in the order their first ``completed`` delivery was verified.
+        self.completed: list[str] = []
+        self._more = asyncio.Event()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith(CONTROL):
+            known = len(self.receiver.log.completed)
             await self.receiver(scope, receive, send)
+            if len(self.receiver.log.completed) > known:
+                self.completed.append(next(reversed(self.receiver.log.completed)))
+                self._more.set()
             return
         body = b""
         while True:
@@ -54,6 +66,13 @@ class ControlledReceiver:
                     "states": dict(log.states),
                     "jobs": log.jobs,
                 }
+            case "completed":
+                after = int(parse_qs(scope["query_string"].decode()).get("after", ["0"])[0])
+                if after >= len(self.completed):
+                    self._more.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._more.wait(), 1.0)
+                answer = self.completed[after:]
             case _:
                 answer = {"error": "unknown control path"}
         payload = json.dumps(answer).encode()
@@ -65,8 +84,9 @@ class ControlledReceiver:
 class ReceiverClient:
     """The driver's side: where the receiver listens, and its control calls."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, pid: int) -> None:
         self.url = url
+        self.pid = pid
         self._client = httpx.AsyncClient(base_url=url + CONTROL, timeout=60)
 
     async def add_secrets(self, secrets: dict[int, str]) -> None:
@@ -77,6 +97,11 @@ class ReceiverClient:
         response = await self._client.get("count")
         response.raise_for_status()
         return dict(response.json())
+
+    async def completed(self, after: int) -> list[str]:
+        response = await self._client.get("completed", params={"after": after})
+        response.raise_for_status()
+        return list(response.json())
 
     async def stats(self) -> dict[str, Any]:
         response = await self._client.get("stats")

@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+WAITS = {"post": "201", "lifecycle": "completed report", "webhook": "completed webhook"}
+
 
 def markdown(result: dict[str, Any]) -> str:
     options, window = result["options"], result["window"]
@@ -15,7 +17,7 @@ def markdown(result: dict[str, Any]) -> str:
     title = (
         f"Full lifecycles, closed loop (embedded, commit {result['commit']}): "
         f"{options['agents']} agents, {options['submitters']} submitters waiting for the "
-        f"{'201' if options['wait_for'] == 'post' else 'completed report'}, "
+        f"{WAITS[options['wait_for']]}, "
         f"{'3 webhook deliveries a job' if options['webhooks'] else 'no webhooks'}, "
         f"{result['window_seconds']:g} s after {options['warmup']:g} s of warm-up"
     )
@@ -44,6 +46,11 @@ def markdown(result: dict[str, Any]) -> str:
         ]
     rows += [
         ("server CPU (one process)", f"{cpu['server_cpu_percent']:g} %"),
+        *(
+            [("webhook receiver CPU (its own process)", f"{cpu['receiver_cpu_percent']:g} %")]
+            if "receiver_cpu_percent" in cpu
+            else []
+        ),
         (
             "driver CPU / machine CPU (200 % = 2 cores)",
             f"{cpu['generator_cpu_percent']:g} % / {cpu['machine_cpu_percent']:g} %",

@@ -61,14 +61,13 @@ async def run(options: Options) -> dict[str, Any]:
             stack.push_async_callback(poster.aclose)
             await fleet.start(range(options.agents), timeout=60)
             targets = await agent_targets(client, servers.urls[0], accounts, fleet)
-            loop = ClosedLoop(
-                poster,
-                servers.urls[0],
-                targets,
-                fleet,
-                wait_for_lifecycle=options.wait_for == "lifecycle",
-            )
-            result |= await measure(options, servers.pids[0], loop, hooks)
+            loop = ClosedLoop(poster, servers.urls[0], targets, wait=options.wait_for != "post")
+            if options.wait_for == "lifecycle":
+                fleet.on_completed = loop.finish
+            if options.wait_for == "webhook" and hooks is not None:
+                follower = asyncio.create_task(follow_webhooks(hooks, loop))
+                stack.callback(follower.cancel)
+            result |= await measure(options, servers.pids[0], loop, fleet, hooks)
     return result
 
 
@@ -85,8 +84,22 @@ async def agent_targets(
     ]
 
 
+async def follow_webhooks(hooks: ReceiverClient, loop: ClosedLoop) -> None:
+    """Finish each job once the receiver verified its ``completed`` delivery."""
+    seen = 0
+    while True:
+        jobs = await hooks.completed(after=seen)
+        seen += len(jobs)
+        for job in jobs:
+            loop.finish(job)
+
+
 async def measure(
-    options: Options, server_pid: int, loop: ClosedLoop, hooks: ReceiverClient | None
+    options: Options,
+    server_pid: int,
+    loop: ClosedLoop,
+    fleet: Fleet,
+    hooks: ReceiverClient | None,
 ) -> dict[str, Any]:
     load_before = os.getloadavg()
     log(f"warming up {options.warmup:g} s with {options.submitters} submitters")
@@ -95,15 +108,18 @@ async def measure(
     log(f"measuring {options.seconds:g} s")
     with py_spy(server_pid, options.seconds, options.profile):
         meter = CpuMeter([server_pid])
+        receiver_meter = CpuMeter([hooks.pid] if hooks else [])
         start = time.monotonic_ns()
         await asyncio.sleep(options.seconds)
         end = time.monotonic_ns()
         cpu = meter.read()
+        if hooks is not None:
+            cpu["receiver_cpu_percent"] = receiver_meter.read()["server_cpu_percent"]
     log("stopping the submitters; draining")
     stopped = time.monotonic()
     await loop.stop(timeout=options.drain_timeout)
     remaining = max(1.0, options.drain_timeout - (time.monotonic() - stopped))
-    unfinished = await drain(loop.jobs, loop.fleet.log, hooks, remaining)
+    unfinished = await drain(loop.jobs, fleet.log, hooks, remaining)
     drain_seconds = time.monotonic() - stopped
     deliveries: dict[str, list[list[Any]]] = {}
     hook_stats: dict[str, Any] | None = None
@@ -114,11 +130,11 @@ async def measure(
     return {
         "load_average_before": [round(value, 2) for value in load_before],
         "window_seconds": round(window.seconds, 3),
-        "window": window_figures(window, loop.jobs, loop.fleet.log, deliveries, options),
+        "window": window_figures(window, loop.jobs, fleet.log, deliveries, options),
         "cpu_percent": cpu,
         "drain_seconds": round(drain_seconds, 2),
         "unfinished_after_drain": unfinished,
-        "delivery": delivery_check(loop.jobs, loop.fleet.log),
+        "delivery": delivery_check(loop.jobs, fleet.log),
         "webhooks": None
         if hook_stats is None
         else webhook_check(loop.jobs, deliveries, hook_stats),
