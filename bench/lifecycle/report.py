@@ -46,6 +46,7 @@ def markdown(result: dict[str, Any]) -> str:
         ]
     rows += [
         ("server CPU (one process)", f"{cpu['server_cpu_percent']:g} %"),
+        ("server CPU per completed job", f"{window['server_cpu_ms_per_lifecycle']} ms"),
         *(
             [("webhook receiver CPU (its own process)", f"{cpu['receiver_cpu_percent']:g} %")]
             if "receiver_cpu_percent" in cpu

@@ -127,10 +127,15 @@ async def measure(
         hook_stats = await hooks.stats()
         deliveries = hook_stats.pop("jobs")
     window = Window(start, end)
+    figures = window_figures(window, loop.jobs, fleet.log, deliveries, options)
+    # The server's own CPU per job: comparable across runs that other work slowed down.
+    completed = figures["completed_by_agents"]
+    server_ms = cpu["server_cpu_percent"] * 10 * window.seconds
+    figures["server_cpu_ms_per_lifecycle"] = round(server_ms / completed, 2) if completed else None
     return {
         "load_average_before": [round(value, 2) for value in load_before],
         "window_seconds": round(window.seconds, 3),
-        "window": window_figures(window, loop.jobs, fleet.log, deliveries, options),
+        "window": figures,
         "cpu_percent": cpu,
         "drain_seconds": round(drain_seconds, 2),
         "unfinished_after_drain": unfinished,
