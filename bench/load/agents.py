@@ -15,6 +15,7 @@ import json
 import random
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -28,6 +29,8 @@ class FleetLog:
     """What the agents saw, shared by all of them (one event loop: no locks needed)."""
 
     received: defaultdict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    # monotonic_ns once each job's ``completed`` report was handed to the socket.
+    completed: defaultdict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
     connected: int = 0
     # Attempts that failed before the agent was ready, and sessions lost after.
     connect_failures: int = 0
@@ -46,6 +49,8 @@ class Fleet:
         self.log = FleetLog()
         self.may_connect = asyncio.Event()
         self.may_connect.set()
+        # Told each job id once its ``completed`` report is sent (closed-loop drivers).
+        self.on_completed: Callable[[str], None] | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._sockets: dict[int, ClientConnection] = {}
 
@@ -129,6 +134,9 @@ class Fleet:
                     received[job_id].append(time.monotonic_ns())
                     await ws.send(f'{{"type":"job_state","jobId":"{job_id}","state":"printing"}}')
                     await ws.send(f'{{"type":"job_state","jobId":"{job_id}","state":"completed"}}')
+                    self.log.completed[job_id].append(time.monotonic_ns())
+                    if self.on_completed is not None:
+                        self.on_completed(job_id)
                 elif kind == "printers_ok":
                     self.log.ready_at[index] = time.monotonic_ns()
                     self._sockets[index] = ws

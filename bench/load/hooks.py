@@ -23,6 +23,8 @@ Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 @dataclass
 class HookLog:
     completed: defaultdict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    # Every verified delivery of a job event: (state, monotonic_ns received).
+    jobs: defaultdict[str, list[tuple[str, int]]] = field(default_factory=lambda: defaultdict(list))
     states: Counter[str] = field(default_factory=Counter)
     verified: int = 0
     failed: int = 0
@@ -60,6 +62,8 @@ class Receiver:
             return
         self.log.verified += 1
         self.log.states[event.get("state", "?")] += 1
+        if "jobId" in event:
+            self.log.jobs[event["jobId"]].append((event.get("state", "?"), at))
         if event.get("type") == "job.state" and event.get("state") == "completed":
             self.log.completed[event["jobId"]].append(at)
         await _answer(send, 204)

@@ -1,0 +1,1 @@
+"""Full job lifecycles, closed loop: ``python -m bench.lifecycle`` (see ``__main__``)."""
