@@ -1,24 +1,46 @@
-"""Webhook delivery throughput: deliveries per second to a receiver on loopback.
+"""Webhook delivery throughput: deliveries per second to one receiver on loopback.
 
-    .venv/bin/python -m bench.webhook_throughput [--events 2000] [--database-url URL]
+    .venv/bin/python -m bench.webhook_throughput [--events 4000] [--webhooks 1]
+        [--database-url URL] [--receiver process|inline] [--log-level warning]
 
-Writes N events for one webhook into a fresh database (SQLite in a temporary
-directory unless --database-url names another), then runs the delivery loop of
-one server process (the same ``deliver_due`` the worker runs) until every event
-was delivered to a minimal receiver, and prints deliveries/s. The receiver runs
-in the same process and event loop, so the figure includes its cost too.
+Writes ``--events`` events into a fresh database (SQLite in a temporary directory
+unless --database-url names another; on PostgreSQL the tables are emptied first),
+for ``--webhooks`` webhooks of as many accounts, all pointing at the same receiver
+(one host and port, a path per webhook) and taking events in turn, so that each
+event is one delivery. Then it starts the server's ``DeliveryWorker`` (what every
+``printcloud serve`` runs: ``deliver_due`` again and again, its connection pool) and
+times it until every delivery is recorded as succeeded in the database. It prints
+deliveries/s, the load average before the run, and what the receiver counted.
+
+The headline figure is ``--receiver process`` (the default): the receiver is
+``bench/webhook_receiver.py`` in a process of its own, a raw asyncio HTTP/1.1 server
+that verifies every delivery's Standard Webhooks signature and counts duplicates and
+events out of order per webhook, so the figure is the delivery side's cost and the
+deliveries are proven real. ``--receiver inline`` is the old measurement: a
+Starlette app under uvicorn in the same process and event loop as the delivery loop,
+so its CPU counts against the figure (and nothing is verified).
+
+One webhook measures a single receiver endpoint, whose deliveries are sent one at a
+time in event order; several webhooks on the same receiver are sent concurrently.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import json
+import os
 import secrets
+import subprocess
+import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import uvicorn
+from sqlalchemy import func, select, text
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -28,72 +50,160 @@ from tests.helpers.live_server import serve_asgi
 from printcloud.protocol.events import ALL_EVENTS, EventType
 from printcloud.protocol.job_states import JobState
 from printcloud.server.db.database import Database
-from printcloud.server.db.models import Account, Webhook
+from printcloud.server.db.models import Account, DeliveryStatus, Webhook, WebhookDelivery
 from printcloud.server.db.types import utcnow
 from printcloud.server.events import repository as events
+from printcloud.server.logs import configure_logging
 from printcloud.server.settings import Settings
-from printcloud.server.webhooks.delivery import deliver_due
+from printcloud.server.webhooks.delivery import DeliveryWorker
+
+SECRET = "whsec_" + "YmVuY2gtc2VjcmV0LWJlbmNoLXNlY3JldA=="  # a throwaway benchmark key
 
 
-async def main(count: int, database_url: str | None) -> None:
-    received = 0
+@contextlib.asynccontextmanager
+async def receiver_process() -> AsyncIterator[str]:
+    """``bench.webhook_receiver`` in a process of its own: its base URL."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bench.webhook_receiver",
+        "--secret",
+        SECRET,
+        stdout=subprocess.PIPE,
+    )
+    try:
+        assert process.stdout is not None
+        line = (await process.stdout.readline()).decode()
+        yield f"http://127.0.0.1:{int(line.split()[1])}"
+    finally:
+        process.terminate()
+        await process.wait()
 
+
+async def receiver_stats(url: str) -> dict[str, int]:
+    host, port = url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    writer.write(b"GET /stats HTTP/1.1\r\nhost: x\r\n\r\n")
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+    body = await reader.readexactly(length)
+    writer.close()
+    stats: dict[str, int] = json.loads(body)
+    return stats
+
+
+@contextlib.asynccontextmanager
+async def receiver_inline(counted: list[int]) -> AsyncIterator[str]:
     async def hook(request: Request) -> Response:
-        nonlocal received
         await request.body()
-        received += 1
+        counted[0] += 1
         return Response("ok")
 
-    app = Starlette(routes=[Route("/hook", hook, methods=["POST"])])
+    app = Starlette(routes=[Route("/hook/{n}", hook, methods=["POST"])])
+    async with serve_asgi(uvicorn.Config(app, log_level="warning")) as url:
+        yield url
+
+
+async def prepare(database: Database, url: str, count: int, webhooks: int) -> None:
+    async with database.sessionmaker() as session:
+        if database.engine.dialect.name == "postgresql":
+            await session.execute(text("TRUNCATE accounts CASCADE"))
+        accounts = []
+        for n in range(webhooks):
+            account = Account(id="acc_" + secrets.token_hex(8), created_at=utcnow())
+            session.add(account)
+            await session.flush()
+            session.add(
+                Webhook(
+                    id="wh_" + secrets.token_hex(8),
+                    account_id=account.id,
+                    url=f"{url}/hook/{n}",
+                    secret=SECRET,
+                    events=[ALL_EVENTS],
+                    active=True,
+                    created_at=utcnow(),
+                )
+            )
+            accounts.append(account.id)
+        await session.flush()
+        for index in range(count):
+            await events.record(
+                session,
+                accounts[index % webhooks],
+                EventType.JOB_CREATED,
+                jobId=f"pj_{index}",
+                state=JobState.PENDING,
+            )
+        await session.commit()
+
+
+async def pending(database: Database) -> int:
+    async with database.sessionmaker() as session:
+        left = await session.scalar(
+            select(func.count())
+            .select_from(WebhookDelivery)
+            .where(WebhookDelivery.status != DeliveryStatus.SUCCEEDED)
+        )
+        return int(left or 0)
+
+
+async def main(arguments: argparse.Namespace) -> None:
+    configure_logging(arguments.log_level)
+    counted = [0]
     with tempfile.TemporaryDirectory() as folder:
         settings = Settings(
             data_dir=Path(folder),
-            database_url=database_url or "",
+            database_url=arguments.database_url or "",
             allow_private_urls=True,
-            log_level="warning",
+            log_level=arguments.log_level,
         )
         database = Database.open(settings.database_url_resolved)
         await database.migrate()
-        async with serve_asgi(uvicorn.Config(app, log_level="warning")) as url:
-            async with database.sessionmaker() as session:
-                account = Account(id="acc_" + secrets.token_hex(8), created_at=utcnow())
-                session.add(account)
-                await session.flush()
-                session.add(
-                    Webhook(
-                        id="wh_" + secrets.token_hex(8),
-                        account_id=account.id,
-                        url=f"{url}/hook",
-                        secret="bench-secret",  # noqa: S106 - a throwaway benchmark webhook
-                        events=[ALL_EVENTS],
-                        active=True,
-                        created_at=utcnow(),
-                    )
-                )
-                await session.flush()
-                for index in range(count):
-                    await events.record(
-                        session,
-                        account.id,
-                        EventType.JOB_CREATED,
-                        jobId=f"pj_{index}",
-                        state=JobState.PENDING,
-                    )
-                await session.commit()
+        receiver = (
+            receiver_process() if arguments.receiver == "process" else receiver_inline(counted)
+        )
+        async with receiver as url:
+            await prepare(database, url, arguments.events, arguments.webhooks)
+            load = os.getloadavg()
+            worker = DeliveryWorker(settings, database.sessionmaker)
             started = time.perf_counter()
-            while received < count:
-                await deliver_due(database.sessionmaker, settings)
+            cpu = time.process_time()
+            worker.start()
+            async with asyncio.timeout(arguments.events / 50 + 30):  # a stuck run fails
+                while await pending(database):
+                    await asyncio.sleep(0.02)
             elapsed = time.perf_counter() - started
+            cpu = time.process_time() - cpu
+            await worker.stop()
+            stats = await receiver_stats(url) if arguments.receiver == "process" else None
         await database.close()
+    count = arguments.events
     print(
-        f"{count} deliveries in {elapsed:.2f} s: {count / elapsed:.0f} deliveries/s "
-        f"({settings.database_url_resolved.split(':', 1)[0]})"
+        f"{count} deliveries to {arguments.webhooks} webhook(s) in {elapsed:.2f} s: "
+        f"{count / elapsed:.0f} deliveries/s, {cpu / count * 1e6:.0f} CPU-us each in the "
+        f"delivering process ({settings.database_url_resolved.split(':', 1)[0]}, receiver "
+        f"{arguments.receiver}; load average before {load[0]:.2f} {load[1]:.2f} {load[2]:.2f})"
     )
+    if stats is not None:
+        print(f"receiver: {json.dumps(stats)}")
+        if stats["verified"] < count or stats["bad_signature"]:
+            sys.exit("the receiver did not verify every delivery")
+    elif counted[0] < count:
+        sys.exit("the receiver did not get every delivery")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--events", type=int, default=2000)
+    parser.add_argument("--events", type=int, default=4000)
+    parser.add_argument("--webhooks", type=int, default=1)
     parser.add_argument("--database-url", default=None)
+    parser.add_argument("--receiver", choices=("process", "inline"), default="process")
+    parser.add_argument("--log-level", default="warning")
     arguments = parser.parse_args()
-    asyncio.run(main(arguments.events, arguments.database_url))
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop comes with uvicorn[standard]
+        asyncio.run(main(arguments))
+    else:
+        # `printcloud serve` runs on uvloop (uvicorn's loop="auto"): the same here.
+        uvloop.run(main(arguments))
