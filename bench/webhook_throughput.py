@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.webhook_throughput [--events 4000] [--webhooks 1]
         [--database-url URL] [--receiver process|inline] [--log-level warning]
+        [--profile OUT]
 
 Writes ``--events`` events into a fresh database (SQLite in a temporary directory
 unless --database-url names another; on PostgreSQL the tables are emptied first),
@@ -32,6 +33,8 @@ import contextlib
 import json
 import os
 import secrets
+import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -137,6 +140,36 @@ async def prepare(database: Database, url: str, count: int, webhooks: int) -> No
         await session.commit()
 
 
+async def py_spy(out: str | None) -> asyncio.subprocess.Process | None:
+    """py-spy sampling this process (the delivery loop, not the set-up) into ``out``."""
+    if out is None:
+        return None
+    found = shutil.which("py-spy", path=str(Path(sys.executable).parent)) or shutil.which("py-spy")
+    if found is None:
+        sys.exit("error: py-spy is not installed (.venv/bin/pip install py-spy)")
+    recorder = await asyncio.create_subprocess_exec(
+        found,
+        "record",
+        "--pid",
+        str(os.getpid()),
+        "--rate",
+        "250",
+        "--format",
+        "raw",
+        "--output",
+        out,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    await asyncio.sleep(1.0)  # attached before the clock starts
+    return recorder
+
+
+async def received(url: str, counted: list[int] | None) -> int:
+    """What the receiver got so far: the inline one counts here, the process answers."""
+    return counted[0] if counted is not None else (await receiver_stats(url))["received"]
+
+
 async def pending(database: Database) -> int:
     async with database.sessionmaker() as session:
         left = await session.scalar(
@@ -166,14 +199,22 @@ async def main(arguments: argparse.Namespace) -> None:
             await prepare(database, url, arguments.events, arguments.webhooks)
             load = os.getloadavg()
             worker = DeliveryWorker(settings, database.sessionmaker)
+            recorder = await py_spy(arguments.profile)
             started = time.perf_counter()
             cpu = time.process_time()
             worker.start()
             async with asyncio.timeout(arguments.events / 50 + 30):  # a stuck run fails
-                while await pending(database):
+                # The receiver's count first (cheap), then the database's (a scan).
+                inline = counted if arguments.receiver == "inline" else None
+                while await received(url, inline) < arguments.events:
                     await asyncio.sleep(0.02)
+                while await pending(database):
+                    await asyncio.sleep(0.005)
             elapsed = time.perf_counter() - started
             cpu = time.process_time() - cpu
+            if recorder is not None:
+                recorder.send_signal(signal.SIGINT)  # py-spy writes its file and exits
+                await recorder.wait()
             await worker.stop()
             stats = await receiver_stats(url) if arguments.receiver == "process" else None
         await database.close()
@@ -199,6 +240,12 @@ if __name__ == "__main__":
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--receiver", choices=("process", "inline"), default="process")
     parser.add_argument("--log-level", default="warning")
+    parser.add_argument(
+        "--profile",
+        metavar="OUT",
+        help="py-spy's collapsed stacks of the delivery loop (the figures then carry the "
+        "sampling's cost); summarise with python -m bench.profile_summary OUT",
+    )
     arguments = parser.parse_args()
     try:
         import uvloop

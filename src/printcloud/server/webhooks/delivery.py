@@ -10,12 +10,14 @@ webhook; anything else (an error of any kind included) is a failed attempt, with
 its reason, retried on a schedule of about a day (honouring Retry-After), and a
 webhook failing for days is disabled with the reason.
 
-Deliveries of one webhook are sent one at a time, in event order, by one worker:
-each waits for the previous one's answer. Different webhooks are sent at once, at
-most ``webhook_concurrency`` requests in flight to one receiver (scheme, host,
-port). Under retries a later event may arrive before an earlier one that is being
-retried. Delivery is at least once: a worker stopped between sending a batch and
-recording it leaves its lease to expire, and the batch is sent again.
+Deliveries are claimed in due order (``next_attempt_at``: an event's time for its
+first attempt) and each webhook's deliveries of a batch are sent one at a time, in
+event order, by one worker: each waits for the previous one's answer. Different
+webhooks are sent at once, at most ``webhook_concurrency`` requests in flight to one
+receiver (scheme, host, port). Under retries a later event may arrive before an
+earlier one that is being retried. Delivery is at least once: a worker stopped
+between sending a batch and recording it leaves its lease to expire, and the batch
+is sent again.
 """
 
 from __future__ import annotations
@@ -158,7 +160,10 @@ _DUE = (
         (_DELIVERIES.locked_until.is_(None)) | (_DELIVERIES.locked_until < bindparam("b_now")),
         _WEBHOOKS.active.is_(True),
     )
-    .order_by(_DELIVERIES.seq)
+    # Due order, the index's (status, next_attempt_at): the scan stops at the batch.
+    # Ordered by seq, every due row was read and sorted to take the first 50 (8 ms a
+    # pass with 6,000 due, against 0.15 ms).
+    .order_by(_DELIVERIES.next_attempt_at, _DELIVERIES.seq)
     .limit(bindparam("b_limit"))
     .with_for_update(skip_locked=True, of=table(WebhookDelivery))
 )
@@ -232,7 +237,9 @@ async def _claim(session: AsyncSession, settings: Settings, now: datetime) -> li
     taken = await session.execute(
         _TAKE, {"b_seqs": [row.seq for row in rows], "b_now": now, "b_lease": lease}
     )
-    attempts: dict[int, int] = dict(taken.tuples().all())
+    attempts: dict[int, int] = {row.seq: row.attempts for row in taken}
+    # Each webhook's deliveries are sent in event order: the same as due order for
+    # first attempts, but for events written by instances whose clocks differ a little.
     return [
         _Claimed(
             seq,
@@ -243,7 +250,7 @@ async def _claim(session: AsyncSession, settings: Settings, now: datetime) -> li
             secret,
             json.dumps(payload, separators=(",", ":")).encode(),
         )
-        for seq, message_id, webhook_id, url, secret, payload in rows
+        for seq, message_id, webhook_id, url, secret, payload in sorted(rows, key=lambda r: r.seq)
         if seq in attempts
     ]
 
