@@ -16,16 +16,23 @@ from typing import Any
 
 import httpx
 import pytest
+import uvicorn
+from sqlalchemy import event
 from standardwebhooks.webhooks import Webhook as Verifier
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from printcloud.server.app import create_app
+from printcloud.server.db.models import Webhook
 from printcloud.server.runtime import Runtime
 from printcloud.server.webhooks import delivery
 from printcloud.server.webhooks.delivery import deliver_due
 from tests.helpers.accounts import TestAccount, make_account
 from tests.helpers.asgi_client import client_for
 from tests.helpers.jobs import submit
-from tests.helpers.live_server import serve
+from tests.helpers.live_server import free_port, serve, serve_asgi
 from tests.helpers.webhooks import WebhookReceiver, webhook_receiver
 
 # The tests deliver: no background worker, and a retry is due as soon as it is scheduled.
@@ -292,6 +299,95 @@ async def test_a_webhook_failing_for_too_long_is_disabled_with_the_reason(
     assert state["disabledReason"].startswith("Every delivery failed since")
     assert "HTTP 500" in state["disabledReason"]
     assert len(receiver.at("/down")) == 2
+
+
+async def test_a_batch_is_recorded_in_one_transaction_each_failure_as_its_own_attempt(
+    runtime: Runtime, client: httpx.AsyncClient, account: TestAccount, receiver: WebhookReceiver
+) -> None:
+    printer = await offline_printer(runtime, client, account)
+    mixed = await add_webhook(client, account, f"{receiver.url}/mixed", ["job.created"])
+    # Nothing listens there: every attempt is a connection that fails.
+    closed_url = f"http://127.0.0.1:{free_port()}/closed"
+    closed = await add_webhook(client, account, closed_url, ["job.created"])
+    receiver.script.extend([(200, 0.0, {}), (500, 0.0, {}), (200, 0.0, {})])
+    jobs = [await submit(client, account, printer) for _ in range(3)]
+    commits: list[object] = []
+
+    def committed(connection: object) -> None:
+        commits.append(connection)
+
+    engine = runtime.database.engine.sync_engine
+    event.listen(engine, "commit", committed)
+    try:
+        assert await deliver(runtime) == 6
+    finally:
+        event.remove(engine, "commit", committed)
+
+    assert len(commits) == 2  # the claim, then all six outcomes
+    sent = list(reversed(await deliveries(client, account, mixed)))  # in event order
+    assert [d["payload"]["jobId"] for d in sent] == jobs
+    assert [d["status"] for d in sent] == ["succeeded", "pending", "succeeded"]
+    assert [[a["statusCode"] for a in d["attempts"]] for d in sent] == [[200], [500], [200]]
+    for failed in await deliveries(client, account, closed):
+        [attempt] = failed["attempts"]
+        assert failed["status"] == "pending"
+        assert attempt["statusCode"] is None
+        assert attempt["error"]  # why it failed, as the attempt's own
+    async with runtime.sessionmaker() as session:
+        # A webhook's outcomes count in their order: its last one succeeded.
+        assert (await session.get(Webhook, mixed["id"])).failing_since is None  # type: ignore[union-attr]
+        assert (await session.get(Webhook, closed["id"])).failing_since is not None  # type: ignore[union-attr]
+
+    # The next pass sends only what failed: the 500 (answered 200 now) and the three
+    # that could not connect; the successes are not sent again.
+    assert await deliver(runtime) == 4
+    arrived = [r.headers["webhook-id"] for r in receiver.at("/mixed")]
+    assert arrived == [sent[0]["id"], sent[1]["id"], sent[2]["id"], sent[1]["id"]]
+
+
+async def test_requests_to_one_receiver_are_bounded_and_each_webhook_goes_in_order(
+    runtime_factory: Callable[..., Runtime],
+) -> None:
+    runtime = runtime_factory(**DIRECT, webhook_concurrency=2)
+    account = await make_account(runtime)
+    arrived: list[tuple[str, str]] = []
+    connections: set[int] = set()
+    in_flight = 0
+    most = 0
+    gate = asyncio.Event()
+
+    async def hold(request: Request) -> Response:
+        # Each request is held until another one is in flight beside it: requests that
+        # the sender did not bound would all be held here at once.
+        nonlocal in_flight, most, gate
+        assert request.client is not None
+        connections.add(request.client.port)
+        arrived.append((request.url.path, (await request.json())["jobId"]))
+        in_flight += 1
+        most = max(most, in_flight)
+        waiting = gate
+        if in_flight >= 2:
+            gate.set()
+            gate = asyncio.Event()
+        await waiting.wait()
+        in_flight -= 1
+        return Response(status_code=204)
+
+    app = Starlette(routes=[Route("/{name}", hold, methods=["POST"])])
+    async with (
+        serve_asgi(uvicorn.Config(app, log_level="warning")) as url,
+        client_for(create_app(runtime=runtime)) as http,
+    ):
+        printer = await offline_printer(runtime, http, account)
+        for name in ("a", "b", "c", "d"):
+            await add_webhook(http, account, f"{url}/{name}", ["job.created"])
+        jobs = [await submit(http, account, printer) for _ in range(3)]
+        assert await deliver(runtime) == 12
+
+    assert most == 2
+    assert len(connections) == 2  # kept alive: two connections carried all twelve
+    for name in ("a", "b", "c", "d"):
+        assert [job for path, job in arrived if path == f"/{name}"] == jobs
 
 
 # What only the worker of a running server does. These wait for what a background loop
