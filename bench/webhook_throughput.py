@@ -83,16 +83,28 @@ async def receiver_process() -> AsyncIterator[str]:
         await process.wait()
 
 
-async def receiver_stats(url: str) -> dict[str, int]:
-    host, port = url.removeprefix("http://").split(":")
-    reader, writer = await asyncio.open_connection(host, int(port))
-    writer.write(b"GET /stats HTTP/1.1\r\nhost: x\r\n\r\n")
-    head = await reader.readuntil(b"\r\n\r\n")
-    length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
-    body = await reader.readexactly(length)
-    writer.close()
-    stats: dict[str, int] = json.loads(body)
-    return stats
+class ReceiverStats:
+    """``GET /stats`` of the receiver process, on one kept connection (polled while the
+    delivery loop runs: a connection per poll would cost the loop more)."""
+
+    def __init__(self, url: str) -> None:
+        self._host, port = url.removeprefix("http://").split(":")
+        self._port = int(port)
+        self._stream: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
+
+    async def get(self) -> dict[str, int]:
+        if self._stream is None:
+            self._stream = await asyncio.open_connection(self._host, self._port)
+        reader, writer = self._stream
+        writer.write(b"GET /stats HTTP/1.1\r\nhost: x\r\n\r\n")
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+        stats: dict[str, int] = json.loads(await reader.readexactly(length))
+        return stats
+
+    def close(self) -> None:
+        if self._stream is not None:
+            self._stream[1].close()
 
 
 @contextlib.asynccontextmanager
@@ -165,9 +177,9 @@ async def py_spy(out: str | None) -> asyncio.subprocess.Process | None:
     return recorder
 
 
-async def received(url: str, counted: list[int] | None) -> int:
+async def received(stats: ReceiverStats, counted: list[int] | None) -> int:
     """What the receiver got so far: the inline one counts here, the process answers."""
-    return counted[0] if counted is not None else (await receiver_stats(url))["received"]
+    return counted[0] if counted is not None else (await stats.get())["received"]
 
 
 async def pending(database: Database) -> int:
@@ -199,6 +211,7 @@ async def main(arguments: argparse.Namespace) -> None:
             await prepare(database, url, arguments.events, arguments.webhooks)
             load = os.getloadavg()
             worker = DeliveryWorker(settings, database.sessionmaker)
+            probe = ReceiverStats(url)
             recorder = await py_spy(arguments.profile)
             started = time.perf_counter()
             cpu = time.process_time()
@@ -206,7 +219,7 @@ async def main(arguments: argparse.Namespace) -> None:
             async with asyncio.timeout(arguments.events / 50 + 30):  # a stuck run fails
                 # The receiver's count first (cheap), then the database's (a scan).
                 inline = counted if arguments.receiver == "inline" else None
-                while await received(url, inline) < arguments.events:
+                while await received(probe, inline) < arguments.events:
                     await asyncio.sleep(0.02)
                 while await pending(database):
                     await asyncio.sleep(0.005)
@@ -216,7 +229,8 @@ async def main(arguments: argparse.Namespace) -> None:
                 recorder.send_signal(signal.SIGINT)  # py-spy writes its file and exits
                 await recorder.wait()
             await worker.stop()
-            stats = await receiver_stats(url) if arguments.receiver == "process" else None
+            stats = await probe.get() if arguments.receiver == "process" else None
+            probe.close()
         await database.close()
     count = arguments.events
     print(

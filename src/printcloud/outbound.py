@@ -45,6 +45,7 @@ import httpx
 if TYPE_CHECKING:
     import aiohttp
     import aiohttp.abc
+    import yarl
 
 MAX_URL_LENGTH = 2048
 
@@ -335,6 +336,9 @@ class SafeClient:
         self._allow_private = allow_private
         self._per_host = per_host
         self._opened: aiohttp.ClientSession | None = None
+        # URLs the policy accepted (before resolution: names are checked as connected).
+        self._checked: dict[str, yarl.URL] = {}
+        self._remembered = 4096
 
     def _session(self) -> aiohttp.ClientSession:
         # Made at the first request: aiohttp binds it to the running event loop.
@@ -371,32 +375,22 @@ class SafeClient:
         ``UnsafeTarget`` for what the policy refuses (before any connection),
         ``RequestTimedOut`` past ``timeout``, ``RequestFailed`` for no answer."""
         aiohttp = self._aiohttp
-        problem = url_problem(url, allow_private=self._allow_private)
-        if problem is not None:
-            raise UnsafeTarget(problem)
-        try:
-            target = self._url(url)  # as aiohttp reads it to connect
-        except ValueError as exc:
-            raise UnsafeTarget(f"the URL is malformed ({exc})") from exc
-        literal = _address((target.raw_host or "").removesuffix("."))
-        if literal is not None and not self._allow_private and not is_public_address(literal):
-            raise UnsafeTarget(f"the address {target.raw_host} is not a public address")
+        target = self._checked.get(url) or self._check(url)
         request_headers = dict(headers or {})
         # A compressed answer would be inflated in memory before it could be cut short.
         request_headers.setdefault("Accept-Encoding", "identity")
         started = time.monotonic()
         try:
-            async with (
-                asyncio.timeout(timeout),
-                self._session().request(
-                    method,
-                    target,
-                    data=content,
-                    headers=request_headers,
-                    allow_redirects=False,
-                    timeout=aiohttp.ClientTimeout(total=timeout),
-                ) as response,
-            ):
+            # aiohttp's total covers it all, the answer's body included: against a
+            # server that drips its answer a byte at a time too.
+            async with self._session().request(
+                method,
+                target,
+                data=content,
+                headers=request_headers,
+                allow_redirects=False,
+                timeout=aiohttp.ClientTimeout(total=timeout),
+            ) as response:
                 body = bytearray()
                 while len(body) < max_response_bytes:
                     chunk = await response.content.read(max_response_bytes - len(body))
@@ -420,6 +414,24 @@ class SafeClient:
             raise RequestFailed(
                 f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
             ) from None
+
+    def _check(self, url: str) -> yarl.URL:
+        """The URL as aiohttp reads it, once the policy accepts what can be known
+        before resolving it; remembered, as it is the same for every request."""
+        problem = url_problem(url, allow_private=self._allow_private)
+        if problem is not None:
+            raise UnsafeTarget(problem)
+        try:
+            target = self._url(url)  # as aiohttp reads it to connect
+        except ValueError as exc:
+            raise UnsafeTarget(f"the URL is malformed ({exc})") from exc
+        literal = _address((target.raw_host or "").removesuffix("."))
+        if literal is not None and not self._allow_private and not is_public_address(literal):
+            raise UnsafeTarget(f"the address {target.raw_host} is not a public address")
+        if len(self._checked) >= self._remembered:
+            self._checked.clear()
+        self._checked[url] = target
+        return target
 
     async def aclose(self) -> None:
         if self._opened is not None:
