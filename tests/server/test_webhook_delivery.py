@@ -305,12 +305,13 @@ async def test_a_batch_is_recorded_in_one_transaction_each_failure_as_its_own_at
     runtime: Runtime, client: httpx.AsyncClient, account: TestAccount, receiver: WebhookReceiver
 ) -> None:
     printer = await offline_printer(runtime, client, account)
-    mixed = await add_webhook(client, account, f"{receiver.url}/mixed", ["job.created"])
-    # Nothing listens there: every attempt is a connection that fails.
+    fine = await add_webhook(client, account, f"{receiver.url}/fine", ["job.created"])
+    # An answer of 500 from one receiver; nothing at all listens for the other.
+    broken = await add_webhook(client, account, f"{receiver.url}/broken", ["job.created"])
     closed_url = f"http://127.0.0.1:{free_port()}/closed"
     closed = await add_webhook(client, account, closed_url, ["job.created"])
-    receiver.script.extend([(200, 0.0, {}), (500, 0.0, {}), (200, 0.0, {})])
-    jobs = [await submit(client, account, printer) for _ in range(3)]
+    receiver.status_by_path["/broken"] = 500
+    job_id = await submit(client, account, printer)
     commits: list[object] = []
 
     def committed(connection: object) -> None:
@@ -319,30 +320,52 @@ async def test_a_batch_is_recorded_in_one_transaction_each_failure_as_its_own_at
     engine = runtime.database.engine.sync_engine
     event.listen(engine, "commit", committed)
     try:
-        assert await deliver(runtime) == 6
+        assert await deliver(runtime) == 3
     finally:
         event.remove(engine, "commit", committed)
 
-    assert len(commits) == 2  # the claim, then all six outcomes
-    sent = list(reversed(await deliveries(client, account, mixed)))  # in event order
-    assert [d["payload"]["jobId"] for d in sent] == jobs
-    assert [d["status"] for d in sent] == ["succeeded", "pending", "succeeded"]
-    assert [[a["statusCode"] for a in d["attempts"]] for d in sent] == [[200], [500], [200]]
-    for failed in await deliveries(client, account, closed):
-        [attempt] = failed["attempts"]
-        assert failed["status"] == "pending"
-        assert attempt["statusCode"] is None
-        assert attempt["error"]  # why it failed, as the attempt's own
+    assert len(commits) == 2  # the claim, then the three outcomes
+    [ok] = await deliveries(client, account, fine)
+    [answered_500] = await deliveries(client, account, broken)
+    [unreachable] = await deliveries(client, account, closed)
+    assert ok["status"] == "succeeded"
+    assert [a["statusCode"] for a in ok["attempts"]] == [200]
+    assert answered_500["status"] == "pending"
+    assert [a["statusCode"] for a in answered_500["attempts"]] == [500]
+    assert unreachable["status"] == "pending"
+    [attempt] = unreachable["attempts"]
+    assert attempt["statusCode"] is None
+    assert attempt["error"]  # why it failed, as the attempt's own
     async with runtime.sessionmaker() as session:
-        # A webhook's outcomes count in their order: its last one succeeded.
-        assert (await session.get(Webhook, mixed["id"])).failing_since is None  # type: ignore[union-attr]
+        assert (await session.get(Webhook, fine["id"])).failing_since is None  # type: ignore[union-attr]
         assert (await session.get(Webhook, closed["id"])).failing_since is not None  # type: ignore[union-attr]
 
-    # The next pass sends only what failed: the 500 (answered 200 now) and the three
-    # that could not connect; the successes are not sent again.
-    assert await deliver(runtime) == 4
-    arrived = [r.headers["webhook-id"] for r in receiver.at("/mixed")]
-    assert arrived == [sent[0]["id"], sent[1]["id"], sent[2]["id"], sent[1]["id"]]
+    # The next pass sends only what failed; the success is not sent again.
+    receiver.status_by_path.clear()
+    assert await deliver(runtime) == 2
+    assert [r.json["jobId"] for r in receiver.at("/broken")] == [job_id, job_id]
+    assert len(receiver.at("/fine")) == 1
+
+
+async def test_a_webhooks_later_deliveries_wait_for_the_next_pass_after_a_failure(
+    runtime: Runtime, client: httpx.AsyncClient, account: TestAccount, receiver: WebhookReceiver
+) -> None:
+    printer = await offline_printer(runtime, client, account)
+    webhook = await add_webhook(client, account, f"{receiver.url}/first", ["job.created"])
+    receiver.script.append((503, 0.0, {}))
+    jobs = [await submit(client, account, printer) for _ in range(3)]
+
+    assert await deliver(runtime) == 1  # the 503; the two after it were not sent
+    untried = [d for d in await deliveries(client, account, webhook) if not d["attempts"]]
+    assert [(d["status"], d["payload"]["jobId"]) for d in reversed(untried)] == [
+        ("pending", jobs[1]),
+        ("pending", jobs[2]),
+    ]
+    # The retry (due at once here) and the two, in event order.
+    assert await deliver(runtime) == 3
+    assert [r.json["jobId"] for r in receiver.at("/first")] == [jobs[0], *jobs]
+    sent = list(reversed(await deliveries(client, account, webhook)))
+    assert [[a["attempt"] for a in d["attempts"]] for d in sent] == [[1, 2], [1], [1]]
 
 
 async def test_requests_to_one_receiver_are_bounded_and_each_webhook_goes_in_order(
