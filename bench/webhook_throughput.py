@@ -1,7 +1,7 @@
 """Webhook delivery throughput: deliveries per second to one receiver on loopback.
 
     .venv/bin/python -m bench.webhook_throughput [--events 4000] [--webhooks 1]
-        [--database-url URL] [--receiver process|inline] [--log-level warning]
+        [--postgres] [--receiver process|inline] [--log-level warning]
         [--profile OUT]
 
 Writes ``--events`` events into a fresh database (SQLite in a temporary directory
@@ -42,12 +42,14 @@ import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import asyncpg
 import uvicorn
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from tests.helpers import services
 from tests.helpers.live_server import serve_asgi
 
 from printcloud.protocol.events import ALL_EVENTS, EventType
@@ -119,10 +121,25 @@ async def receiver_inline(counted: list[int]) -> AsyncIterator[str]:
         yield url
 
 
+@contextlib.asynccontextmanager
+async def postgres_database() -> AsyncIterator[str]:
+    """A PostgreSQL database of its own on the tests' server (tests/helpers/services.py),
+    dropped at the end: the bench never writes into a database it did not make."""
+    name = f"printcloud_bench_{secrets.token_hex(6)}"
+    admin_dsn = services.postgres_url(services.POSTGRES_ADMIN_DB).replace(
+        "postgresql+asyncpg://", "postgresql://", 1
+    )
+    admin = await asyncpg.connect(admin_dsn)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        yield services.postgres_url(name)
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
 async def prepare(database: Database, url: str, count: int, webhooks: int) -> None:
     async with database.sessionmaker() as session:
-        if database.engine.dialect.name == "postgresql":
-            await session.execute(text("TRUNCATE accounts CASCADE"))
         accounts = []
         for n in range(webhooks):
             account = Account(id="acc_" + secrets.token_hex(8), created_at=utcnow())
@@ -195,10 +212,14 @@ async def pending(database: Database) -> int:
 async def main(arguments: argparse.Namespace) -> None:
     configure_logging(arguments.log_level)
     counted = [0]
-    with tempfile.TemporaryDirectory() as folder:
+    async with contextlib.AsyncExitStack() as stack:
+        folder = stack.enter_context(tempfile.TemporaryDirectory())
+        database_url = (
+            await stack.enter_async_context(postgres_database()) if arguments.postgres else ""
+        )
         settings = Settings(
             data_dir=Path(folder),
-            database_url=arguments.database_url or "",
+            database_url=database_url,
             allow_private_urls=True,
             log_level=arguments.log_level,
         )
@@ -233,10 +254,11 @@ async def main(arguments: argparse.Namespace) -> None:
             probe.close()
         await database.close()
     count = arguments.events
+    backend = settings.database_url_resolved.split(":", 1)[0]
     print(
         f"{count} deliveries to {arguments.webhooks} webhook(s) in {elapsed:.2f} s: "
-        f"{count / elapsed:.0f} deliveries/s, {cpu / count * 1e6:.0f} CPU-us each in the "
-        f"delivering process ({settings.database_url_resolved.split(':', 1)[0]}, receiver "
+        f"{count / elapsed:.0f} deliveries/s; {cpu / count * 1e6:.0f} CPU-us each in the "
+        f"delivering process, {count / cpu:.0f} a CPU-second ({backend}, receiver "
         f"{arguments.receiver}; load average before {load[0]:.2f} {load[1]:.2f} {load[2]:.2f})"
     )
     if stats is not None:
@@ -251,7 +273,9 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, default=4000)
     parser.add_argument("--webhooks", type=int, default=1)
-    parser.add_argument("--database-url", default=None)
+    parser.add_argument(
+        "--postgres", action="store_true", help="PostgreSQL (a database of its own) for SQLite"
+    )
     parser.add_argument("--receiver", choices=("process", "inline"), default="process")
     parser.add_argument("--log-level", default="warning")
     parser.add_argument(
