@@ -413,6 +413,63 @@ async def test_requests_to_one_receiver_are_bounded_and_each_webhook_goes_in_ord
         assert [job for path, job in arrived if path == f"/{name}"] == jobs
 
 
+async def test_what_a_pass_did_not_start_in_its_time_is_released_unattempted(
+    runtime: Runtime,
+    client: httpx.AsyncClient,
+    account: TestAccount,
+    receiver: WebhookReceiver,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    printer = await offline_printer(runtime, client, account)
+    webhook = await add_webhook(client, account, f"{receiver.url}/late", ["job.created"])
+    jobs = [await submit(client, account, printer) for _ in range(2)]
+    monkeypatch.setattr(delivery, "PASS_TIME", -1.0)  # over before it starts
+
+    assert await deliver(runtime) == 0
+    left = await deliveries(client, account, webhook)
+    assert [(d["status"], d["attempts"]) for d in left] == [("pending", [])] * 2
+    monkeypatch.setattr(delivery, "PASS_TIME", 60.0)
+    assert await deliver(runtime) == 2  # due at once, not at the end of a lease
+    assert [r.json["jobId"] for r in receiver.at("/late")] == jobs
+    sent = await deliveries(client, account, webhook)
+    assert [[a["attempt"] for a in d["attempts"]] for d in sent] == [[1], [1]]
+
+
+async def test_a_stopping_worker_records_what_it_sent_and_releases_the_rest(
+    runtime: Runtime, client: httpx.AsyncClient, account: TestAccount
+) -> None:
+    arrived: list[str] = []
+    second = asyncio.Event()
+    never = asyncio.Event()
+
+    async def answer_once(request: Request) -> Response:
+        arrived.append((await request.json())["jobId"])
+        if len(arrived) == 2:
+            second.set()
+            await never.wait()  # held until the worker gives up on it
+        return Response(status_code=204)
+
+    app = Starlette(routes=[Route("/{name}", answer_once, methods=["POST"])])
+    async with serve_asgi(uvicorn.Config(app, log_level="warning")) as url:
+        printer = await offline_printer(runtime, client, account)
+        webhook = await add_webhook(client, account, f"{url}/stop", ["job.created"])
+        jobs = [await submit(client, account, printer) for _ in range(3)]
+        worker = delivery.DeliveryWorker(runtime.settings, runtime.sessionmaker)
+        worker.start()
+        try:
+            async with asyncio.timeout(10):
+                await second.wait()  # the first answered, the second in flight
+        finally:
+            await worker.stop()
+            never.set()
+
+    first, held, third = reversed(await deliveries(client, account, webhook))
+    assert (first["status"], [a["statusCode"] for a in first["attempts"]]) == ("succeeded", [204])
+    # Neither was answered: both due again at once, with no attempt counted.
+    assert [(d["status"], d["attempts"]) for d in (held, third)] == [("pending", [])] * 2
+    assert arrived == jobs[:2]
+
+
 # What only the worker of a running server does. These wait for what a background loop
 # sends, with a deadline; none waits to see that nothing is sent.
 

@@ -26,10 +26,9 @@ import asyncio
 import contextlib
 import email.utils
 import json
-import math
 import random
 import time
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -63,6 +62,10 @@ MAX_RETRY_AFTER = 24 * 3600
 # event loop's turns among more requests (50 -> 200: 400 -> 260 CPU-us a delivery to
 # 20 webhooks; bench/webhook_throughput.py).
 BATCH = 200
+# Seconds after which a pass starts no more requests: what it has not sent by then is
+# released for the next pass. A slow receiver (answering just before the timeout)
+# cannot keep a pass, and the lease, going for its whole batch.
+PASS_TIME = 60.0
 KEPT_RESPONSE = 1024
 
 
@@ -223,25 +226,18 @@ def _receiver(url: str) -> tuple[str, str, int | None]:
     return ("", url, None)  # not a URL at all: its send fails on its own
 
 
-def _lease(settings: Settings, now: datetime, rows: Sequence[tuple[str, str]]) -> datetime:
-    """Until when a batch is ours: long enough to send it all, each request taking up to
-    ``webhook_timeout``. ``rows`` are (webhook id, url) of the batch's deliveries."""
-    chains = Counter(webhook_id for webhook_id, _ in rows)
-    per_receiver = Counter(_receiver(url) for _, url in rows)
-    # A webhook's chain is sent one after another; the requests to one receiver at most
-    # ``webhook_concurrency`` at a time: the longest chain plus the busiest receiver's
-    # queue bounds the pass.
-    rounds = max(chains.values()) + math.ceil(
-        max(per_receiver.values()) / settings.webhook_concurrency
-    )
-    return now + timedelta(seconds=settings.webhook_timeout * rounds + 30)
+def _lease(settings: Settings, now: datetime) -> datetime:
+    """Until when a batch is ours: its pass starts no request after ``PASS_TIME``, and
+    the last one started may take ``webhook_timeout``. A worker that died holding it
+    leaves its deliveries to another worker after that."""
+    return now + timedelta(seconds=PASS_TIME + settings.webhook_timeout + 30)
 
 
 async def _claim(session: AsyncSession, settings: Settings, now: datetime) -> list[_Claimed]:
     rows = (await session.execute(_DUE, {"b_now": now, "b_limit": BATCH})).all()
     if not rows:
         return []
-    lease = _lease(settings, now, [(row.webhook_id, row.url) for row in rows])
+    lease = _lease(settings, now)
     taken = await session.execute(
         _TAKE, {"b_seqs": [row.seq for row in rows], "b_now": now, "b_lease": lease}
     )
@@ -264,34 +260,36 @@ async def _claim(session: AsyncSession, settings: Settings, now: datetime) -> li
 
 
 async def _send_all(
-    claimed: Sequence[_Claimed], settings: Settings, client: SafeClient
-) -> tuple[list[tuple[_Claimed, Outcome]], list[_Claimed]]:
+    claimed: Sequence[_Claimed],
+    settings: Settings,
+    client: SafeClient,
+    outcomes: dict[int, Outcome],
+) -> None:
     """Send a batch: each webhook's deliveries in order, one at a time; the webhooks at
     once, at most ``webhook_concurrency`` requests to one receiver. A webhook's first
     failure ends its part of the pass: its later deliveries are not sent after it (a
-    receiver that times out would hold the pass for each of them). The outcomes in
-    the batch's order, and what was not sent."""
+    receiver that times out would hold the pass for each of them), and no request
+    starts after ``PASS_TIME``. Each outcome lands in ``outcomes`` (by delivery seq) as
+    it comes, so that a pass stopped midway still knows what it sent."""
     by_webhook: dict[str, list[_Claimed]] = defaultdict(list)
     for item in claimed:
         by_webhook[item.webhook_id].append(item)
     slots: defaultdict[tuple[str, str, int | None], asyncio.Semaphore] = defaultdict(
         lambda: asyncio.Semaphore(settings.webhook_concurrency)
     )
-    outcomes: dict[int, Outcome] = {}
+    deadline = time.monotonic() + PASS_TIME
 
     async def in_order(items: list[_Claimed]) -> None:
         receiver = slots[_receiver(items[0].url)]
         for item in items:
             async with receiver:
+                if time.monotonic() > deadline:
+                    return
                 outcome = outcomes[item.delivery_seq] = await send(item, settings, client)
             if not outcome.ok:
                 return
 
     await asyncio.gather(*(in_order(items) for items in by_webhook.values()))
-    sent = [
-        (item, outcomes[item.delivery_seq]) for item in claimed if item.delivery_seq in outcomes
-    ]
-    return sent, [item for item in claimed if item.delivery_seq not in outcomes]
 
 
 async def _record(
@@ -416,13 +414,29 @@ async def _deliver_batch(
     if not claimed:
         return 0, 0
     sender = _client(settings) if client is None else client
+    outcomes: dict[int, Outcome] = {}
+
+    async def record() -> None:
+        results = [(c, outcomes[c.delivery_seq]) for c in claimed if c.delivery_seq in outcomes]
+        unsent = [c for c in claimed if c.delivery_seq not in outcomes]
+        async with unit_of_work(sessionmaker) as session:
+            await _record(session, settings, results, unsent)
+
     try:
-        results, unsent = await _send_all(claimed, settings, sender)
+        await _send_all(claimed, settings, sender, outcomes)
+    except asyncio.CancelledError:
+        # The worker is stopping: what was sent is recorded and the rest released, so
+        # that neither waits for the lease (nor is sent twice).
+        try:
+            await asyncio.shield(record())
+        except Exception:
+            log.exception("webhook_batch_not_recorded")  # sent again after the lease
+        raise
     finally:
         if client is None:
             await sender.aclose()
-    async with unit_of_work(sessionmaker) as session:
-        await _record(session, settings, results, unsent)
+    await record()
+    results = [(c, outcomes[c.delivery_seq]) for c in claimed if c.delivery_seq in outcomes]
     for item, outcome in results:
         log.info(
             "webhook_attempt",
