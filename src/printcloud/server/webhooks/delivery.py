@@ -14,10 +14,13 @@ Deliveries are claimed in due order (``next_attempt_at``: an event's time for it
 first attempt) and each webhook's deliveries of a batch are sent one at a time, in
 event order, by one worker: each waits for the previous one's answer. Different
 webhooks are sent at once, at most ``webhook_concurrency`` requests in flight to one
-receiver (scheme, host, port). Under retries a later event may arrive before an
-earlier one that is being retried. Delivery is at least once: a worker stopped
-between sending a batch and recording it leaves its lease to expire, and the batch
-is sent again.
+receiver (scheme, host, port). A webhook's first failure ends its part of the pass,
+and a pass starts no request after ``PASS_TIME``: what was not sent is released,
+unattempted, for the next pass. Under retries a later event may arrive before an
+earlier one that is being retried. Delivery is at least once: a worker that dies
+between sending a batch and recording it leaves its lease to expire (``PASS_TIME``
+plus the timeout and 30 s), and what it sent is sent again; a worker being stopped
+records what it sent first.
 """
 
 from __future__ import annotations
