@@ -409,7 +409,8 @@ class SafeClient:
         except TimeoutError:  # aiohttp's own timeouts are TimeoutErrors too
             raise RequestTimedOut(f"no answer from {target.host} within {timeout:g} s") from None
         except aiohttp.ClientConnectorDNSError as exc:
-            raise RequestFailed(f"cannot resolve {target.host}: {exc.os_error}") from None
+            why = exc.os_error.strerror or exc.os_error
+            raise RequestFailed(f"cannot resolve {target.host}: {why}") from None
         except (aiohttp.ClientError, OSError) as exc:
             raise RequestFailed(
                 f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
@@ -454,7 +455,7 @@ class _CheckedResolver:
                 host, port, type=socket.SOCK_STREAM, family=family
             )
         except socket.gaierror as exc:
-            raise OSError(exc.errno, f"cannot resolve {host}: {exc}") from exc
+            raise OSError(exc.errno, exc.strerror) from exc
         results: list[aiohttp.abc.ResolveResult] = []
         for info_family, _, proto, _, sockaddr in infos:
             address = ipaddress.ip_address(sockaddr[0])
