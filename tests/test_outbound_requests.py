@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import socket
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -376,5 +377,188 @@ async def test_a_client_pool_uses_a_connection_again_only_for_the_same_host_name
     by_ip, by_name = seen[:3], seen[3]
     assert len({client_port for _, client_port in by_ip}) == 1  # one connection, kept
     # The same address under another name: a connection of its own.
+    assert by_name[0] == f"localhost:{port}"
+    assert by_name[1] != by_ip[0][1]
+
+
+# (d) SafeClient: the same policy, on kept-alive connections (the webhook worker's).
+
+
+@pytest.fixture
+async def safe_client() -> AsyncIterator[outbound.SafeClient]:
+    client = outbound.SafeClient(allow_private=True)
+    try:
+        yield client
+    finally:
+        await client.aclose()
+
+
+@pytest.fixture
+async def strict_client() -> AsyncIterator[outbound.SafeClient]:
+    client = outbound.SafeClient(allow_private=False)
+    try:
+        yield client
+    finally:
+        await client.aclose()
+
+
+async def test_safe_client_posts_intact_and_cuts_the_answer_at_the_limit(
+    receiver: Receiver, safe_client: outbound.SafeClient
+) -> None:
+    body = b'{"event": "job.done", "id": "j_1"}'
+    response = await safe_client.request(
+        "POST",
+        f"{receiver.url}/hook?x=1",
+        content=body,
+        headers={"Content-Type": "application/json"},
+        timeout=5,
+    )
+    assert (response.status_code, response.body) == (200, b"received")
+    large = await safe_client.request(
+        "GET", f"{receiver.url}/large", timeout=5, max_response_bytes=1000
+    )
+    assert large.body == b"x" * 1000
+    # The connection left with an unread answer is not used again: the next request works.
+    again = await safe_client.request("POST", f"{receiver.url}/after", timeout=5)
+    assert again.body == b"received"
+    first = receiver.seen[0]
+    assert (first.method, first.path, first.body) == ("POST", "/hook", body)
+    assert first.headers["host"] == f"127.0.0.1:{receiver.port}"
+    assert first.headers["content-length"] == str(len(body))
+    assert first.headers["accept-encoding"] == "identity"
+    assert [s.path for s in receiver.seen] == ["/hook", "/large", "/after"]
+
+
+async def test_safe_client_connects_to_the_address_its_resolver_gave_with_the_name_as_host(
+    receiver: Receiver, safe_client: outbound.SafeClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_dns(monkeypatch, {"hooks.printcloud.test": ["127.0.0.1"]})
+    response = await safe_client.request(
+        "POST", f"http://hooks.printcloud.test:{receiver.port}/hook", timeout=5
+    )
+    assert response.status_code == 200
+    assert receiver.seen[0].headers["host"] == f"hooks.printcloud.test:{receiver.port}"
+
+
+async def test_safe_client_returns_a_redirect_and_ignores_proxies(
+    receiver: Receiver,
+    canary: Canary,
+    safe_client: outbound.SafeClient,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "all_proxy"):
+        monkeypatch.setenv(name, f"http://127.0.0.1:{canary.port}")
+    elsewhere = f"http://127.0.0.1:{canary.port}/stolen"
+    response = await safe_client.request(
+        "POST", f"{receiver.url}/redirect?to={elsewhere}", timeout=5
+    )
+    assert response.status_code == 302
+    assert response.headers["location"] == elsewhere
+    assert len(receiver.seen) == 1
+    assert await canary.connections() == 0
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "http://127.0.0.1:{port}/",
+        "http://localhost:{port}/",
+        "http://[::1]:{port}/",
+        "http://0x7f000001:{port}/",
+        "http://2130706433:{port}/",
+        "http://127.1:{port}/",
+        "http://[::ffff:127.0.0.1]:{port}/",
+        "gopher://127.0.0.1:{port}/",
+    ],
+)
+async def test_safe_client_refuses_loopback_without_connecting(
+    template: str, canary: Canary, strict_client: outbound.SafeClient
+) -> None:
+    with pytest.raises(UnsafeTarget):
+        await strict_client.request("POST", template.format(port=canary.port), timeout=2)
+    assert await canary.connections() == 0
+
+
+def loopback_is_public(monkeypatch: pytest.MonkeyPatch) -> None:
+    """127.0.0.1 stands for a public address, so that nothing leaves this host; every
+    other address keeps its own answer (127.0.0.2 is not public)."""
+    real = outbound.is_public_address
+    pretend = ipaddress.ip_address("127.0.0.1")
+    monkeypatch.setattr(
+        outbound, "is_public_address", lambda address: address == pretend or real(address)
+    )
+
+
+async def test_safe_client_checks_each_address_of_a_name_before_connecting(
+    canary: Canary, strict_client: outbound.SafeClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    loopback_is_public(monkeypatch)
+    fake_dns(
+        monkeypatch,
+        {
+            "public.printcloud.test": ["127.0.0.1"],
+            "mixed.printcloud.test": ["127.0.0.1", "127.0.0.2"],
+        },
+    )
+    with pytest.raises(UnsafeTarget, match=r"mixed\.printcloud\.test resolves to 127\.0\.0\.2"):
+        await strict_client.request(
+            "POST", f"http://mixed.printcloud.test:{canary.port}/", timeout=2
+        )
+    assert await canary.connections() == 0
+    # The same client, a name whose every address passes: it connects (the canary
+    # closes without answering).
+    with pytest.raises(outbound.RequestFailed):
+        await strict_client.request(
+            "POST", f"http://public.printcloud.test:{canary.port}/", timeout=2
+        )
+    assert await canary.connections() == 1
+
+
+async def test_safe_client_failures_are_its_own_errors(
+    safe_client: outbound.SafeClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(outbound.RequestFailed):
+        await safe_client.request("POST", f"http://127.0.0.1:{free_port()}/", timeout=2)
+
+    async def no_such_name(*args: Any, **kwargs: Any) -> Any:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(asyncio.get_running_loop(), "getaddrinfo", no_such_name)
+    with pytest.raises(outbound.RequestFailed, match=r"cannot resolve nowhere\.printcloud\.test"):
+        await safe_client.request("POST", "http://nowhere.printcloud.test/", timeout=2)
+
+    async def say_nothing(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()  # until the client gives up and closes
+        writer.close()
+
+    server = await asyncio.start_server(say_nothing, "127.0.0.1", 0)
+    try:
+        port = server.sockets[0].getsockname()[1]
+        with pytest.raises(outbound.RequestTimedOut):
+            await safe_client.request("POST", f"http://127.0.0.1:{port}/", timeout=0.3)
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+async def test_safe_client_uses_a_connection_again_only_for_the_same_host_name(
+    safe_client: outbound.SafeClient,
+) -> None:
+    seen: list[tuple[str, int]] = []
+
+    async def record(request: Request) -> Response:
+        assert request.client is not None
+        seen.append((request.headers["host"], request.client.port))
+        return Response(b"ok")
+
+    app = Starlette(routes=[Route("/{path:path}", record, methods=["POST"])])
+    async with serve_asgi(uvicorn.Config(app, log_level="warning")) as url:
+        port = int(url.rsplit(":", 1)[1])
+        for _ in range(3):
+            await safe_client.request("POST", f"{url}/hook", timeout=5)
+        await safe_client.request("POST", f"http://localhost:{port}/hook", timeout=5)
+
+    by_ip, by_name = seen[:3], seen[3]
+    assert len({client_port for _, client_port in by_ip}) == 1  # one connection, kept
     assert by_name[0] == f"localhost:{port}"
     assert by_name[1] != by_ip[0][1]

@@ -42,18 +42,23 @@ class Received:
 @dataclass
 class WebhookReceiver:
     """Records every POST to ``url``/<name>; answers from a script of (status, delay,
-    headers), then ``status``."""
+    headers), then ``status_by_path`` (by ``/name``), then ``status``."""
 
     url: str = ""
     status: int = 200
     received: list[Received] = field(default_factory=list)
     script: deque[tuple[int, float, dict[str, str]]] = field(default_factory=deque)
+    status_by_path: dict[str, int] = field(default_factory=dict)
 
     async def endpoint(self, request: Request) -> Response:
         self.received.append(
             Received(request.url.path, dict(request.headers), await request.body())
         )
-        status, delay, headers = self.script.popleft() if self.script else (self.status, 0.0, {})
+        status, delay, headers = (
+            self.script.popleft()
+            if self.script
+            else (self.status_by_path.get(request.url.path, self.status), 0.0, {})
+        )
         await asyncio.sleep(delay)  # a slow receiver, when the script says so
         return Response(f"answer {status}", status_code=status, headers=headers)
 

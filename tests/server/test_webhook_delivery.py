@@ -16,16 +16,23 @@ from typing import Any
 
 import httpx
 import pytest
+import uvicorn
+from sqlalchemy import event
 from standardwebhooks.webhooks import Webhook as Verifier
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from printcloud.server.app import create_app
+from printcloud.server.db.models import Webhook
 from printcloud.server.runtime import Runtime
 from printcloud.server.webhooks import delivery
 from printcloud.server.webhooks.delivery import deliver_due
 from tests.helpers.accounts import TestAccount, make_account
 from tests.helpers.asgi_client import client_for
 from tests.helpers.jobs import submit
-from tests.helpers.live_server import serve
+from tests.helpers.live_server import free_port, serve, serve_asgi
 from tests.helpers.webhooks import WebhookReceiver, webhook_receiver
 
 # The tests deliver: no background worker, and a retry is due as soon as it is scheduled.
@@ -292,6 +299,175 @@ async def test_a_webhook_failing_for_too_long_is_disabled_with_the_reason(
     assert state["disabledReason"].startswith("Every delivery failed since")
     assert "HTTP 500" in state["disabledReason"]
     assert len(receiver.at("/down")) == 2
+
+
+async def test_a_batch_is_recorded_in_one_transaction_each_failure_as_its_own_attempt(
+    runtime: Runtime, client: httpx.AsyncClient, account: TestAccount, receiver: WebhookReceiver
+) -> None:
+    printer = await offline_printer(runtime, client, account)
+    fine = await add_webhook(client, account, f"{receiver.url}/fine", ["job.created"])
+    # An answer of 500 from one receiver; nothing at all listens for the other.
+    broken = await add_webhook(client, account, f"{receiver.url}/broken", ["job.created"])
+    closed_url = f"http://127.0.0.1:{free_port()}/closed"
+    closed = await add_webhook(client, account, closed_url, ["job.created"])
+    receiver.status_by_path["/broken"] = 500
+    job_id = await submit(client, account, printer)
+    commits: list[object] = []
+
+    def committed(connection: object) -> None:
+        commits.append(connection)
+
+    engine = runtime.database.engine.sync_engine
+    event.listen(engine, "commit", committed)
+    try:
+        assert await deliver(runtime) == 3
+    finally:
+        event.remove(engine, "commit", committed)
+
+    assert len(commits) == 2  # the claim, then the three outcomes
+    [ok] = await deliveries(client, account, fine)
+    [answered_500] = await deliveries(client, account, broken)
+    [unreachable] = await deliveries(client, account, closed)
+    assert ok["status"] == "succeeded"
+    assert [a["statusCode"] for a in ok["attempts"]] == [200]
+    assert answered_500["status"] == "pending"
+    assert [a["statusCode"] for a in answered_500["attempts"]] == [500]
+    assert unreachable["status"] == "pending"
+    [attempt] = unreachable["attempts"]
+    assert attempt["statusCode"] is None
+    assert attempt["error"]  # why it failed, as the attempt's own
+    async with runtime.sessionmaker() as session:
+        assert (await session.get(Webhook, fine["id"])).failing_since is None  # type: ignore[union-attr]
+        assert (await session.get(Webhook, closed["id"])).failing_since is not None  # type: ignore[union-attr]
+
+    # The next pass sends only what failed; the success is not sent again.
+    receiver.status_by_path.clear()
+    assert await deliver(runtime) == 2
+    assert [r.json["jobId"] for r in receiver.at("/broken")] == [job_id, job_id]
+    assert len(receiver.at("/fine")) == 1
+
+
+async def test_a_webhooks_later_deliveries_wait_for_the_next_pass_after_a_failure(
+    runtime: Runtime, client: httpx.AsyncClient, account: TestAccount, receiver: WebhookReceiver
+) -> None:
+    printer = await offline_printer(runtime, client, account)
+    webhook = await add_webhook(client, account, f"{receiver.url}/first", ["job.created"])
+    receiver.script.append((503, 0.0, {}))
+    jobs = [await submit(client, account, printer) for _ in range(3)]
+
+    assert await deliver(runtime) == 1  # the 503; the two after it were not sent
+    untried = [d for d in await deliveries(client, account, webhook) if not d["attempts"]]
+    assert [(d["status"], d["payload"]["jobId"]) for d in reversed(untried)] == [
+        ("pending", jobs[1]),
+        ("pending", jobs[2]),
+    ]
+    # The retry (due at once here) and the two, in event order.
+    assert await deliver(runtime) == 3
+    assert [r.json["jobId"] for r in receiver.at("/first")] == [jobs[0], *jobs]
+    sent = list(reversed(await deliveries(client, account, webhook)))
+    assert [[a["attempt"] for a in d["attempts"]] for d in sent] == [[1, 2], [1], [1]]
+
+
+async def test_requests_to_one_receiver_are_bounded_and_each_webhook_goes_in_order(
+    runtime_factory: Callable[..., Runtime],
+) -> None:
+    runtime = runtime_factory(**DIRECT, webhook_concurrency=2)
+    account = await make_account(runtime)
+    arrived: list[tuple[str, str]] = []
+    connections: set[int] = set()
+    in_flight = 0
+    most = 0
+    gate = asyncio.Event()
+
+    async def hold(request: Request) -> Response:
+        # Each request is held until another one is in flight beside it: requests that
+        # the sender did not bound would all be held here at once.
+        nonlocal in_flight, most, gate
+        assert request.client is not None
+        connections.add(request.client.port)
+        arrived.append((request.url.path, (await request.json())["jobId"]))
+        in_flight += 1
+        most = max(most, in_flight)
+        waiting = gate
+        if in_flight >= 2:
+            gate.set()
+            gate = asyncio.Event()
+        await waiting.wait()
+        in_flight -= 1
+        return Response(status_code=204)
+
+    app = Starlette(routes=[Route("/{name}", hold, methods=["POST"])])
+    async with (
+        serve_asgi(uvicorn.Config(app, log_level="warning")) as url,
+        client_for(create_app(runtime=runtime)) as http,
+    ):
+        printer = await offline_printer(runtime, http, account)
+        for name in ("a", "b", "c", "d"):
+            await add_webhook(http, account, f"{url}/{name}", ["job.created"])
+        jobs = [await submit(http, account, printer) for _ in range(3)]
+        assert await deliver(runtime) == 12
+
+    assert most == 2
+    assert len(connections) == 2  # kept alive: two connections carried all twelve
+    for name in ("a", "b", "c", "d"):
+        assert [job for path, job in arrived if path == f"/{name}"] == jobs
+
+
+async def test_what_a_pass_did_not_start_in_its_time_is_released_unattempted(
+    runtime: Runtime,
+    client: httpx.AsyncClient,
+    account: TestAccount,
+    receiver: WebhookReceiver,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    printer = await offline_printer(runtime, client, account)
+    webhook = await add_webhook(client, account, f"{receiver.url}/late", ["job.created"])
+    jobs = [await submit(client, account, printer) for _ in range(2)]
+    monkeypatch.setattr(delivery, "PASS_TIME", -1.0)  # over before it starts
+
+    assert await deliver(runtime) == 0
+    left = await deliveries(client, account, webhook)
+    assert [(d["status"], d["attempts"]) for d in left] == [("pending", [])] * 2
+    monkeypatch.setattr(delivery, "PASS_TIME", 60.0)
+    assert await deliver(runtime) == 2  # due at once, not at the end of a lease
+    assert [r.json["jobId"] for r in receiver.at("/late")] == jobs
+    sent = await deliveries(client, account, webhook)
+    assert [[a["attempt"] for a in d["attempts"]] for d in sent] == [[1], [1]]
+
+
+async def test_a_stopping_worker_records_what_it_sent_and_releases_the_rest(
+    runtime: Runtime, client: httpx.AsyncClient, account: TestAccount
+) -> None:
+    arrived: list[str] = []
+    second = asyncio.Event()
+    never = asyncio.Event()
+
+    async def answer_once(request: Request) -> Response:
+        arrived.append((await request.json())["jobId"])
+        if len(arrived) == 2:
+            second.set()
+            await never.wait()  # held until the worker gives up on it
+        return Response(status_code=204)
+
+    app = Starlette(routes=[Route("/{name}", answer_once, methods=["POST"])])
+    async with serve_asgi(uvicorn.Config(app, log_level="warning")) as url:
+        printer = await offline_printer(runtime, client, account)
+        webhook = await add_webhook(client, account, f"{url}/stop", ["job.created"])
+        jobs = [await submit(client, account, printer) for _ in range(3)]
+        worker = delivery.DeliveryWorker(runtime.settings, runtime.sessionmaker)
+        worker.start()
+        try:
+            async with asyncio.timeout(10):
+                await second.wait()  # the first answered, the second in flight
+        finally:
+            await worker.stop()
+            never.set()
+
+    first, held, third = reversed(await deliveries(client, account, webhook))
+    assert (first["status"], [a["statusCode"] for a in first["attempts"]]) == ("succeeded", [204])
+    # Neither was answered: both due again at once, with no attempt counted.
+    assert [(d["status"], d["attempts"]) for d in (held, third)] == [("pending", [])] * 2
+    assert arrived == jobs[:2]
 
 
 # What only the worker of a running server does. These wait for what a background loop

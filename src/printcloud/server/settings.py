@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     run_webhook_worker: bool = True  # every `printcloud serve` delivers, unless turned off
     webhook_timeout: float = Field(default=10.0, gt=0)
     webhook_poll_interval: float = Field(default=0.5, gt=0)
+    # Requests in flight at once to one receiver (scheme, host, port); each webhook's
+    # own deliveries still go one at a time, in order.
+    webhook_concurrency: int = Field(default=8, ge=1)
     # Multiplies the retry schedule (10 s ... 12 h, about a day in all); tests shrink it.
     webhook_retry_scale: float = Field(default=1.0, gt=0)
     webhook_disable_after: float = Field(default=3 * 24 * 3600.0, gt=0)
