@@ -41,6 +41,9 @@ async def run(
         await path.agent.stop()
         await path.offline()
 
+        if options.profile:
+            options.profile.mkdir(parents=True, exist_ok=True)
+            path.profile = options.profile
         intake_result, ids = await path.intake_stage(options.jobs)
         stages = [
             intake_result,
@@ -72,6 +75,13 @@ def _options() -> argparse.Namespace:
     parser.add_argument("--clients", type=int, default=8, help="keep-alive connections")
     parser.add_argument("--floor-operations", type=int, default=3000, help="operations per floor")
     parser.add_argument("--warmup", type=int, default=100, help="jobs of the uncounted round")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="DIR",
+        help="py-spy's stacks of the server during each stage, DIR/<stage>.txt (the "
+        "figures then carry the sampling's cost); python -m bench.profile_summary FILE",
+    )
     parser.add_argument("--smoke", action="store_true", help="a few jobs: seconds, for tests")
     parser.add_argument(
         "--json",

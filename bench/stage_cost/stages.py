@@ -7,18 +7,22 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import secrets
 from collections import Counter
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
 import uvicorn
 from bench.intake import Intake
 from bench.load.lean_http import LeanHttp
-from bench.stage_cost.cpu import measured
+from bench.stage_cost.cpu import Spent, measured
 from bench.stage_cost.parties import GatedReceiver, StagedAgent
+from bench.stage_cost.sampling import sampled
 from tests.helpers.live_server import serve_asgi
 
 # A stage that has not finished in this long is stuck, not slow.
@@ -59,9 +63,12 @@ class StageResult:
 class JobPath:
     """The server of ``intake`` and the agent of its registered computer."""
 
-    def __init__(self, intake: Intake, clients: int) -> None:
+    def __init__(self, intake: Intake, clients: int, profile: Path | None = None) -> None:
         self.intake = intake
         self.clients = clients
+        # A folder for py-spy's stacks of each measured stage (their figures then carry
+        # the sampling's cost), or None.
+        self.profile = profile
         self.agent = StagedAgent(
             intake.ws_url, intake.api_key, intake.computer_name, intake.printer_name
         )
@@ -95,7 +102,7 @@ class JobPath:
         return ids, statuses
 
     async def intake_stage(self, count: int) -> tuple[StageResult, list[str]]:
-        async with measured(self.intake.pid) as spent:
+        async with self._measured("intake") as spent:
             ids, statuses = await self.submit(count)
         result = StageResult(
             "intake",
@@ -110,7 +117,7 @@ class JobPath:
     async def dispatch_stage(self, ids: list[str]) -> StageResult:
         """The computer comes online; the jobs queued for it are sent."""
         before = len(self.agent.jobs)
-        async with measured(self.intake.pid) as spent:
+        async with self._measured("dispatch") as spent:
             await self.agent.start(range(1), timeout=TIMEOUT)
             await self.agent.received(before + len(ids), TIMEOUT)
         received = Counter(job for job in ids for _ in self.agent.log.received[job])
@@ -126,7 +133,7 @@ class JobPath:
 
     async def reports_stage(self, ids: list[str]) -> StageResult:
         """``printing`` and ``completed`` for every job."""
-        async with measured(self.intake.pid) as spent:
+        async with self._measured("reports") as spent:
             await self.agent.report(ids, TIMEOUT)
         states = await self.states(ids)
         return StageResult(
@@ -168,7 +175,7 @@ class JobPath:
             response.raise_for_status()
             await self.lifecycle(count)
             expected = len(STATE_EVENTS) * count
-            async with measured(self.intake.pid) as spent:
+            async with self._measured("webhooks") as spent:
                 gated.release(expected)
                 await gated.all_in(TIMEOUT)
             await self.http.delete(f"/api/webhooks/{response.json()['id']}")
@@ -186,6 +193,12 @@ class JobPath:
             },
             ok=log.verified == expected and log.failed == 0,
         )
+
+    @contextlib.asynccontextmanager
+    async def _measured(self, stage: str) -> AsyncIterator[Spent]:
+        out = self.profile / f"{stage}.txt" if self.profile else None
+        async with sampled(self.intake.pid, out), measured(self.intake.pid) as spent:
+            yield spent
 
     async def offline(self) -> None:
         """Wait until the server has seen the agent go: the computer reads ``offline``."""
