@@ -55,7 +55,9 @@ class Spent:
 async def measured(pid: int) -> AsyncIterator[Spent]:
     """The process's CPU over the block, from settled to settled (filled in at its end)."""
     spent = Spent()
-    start = await settled(pid)
+    await settled(pid)
+    # Read after the quiet window, whose little CPU belongs to no stage.
+    start = cpu_ns(pid)
     wall = time.monotonic()
     yield spent
     spent.wall_s = time.monotonic() - wall
