@@ -1,6 +1,6 @@
 """Cost per job in server CPU-µs, stage by stage, against the floor of each.
 
-    .venv/bin/python -m bench.stage_cost [--jobs N] [--database-url URL] [--json [OUT]]
+    .venv/bin/python -m bench.stage_cost [--jobs N] [--rounds R] [--database-url URL] [--json [OUT]]
     .venv/bin/python -m bench.stage_cost --smoke
 
 One ``printcloud serve`` on a fresh SQLite file (or the empty database of
@@ -18,6 +18,8 @@ server's CPU time (all its threads, from ``clock_gettime``) read before and afte
   measured;
 - the floors, in the same run: one commit, one WebSocket echo, one HTTP request.
 
-A short full round (every stage, no webhook) runs first and is not counted: the first
-requests of a process pay for its lazy set-up.
+The stages then the floors run ``--rounds`` times (3; N is 1,000 a round) and each
+figure is the median of its rounds: the cores are shared, and a burst of other work
+moves one round, not the median. A short round (every stage but webhooks) runs first
+and is not counted: the first requests of a process pay for its lazy set-up.
 """

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import tempfile
+from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,11 @@ SERVER_SETTINGS = {
 
 async def run(
     intake: Intake, options: argparse.Namespace, folder: Path
-) -> tuple[list[StageResult], dict[str, Floor]]:
+) -> tuple[dict[str, list[StageResult]], dict[str, list[Floor]]]:
+    """Every stage, then every floor, once a round: a floor is measured under the same
+    conditions as the stages next to it."""
+    stages: dict[str, list[StageResult]] = defaultdict(list)
+    floors: dict[str, list[Floor]] = defaultdict(list)
     path = JobPath(intake, options.clients)
     try:
         # Not counted: the first requests, messages and commits of a process pay for its
@@ -38,28 +43,30 @@ async def run(
         ids, _ = await path.submit(options.warmup)
         await path.dispatch_stage(ids)
         await path.reports_stage(ids)
-        await path.agent.stop()
-        await path.offline()
-
-        if options.profile:
-            options.profile.mkdir(parents=True, exist_ok=True)
-            path.profile = options.profile
-        intake_result, ids = await path.intake_stage(options.jobs)
-        stages = [
-            intake_result,
-            await path.dispatch_stage(ids),
-            await path.reports_stage(ids),
-            await path.webhook_stage(options.jobs),
-        ]
+        for round_ in range(options.rounds):
+            await path.agent.stop()
+            await path.offline()
+            # The first round only: py-spy's files are per stage.
+            path.profile = options.profile if round_ == 0 else None
+            intake_result, ids = await path.intake_stage(options.jobs)
+            for result in (
+                intake_result,
+                await path.dispatch_stage(ids),
+                await path.reports_stage(ids),
+                await path.webhook_stage(options.jobs),
+            ):
+                stages[result.stage].append(result)
+            measured = await floor_measures.measure_all(
+                folder,
+                options.database_url,
+                options.floor_operations,
+                options.clients,
+                intake.body.encode(),
+            )
+            for key, floor in measured.items():
+                floors[key].append(floor)
     finally:
         await path.aclose()
-    floors = await floor_measures.measure_all(
-        folder,
-        options.database_url,
-        options.floor_operations,
-        options.clients,
-        intake.body.encode(),
-    )
     return stages, floors
 
 
@@ -68,7 +75,10 @@ def _options() -> argparse.Namespace:
         description=(about or "").split("\n\n")[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--jobs", type=int, default=2000, help="jobs per stage (default 2000)")
+    parser.add_argument("--jobs", type=int, default=1000, help="jobs a stage and round")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="every stage and floor this many times"
+    )
     parser.add_argument(
         "--database-url", default="", help="an empty database (default: a fresh SQLite file)"
     )
@@ -79,8 +89,9 @@ def _options() -> argparse.Namespace:
         "--profile",
         type=Path,
         metavar="DIR",
-        help="py-spy's stacks of the server during each stage, DIR/<stage>.txt (the "
-        "figures then carry the sampling's cost); python -m bench.profile_summary FILE",
+        help="py-spy's stacks of the server during each stage of the first round, "
+        "DIR/<stage>.txt (its figures then carry the sampling's cost); summarise with "
+        "python -m bench.profile_summary FILE",
     )
     parser.add_argument("--smoke", action="store_true", help="a few jobs: seconds, for tests")
     parser.add_argument(
@@ -93,6 +104,7 @@ def _options() -> argparse.Namespace:
     options = parser.parse_args()
     if options.smoke:
         options.jobs, options.floor_operations, options.warmup = 30, 200, 10
+        options.rounds = min(options.rounds, 2)
     return options
 
 
@@ -110,11 +122,12 @@ def main() -> int:
     load_after = os.getloadavg()
     print(markdown(stages, floors))
     print(
-        f"\n{options.jobs} jobs a stage, one printcloud serve on {intake.database}; load "
+        f"\n{options.jobs} jobs a stage, {options.rounds} rounds, one printcloud serve on "
+        f"{intake.database}; load "
         f"average before {_loadavg(load_before)}, after {_loadavg(load_after)} "
         f"({os.cpu_count()} cores)"
     )
-    failed = [result for result in stages if not result.ok]
+    failed = [result for results in stages.values() for result in results if not result.ok]
     for result in failed:
         print(f"error: {result.stage}: {json.dumps(result.checks)}", file=sys.stderr)
     if options.json is not None:
@@ -128,6 +141,7 @@ def main() -> int:
             "commit": _commit(),
             "database": intake.database,
             "jobs": options.jobs,
+            "rounds": options.rounds,
             "clients": options.clients,
             "cpus": os.cpu_count(),
             "load_average_before": [round(v, 2) for v in load_before],

@@ -1,8 +1,15 @@
 """Each stage's cost against its floor: what the stack under it costs for the least a
-stage must do per operation."""
+stage must do per operation.
+
+Every stage and every floor is measured once a round; a figure is the median of its
+rounds (a burst of someone else's work on the shared cores moves one round, not the
+median), shown with the range.
+"""
 
 from __future__ import annotations
 
+import statistics
+from dataclasses import dataclass
 from typing import Any
 
 from bench.stage_cost.floors import Floor
@@ -32,55 +39,97 @@ _UNITS = {
 }
 
 
-def stage_floor(stage: str, floors: dict[str, Floor]) -> tuple[float, str]:
-    """The stage's floor in CPU-µs per operation, and what it is made of."""
+@dataclass(frozen=True)
+class Rounds:
+    """One stage's or one floor's figure in every round: CPU-µs per operation."""
+
+    values: tuple[float, ...]
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.values)
+
+    def text(self, digits: int = 0) -> str:
+        median = f"{self.median:,.{digits}f}"
+        if len(self.values) < 2:
+            return median
+        return f"{median} ({min(self.values):,.{digits}f}–{max(self.values):,.{digits}f})"
+
+
+def stage_floor(stage: str, floors: dict[str, list[Floor]]) -> tuple[float, str]:
+    """The stage's floor in CPU-µs per operation (medians), and what it is made of."""
     parts = STAGE_FLOORS[stage]
-    total = sum(count * floors[key].us_per_op for key, count in parts)
+    total = sum(count * _rounds(floors[key]).median for key, count in parts)
     what = " + ".join(
         f"{count} {_SHORT[key]}" if count > 1 else _SHORT[key] for key, count in parts
     )
     return total, what
 
 
-def markdown(stages: list[StageResult], floors: dict[str, Floor]) -> str:
+def markdown(stages: dict[str, list[StageResult]], floors: dict[str, list[Floor]]) -> str:
     lines = [
         "| stage | operations | server CPU-µs per op | floor | multiple of floor |",
         "|---|---|---|---|---|",
     ]
-    for result in stages:
-        floor, what = stage_floor(result.stage, floors)
-        operations = f"{result.operations:,} {_UNITS[result.stage]}"
-        if result.stage == "state reports":
-            operations += f" ({2 * result.operations:,} reports)"
+    for stage, results in stages.items():
+        cost = _rounds(results)
+        floor, what = stage_floor(stage, floors)
+        operations = f"{results[0].operations:,} {_UNITS[stage]}"
+        if stage == "state reports":
+            operations += f" ({2 * results[0].operations:,} reports)"
         lines.append(
-            f"| {result.stage} | {operations} | {result.us_per_op:,.0f} "
-            f"| {floor:,.0f} ({what}) | {result.us_per_op / floor:.1f}× |"
+            f"| {stage} | {operations} | {cost.text()} "
+            f"| {floor:,.0f} ({what}) | {cost.median / floor:.1f}× |"
         )
     lines += ["", "| floor | operations | CPU-µs per op | whose CPU |", "|---|---|---|---|"]
-    for floor_ in floors.values():
-        side = "its server" if floor_.side == "server" else "the bench (client)"
+    for measured in floors.values():
+        side = "its server" if measured[0].side == "server" else "the bench (client)"
         lines.append(
-            f"| {floor_.name} | {floor_.operations:,} | {floor_.us_per_op:,.1f} | {side} |"
+            f"| {measured[0].name} | {measured[0].operations:,} "
+            f"| {_rounds(measured).text(1)} | {side} |"
         )
+    rounds = len(next(iter(stages.values())))
+    if rounds > 1:
+        lines.append(f"\nMedians of {rounds} rounds, the range in brackets; operations a round.")
     return "\n".join(lines)
 
 
 def document(
-    stages: list[StageResult], floors: dict[str, Floor], context: dict[str, Any]
+    stages: dict[str, list[StageResult]],
+    floors: dict[str, list[Floor]],
+    context: dict[str, Any],
 ) -> dict[str, Any]:
     rows = []
-    for result in stages:
-        floor, what = stage_floor(result.stage, floors)
+    for stage, results in stages.items():
+        cost = _rounds(results)
+        floor, what = stage_floor(stage, floors)
         rows.append(
             {
-                **result.as_dict(),
+                "stage": stage,
+                "operations": results[0].operations,
+                "server_cpu_us_per_op": round(cost.median, 1),
                 "floor_us_per_op": round(floor, 1),
                 "floor_is": what,
-                "multiple_of_floor": round(result.us_per_op / floor, 2),
+                "multiple_of_floor": round(cost.median / floor, 2),
+                "ok": all(result.ok for result in results),
+                "rounds": [result.as_dict() for result in results],
             }
         )
     return {
         **context,
         "stages": rows,
-        "floors": {key: floor.as_dict() for key, floor in floors.items()},
+        "floors": {
+            key: {
+                "floor": measured[0].name,
+                "operations": measured[0].operations,
+                "cpu_us_per_op": round(_rounds(measured).median, 1),
+                "side": measured[0].side,
+                "rounds": [floor.as_dict() for floor in measured],
+            }
+            for key, measured in floors.items()
+        },
     }
+
+
+def _rounds(measured: list[StageResult] | list[Floor]) -> Rounds:
+    return Rounds(tuple(item.us_per_op for item in measured))

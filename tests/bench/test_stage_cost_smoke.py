@@ -31,18 +31,20 @@ def test_smoke_costs_every_stage_and_every_job_and_delivery_went_through(tmp_pat
         assert row["ok"], row
         assert row["server_cpu_us_per_op"] > 0, row
         assert row["floor_us_per_op"] > 0, row
+        assert len(row["rounds"]) == result["rounds"]
         # The table says it too, one row a stage.
         assert f"| {row['stage']} | " in completed.stdout
 
-    assert stages["intake"]["checks"] == {"created_201": jobs, "other_statuses": {}}
-    assert stages["dispatch"]["checks"]["received_once"] == jobs
-    assert stages["state reports"]["checks"]["completed"] == jobs
-    assert stages["state reports"]["checks"]["errors"] == []
-    delivery = stages["webhook delivery"]
-    assert delivery["operations"] == 3 * jobs
-    assert delivery["checks"]["verified"] == 3 * jobs
-    assert delivery["checks"]["failed_verification"] == 0
-    assert delivery["checks"]["states"] == {"sent": jobs, "printing": jobs, "completed": jobs}
+    for index in range(result["rounds"]):
+        intake, dispatch, reports, delivery = (stages[name]["rounds"][index] for name in STAGES)
+        assert intake["checks"] == {"created_201": jobs, "other_statuses": {}}
+        assert dispatch["checks"]["received_once"] == jobs
+        assert reports["checks"]["completed"] == jobs
+        assert reports["checks"]["errors"] == []
+        assert delivery["operations"] == 3 * jobs
+        assert delivery["checks"]["verified"] == 3 * jobs
+        assert delivery["checks"]["failed_verification"] == 0
+        assert delivery["checks"]["states"] == {"sent": jobs, "printing": jobs, "completed": jobs}
 
     assert set(result["floors"]) == FLOORS
     for floor in result["floors"].values():
