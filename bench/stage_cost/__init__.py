@@ -18,7 +18,7 @@ server's CPU time (all its threads, from ``clock_gettime``) read before and afte
   measured;
 - the floors, in the same run: one commit, one WebSocket echo, one HTTP request.
 
-The stages then the floors run ``--rounds`` times (3; N is 1,000 a round) and each
+The stages then the floors run ``--rounds`` times (3; N is 500 a round) and each
 figure is the median of its rounds: the cores are shared, and a burst of other work
 moves one round, not the median. A short round (every stage but webhooks) runs first
 and is not counted: the first requests of a process pay for its lazy set-up.

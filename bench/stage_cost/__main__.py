@@ -75,7 +75,7 @@ def _options() -> argparse.Namespace:
         description=(about or "").split("\n\n")[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--jobs", type=int, default=1000, help="jobs a stage and round")
+    parser.add_argument("--jobs", type=int, default=500, help="jobs a stage and round")
     parser.add_argument(
         "--rounds", type=int, default=3, help="every stage and floor this many times"
     )
@@ -83,7 +83,9 @@ def _options() -> argparse.Namespace:
         "--database-url", default="", help="an empty database (default: a fresh SQLite file)"
     )
     parser.add_argument("--clients", type=int, default=8, help="keep-alive connections")
-    parser.add_argument("--floor-operations", type=int, default=3000, help="operations per floor")
+    parser.add_argument(
+        "--floor-operations", type=int, default=1000, help="operations a floor and round"
+    )
     parser.add_argument("--warmup", type=int, default=100, help="jobs of the uncounted round")
     parser.add_argument(
         "--profile",
