@@ -37,6 +37,8 @@ async def run(
     stages: dict[str, list[StageResult]] = defaultdict(list)
     floors: dict[str, list[Floor]] = defaultdict(list)
     path = JobPath(intake, options.clients)
+    if options.profile:
+        options.profile.mkdir(parents=True, exist_ok=True)
     try:
         # Not counted: the first requests, messages and commits of a process pay for its
         # lazy set-up (imports, compiled statements, pools).

@@ -17,6 +17,7 @@ from pathlib import Path
 
 RATE = 100
 _SAMPLING = b"Sampling process"
+_WROTE = b"Wrote raw flamegraph data"
 
 
 def py_spy() -> str:
@@ -57,4 +58,6 @@ async def sampled(pid: int, out: Path | None) -> AsyncIterator[None]:
     finally:
         # Ctrl-C: py-spy stops sampling and writes what it has.
         process.send_signal(signal.SIGINT)
-        await process.communicate()
+        said, _ = await process.communicate()
+        if _WROTE not in said:
+            raise RuntimeError(f"py-spy wrote no {out}: {said.decode()}")
