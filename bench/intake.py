@@ -21,6 +21,8 @@ from websockets.sync.client import connect
 EMAIL = "wrk@example.com"
 # The smallest raw job: "hi".
 CONTENT = "aGk="
+COMPUTER = "Bench-PC"
+PRINTER = "Bench printer"
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,14 @@ class Intake:
     pid: int
     database: str
     sqlite_path: Path | None
+    # For drivers that go past intake: the server, its agent socket, the account's key,
+    # and the computer and printer registered (an agent connecting as that computer
+    # with that printer gets the jobs).
+    base_url: str
+    ws_url: str
+    api_key: str
+    computer_name: str = COMPUTER
+    printer_name: str = PRINTER
 
     def stored_jobs(self) -> int | None:
         """Jobs in the database (SQLite only: ``None`` on another database)."""
@@ -46,17 +56,22 @@ class Intake:
 def register_printer(ws_url: str, key: str) -> None:
     """Connect once as an agent with one printer, then leave: the printer stays known."""
     with connect(ws_url) as ws:
-        hello = {"type": "auth", "apiKey": key, "computerName": "Bench-PC", "os": "Linux"}
+        hello = {"type": "auth", "apiKey": key, "computerName": COMPUTER, "os": "Linux"}
         ws.send(json.dumps({**hello, "clientVersion": "bench"}))
         ws.recv()
-        printer = {"name": "Bench printer", "capabilities": {}, "isDefault": True}
+        printer = {"name": PRINTER, "capabilities": {}, "isDefault": True}
         ws.send(json.dumps({"type": "printers", "printers": [printer]}))
         ws.recv()
 
 
 @contextmanager
-def printcloud_intake(database_url: str = "") -> Iterator[Intake]:
-    """A fresh server (default: on a new SQLite file), one account, its offline printer."""
+def printcloud_intake(
+    database_url: str = "", settings: dict[str, str] | None = None
+) -> Iterator[Intake]:
+    """A fresh server (default: on a new SQLite file), one account, its offline printer.
+
+    ``settings``: more ``PRINTCLOUD_*`` variables for the server, over these defaults.
+    """
     with tempfile.TemporaryDirectory(prefix="printcloud-wrk-") as folder:
         env = {
             **os.environ,
@@ -64,6 +79,7 @@ def printcloud_intake(database_url: str = "") -> Iterator[Intake]:
             "PRINTCLOUD_LOG_LEVEL": "warning",
             # One account, so its 10/s limit is lifted: the server's own cost is measured.
             "PRINTCLOUD_RATE_LIMIT": "1000000/s",
+            **(settings or {}),
         }
         if database_url:
             env["PRINTCLOUD_DATABASE_URL"] = database_url
@@ -88,6 +104,9 @@ def printcloud_intake(database_url: str = "") -> Iterator[Intake]:
                 pid=server.process.pid,
                 database="SQLite" if not database_url else database_url.split(":", 1)[0],
                 sqlite_path=None if database_url else Path(folder) / "printcloud.db",
+                base_url=server.url,
+                ws_url=server.ws_url,
+                api_key=key,
             )
         finally:
             server.stop()

@@ -42,6 +42,9 @@ class FleetLog:
 class Fleet:
     """N agents over one or more servers; agent i uses ``urls()[i % len]``."""
 
+    # Each agent's one printer; a subclass may take over a printer registered before.
+    printer_name = PRINTER_NAME
+
     def __init__(self, urls: list[str], keys: list[str], count: int) -> None:
         self.urls = urls
         self.keys = keys
@@ -113,15 +116,13 @@ class Fleet:
             answer = json.loads(await ws.recv())
             if answer.get("type") != "auth_ok":
                 raise ValueError(f"agent {index}: {answer}")
-            await ws.send(
-                json.dumps(
-                    {
-                        "type": "printers",
-                        "printers": [{"name": PRINTER_NAME, "capabilities": {}, "isDefault": True}],
-                    }
-                )
-            )
+            await ws.send(self.printers_report())
             await self._serve(index, ws, ready)
+
+    def printers_report(self) -> str:
+        """The ``printers`` message: the agent's one printer."""
+        printer = {"name": self.printer_name, "capabilities": {}, "isDefault": True}
+        return json.dumps({"type": "printers", "printers": [printer]})
 
     async def _serve(self, index: int, ws: ClientConnection, ready: asyncio.Event) -> None:
         received = self.log.received

@@ -28,12 +28,15 @@ from printcloud.server.db.engine import create_engine
 
 
 @contextlib.asynccontextmanager
-async def echo_server(env: dict[str, str], log: Path) -> AsyncIterator[tuple[str, int]]:
-    """The echo server in a process of its own; its ws URL and pid."""
+async def echo_server(
+    env: dict[str, str], log: Path, *options: str
+) -> AsyncIterator[tuple[str, int]]:
+    """The echo server in a process of its own (``options`` on its command line); its
+    ws URL and pid."""
     port = free_port()
     with log.open("w") as out:
         process = subprocess.Popen(  # noqa: ASYNC220 - started once, waited for below
-            [sys.executable, "-m", "bench.load.echo_server", "--port", str(port)],
+            [sys.executable, "-m", "bench.load.echo_server", "--port", str(port), *options],
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
