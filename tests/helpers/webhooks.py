@@ -60,7 +60,10 @@ class WebhookReceiver:
             else (self.status_by_path.get(request.url.path, self.status), 0.0, {})
         )
         await asyncio.sleep(delay)  # a slow receiver, when the script says so
-        return Response(f"answer {status}", status_code=status, headers=headers)
+        # No body with a 204 or 304: uvicorn refuses to send one and drops the connection,
+        # and a kept-alive client's next request on it then fails (a broken receiver).
+        body = "" if status in (204, 304) else f"answer {status}"
+        return Response(body, status_code=status, headers=headers)
 
     def at(self, path: str) -> list[Received]:
         """What was posted to ``path`` (``/name``), in the order it arrived."""
