@@ -7,7 +7,8 @@ work (its ``write`` function, given the whole batch) and commits once, and only 
 does each caller hear its answer. An answer still means committed, and the effects the
 batch asked for (:mod:`printcloud.server.effects`) run after that one commit.
 
-Nothing waits to fill a batch: the writer starts as soon as the first item is queued,
+Nothing waits to fill a batch: the writer starts as soon as the first item is queued
+(after one turn of the event loop, so that what was read in the same turn joins it),
 and what arrives while it writes makes up the next batch. At low load a batch is one
 item; under load batches grow by themselves, and so does the saving.
 
@@ -71,6 +72,10 @@ class GroupCommit(Generic[I, R]):
     async def _write_queued(self) -> None:
         batch: list[_Waiting[I, R]] = []
         try:
+            # One turn of the event loop first: the requests read in the same turn as
+            # the one that started this writer queue theirs too, and share its batch.
+            # Measured with wrk (16 connections): 1,225-1,320 -> 1,292-1,724 POST/s.
+            await asyncio.sleep(0)
             while self._queue:
                 batch = self._queue[: self._max_batch]
                 del self._queue[: self._max_batch]
