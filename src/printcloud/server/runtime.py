@@ -34,7 +34,6 @@ class _Effects:
 
     dispatcher: Dispatcher
     webhooks: DeliveryWorker | None  # None: this process does not deliver webhooks
-    principals: KeyCache[Principal]
 
     async def wake_computers(self, computer_ids: list[str]) -> None:
         for computer_id in computer_ids:
@@ -52,9 +51,6 @@ class _Effects:
         await self.dispatcher.cancelled(computer_id, job_ids)
 
     async def key_revoked(self, key_id: str) -> None:
-        # Forgotten before anything awaits: no request of this process may be let in by
-        # the remembered answer once the revocation is committed.
-        self.principals.forget_key(key_id)
         await self.dispatcher.key_revoked(key_id)
 
 
@@ -96,7 +92,7 @@ class Runtime:
         webhooks = DeliveryWorker(settings, database.sessionmaker)
         effects.bind(
             database.sessionmaker,
-            _Effects(dispatcher, webhooks if settings.run_webhook_worker else None, principals),
+            _Effects(dispatcher, webhooks if settings.run_webhook_worker else None),
         )
         return cls(
             settings,

@@ -94,7 +94,7 @@ class Dispatcher:
     ) -> None:
         self._settings = settings
         self._transactions = transactions or Transactions(database.sessionmaker)
-        # Told of a revocation another instance committed (the bus's ``revoked``).
+        # Told of every revocation, this instance's or another's (the bus's ``revoked``).
         self._on_key_revoked = on_key_revoked
         self._sessionmaker = database.sessionmaker
         self._bus = bus
@@ -172,7 +172,6 @@ class Dispatcher:
     async def _on_bus(self, message: BusMessage) -> None:
         if message.kind == "revoked":
             if message.key_id is not None:
-                self._on_key_revoked(message.key_id)
                 await self._close_key(message.key_id)
             return
         local = self._local.get(message.computer_id)
@@ -192,6 +191,9 @@ class Dispatcher:
                 await _quietly(link.send_cancel(job_id), link, job_id)
 
     async def _close_key(self, key_id: str) -> None:
+        # Forgotten before anything awaits: once the revocation is committed, no request
+        # of this process may be let in by the remembered answer.
+        self._on_key_revoked(key_id)
         for local in [local for local in self._local.values() if local.link.key_id == key_id]:
             self.unregister(local.link)
             await local.link.close(CLOSE_KEY_REVOKED, "the API key was revoked")

@@ -18,7 +18,6 @@ decides how quickly the commonest one is reached.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 
 import structlog
 from pydantic import ValidationError
@@ -27,7 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from printcloud.server.accounts.deps import api_key_from_header, count_request
 from printcloud.server.accounts.permissions import Action, allows
 from printcloud.server.accounts.service import Principal, remembered_principal
-from printcloud.server.errors import PrintCloudError, code_for
+from printcloud.server.errors import PrintCloudError, error_response
 from printcloud.server.jobs.intake import Intake
 from printcloud.server.jobs.schemas import PrintJobIn
 from printcloud.server.jobs.service import check_job
@@ -70,15 +69,14 @@ class FastJobRoute:
             checked = await check_job(self.ports.settings, job)
             job_id = await self.intake.submit(principal.account_id, checked)
         except PrintCloudError as exc:
-            await _send_json(
-                send, exc.status_code, _error(exc.status_code, exc.message), exc.headers
-            )
+            # Rare: the app's own rendering, the same bytes as the route's.
+            await error_response(exc.status_code, exc.message, exc.headers)(scope, receive, send)
             return
         except Exception:
             log.exception("unhandled_exception", method="POST", path=scope["path"])
-            await _send_json(send, 500, _error(500, "Internal server error"))
+            await error_response(500, "Internal server error")(scope, receive, send)
             return
-        await _send_json(send, 201, job_id)
+        await _send_created(send, job_id)
 
     def _known_principal(self, authorization: bytes | None) -> Principal | None:
         try:
@@ -138,22 +136,10 @@ def _replay(body: bytes, receive: Receive) -> Receive:
     return replay
 
 
-def _error(status: int, message: str) -> dict[str, str]:
-    return {"code": code_for(status), "message": message}
-
-
-async def _send_json(
-    send: Send, status: int, content: object, headers: Mapping[str, str] | None = None
-) -> None:
-    # Rendered as Starlette's JSONResponse renders, so both paths answer the same bytes.
-    body = json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
-    raw_headers = [
-        (b"content-length", str(len(body)).encode()),
-        (b"content-type", _JSON),
-        *(
-            (name.lower().encode("latin-1"), value.encode("latin-1"))
-            for name, value in (headers or {}).items()
-        ),
-    ]
-    await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+async def _send_created(send: Send, job_id: str) -> None:
+    """The 201, written as Starlette's JSONResponse writes it (the same bytes as the
+    route's), without building a response object on the hot path."""
+    body = json.dumps(job_id, ensure_ascii=False, separators=(",", ":")).encode()
+    headers = [(b"content-length", str(len(body)).encode()), (b"content-type", _JSON)]
+    await send({"type": "http.response.start", "status": 201, "headers": headers})
     await send({"type": "http.response.body", "body": body})
