@@ -12,7 +12,8 @@ from typing import Any
 
 from bench.load import report
 from bench.load.options import Options, parse
-from bench.load.run import log, run_shape
+from bench.load.run import run_shape
+from bench.load.shared import log
 
 from printcloud.server.logs import configure_logging
 

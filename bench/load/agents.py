@@ -2,9 +2,13 @@
 
 Each agent authenticates, reports one printer, and answers every ``print_job`` with
 ``printing`` then ``completed``. Receipt times are kept per job id, every receipt, so
-the harness can count losses and duplicates. After a disconnect an agent waits until
-the harness allows reconnecting (so jobs can queue while agents are away), then
-reconnects at once: the thundering herd a server restart causes.
+the harness can count losses and duplicates.
+
+Agents come back like the real agent does: full-jitter backoff from the first retry,
+and a server's ``retry_after`` hint (a 1012 or 1013 close) honoured instead. A 1013 is
+the server's deliberate "try again later": counted as refused, never as a failure. The
+harness may also hold every agent off (``may_connect``) so that jobs queue while they
+are away; once released, an agent waits out what remains of its own wait.
 """
 
 from __future__ import annotations
@@ -14,14 +18,29 @@ import contextlib
 import json
 import random
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+from websockets.frames import Close
+
+from printcloud.protocol.retry_hint import CLOSE_TRY_AGAIN_LATER, retry_after
 
 PRINTER_NAME = "Bench Printer"
+# The real agent's backoff: the n-th retry waits uniform(0, min(cap, base * 2**n)).
+BACKOFF_BASE = 0.5
+BACKOFF_CAP = 30.0
+# A hint is honoured plus up to this share of it, so agents told the same second spread.
+HINT_JITTER = 0.1
+
+
+def retry_delay(retry: int, hint: float | None, rng: random.Random) -> float:
+    """Seconds before the ``retry``-th retry (0 first): the server's hint, or full jitter."""
+    if hint is not None:
+        return hint * (1 + rng.uniform(0, HINT_JITTER))
+    return rng.uniform(0, min(BACKOFF_CAP, BACKOFF_BASE * 2 ** min(retry, 16)))
 
 
 @dataclass
@@ -32,11 +51,21 @@ class FleetLog:
     # monotonic_ns once each job's ``completed`` report was handed to the socket.
     completed: defaultdict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
     connected: int = 0
-    # Attempts that failed before the agent was ready, and sessions lost after.
-    connect_failures: int = 0
+    # Attempts the server refused (close 1013), attempts that failed before the agent was
+    # ready in any other way (by kind), and sessions lost after it was ready.
+    refused: int = 0
+    failures: Counter[str] = field(default_factory=Counter)
     disconnects: int = 0
     # monotonic_ns of each agent's latest printers_ok: when it was ready for jobs.
     ready_at: dict[int, int] = field(default_factory=dict)
+    # (monotonic_ns, agent) of every printers_ok, and of every end of a ready session.
+    ready_log: list[tuple[int, int]] = field(default_factory=list)
+    closed_log: list[tuple[int, int]] = field(default_factory=list)
+
+    def counts(self) -> Counter[str]:
+        """The counters now: subtract an earlier reading for what happened in between."""
+        failed = {f"failed: {kind}": count for kind, count in self.failures.items()}
+        return Counter({"refused": self.refused, "disconnects": self.disconnects, **failed})
 
 
 class Fleet:
@@ -79,26 +108,40 @@ class Fleet:
         self._tasks = []
 
     async def _run(self, index: int, ready: asyncio.Event) -> None:
-        delay = 0.05
+        rng = random.Random(index)
+        retry = 0  # since the last session that got ready
+        resume_at = 0.0
         while True:
-            await self.may_connect.wait()
+            await self._wait_turn(resume_at)
             was_ready = self.log.ready_at.get(index)
+            error: Exception | None = None
             try:
-                await self._session(index, ready)
-                self.log.disconnects += 1  # the server closed normally
-                delay = 0.05
-            except (OSError, ConnectionClosed, InvalidHandshake, TimeoutError, ValueError):
-                # A server restart closes with 1012, which websockets raises: a session
-                # that got ready and then ended is a disconnect, not a failure.
-                if self.log.ready_at.get(index) != was_ready:
-                    self.log.disconnects += 1
-                    continue
-                self.log.connect_failures += 1
-                # Jittered, growing, capped: like the real agent's backoff.
-                await asyncio.sleep(delay * (0.5 + random.random()))
-                delay = min(delay * 2, 1.0)
+                close = await self._session(index, ready)
+            except (OSError, ConnectionClosed, InvalidHandshake, TimeoutError, ValueError) as exc:
+                error, close = exc, exc.rcvd if isinstance(exc, ConnectionClosed) else None
+            if self.log.ready_at.get(index) != was_ready:
+                # A restart closes with 1012: a session that got ready and then ended is
+                # a disconnect, not a failure.
+                self.log.closed_log.append((time.monotonic_ns(), index))
+                self.log.disconnects += 1
+                retry = 0
+            elif close is not None and close.code == CLOSE_TRY_AGAIN_LATER:
+                self.log.refused += 1
+            else:
+                self.log.failures[failure_kind(error, close)] += 1
+            hint = retry_after(close.code, close.reason) if close is not None else None
+            resume_at = time.monotonic() + retry_delay(retry, hint, rng)
+            retry += 1
 
-    async def _session(self, index: int, ready: asyncio.Event) -> None:
+    async def _wait_turn(self, resume_at: float) -> None:
+        """Until the harness lets agents connect and this agent's own wait is over."""
+        await self.may_connect.wait()
+        while (remaining := resume_at - time.monotonic()) > 0:
+            await asyncio.sleep(remaining)
+            await self.may_connect.wait()
+
+    async def _session(self, index: int, ready: asyncio.Event) -> Close | None:
+        """One connection, to its end; the close frame the server sent, if any."""
         url = self.urls[index % len(self.urls)]
         # No client pings: the server pings, and 10,000 pinging clients cost CPU here.
         async with connect(url, open_timeout=60, ping_interval=None, max_size=None) as ws:
@@ -115,9 +158,13 @@ class Fleet:
             )
             answer = json.loads(await ws.recv())
             if answer.get("type") != "auth_ok":
-                raise ValueError(f"agent {index}: {answer}")
+                # The server closes after its answer: its close code tells a refusal for
+                # now (1013) from a failure.
+                await asyncio.wait_for(ws.wait_closed(), 10)
+                return ws.protocol.close_rcvd
             await ws.send(self.printers_report())
             await self._serve(index, ws, ready)
+        return ws.protocol.close_rcvd
 
     def printers_report(self) -> str:
         """The ``printers`` message: the agent's one printer."""
@@ -139,13 +186,18 @@ class Fleet:
                     if self.on_completed is not None:
                         self.on_completed(job_id)
                 elif kind == "printers_ok":
-                    self.log.ready_at[index] = time.monotonic_ns()
-                    self._sockets[index] = ws
-                    self.log.connected += 1
-                    ready.set()
+                    self._became_ready(index, ws, ready)
         finally:
             if self._sockets.get(index) is ws:
                 del self._sockets[index]
+
+    def _became_ready(self, index: int, ws: ClientConnection, ready: asyncio.Event) -> None:
+        now = time.monotonic_ns()
+        self.log.ready_at[index] = now
+        self.log.ready_log.append((now, index))
+        self._sockets[index] = ws
+        self.log.connected += 1
+        ready.set()
 
     @property
     def ready_count(self) -> int:
@@ -163,3 +215,16 @@ class Fleet:
                 while len(self._sockets) < count:
                     await asyncio.sleep(0.01)
         return len(self._sockets) >= count
+
+
+def failure_kind(error: Exception | None, close: Close | None) -> str:
+    """How an attempt failed, for the counts: a close code, an HTTP status, a timeout..."""
+    if close is not None:
+        return f"close {close.code}"
+    if isinstance(error, InvalidStatus):
+        return f"http {error.response.status_code}"
+    if isinstance(error, ConnectionClosed):
+        return "closed without a close frame"
+    if isinstance(error, TimeoutError):
+        return "timeout"
+    return "ended before ready" if error is None else type(error).__name__

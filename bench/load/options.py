@@ -14,9 +14,14 @@ PER_ACCOUNT_RATE = 8.0
 QUEUE_SECONDS = 10.0
 
 
+SCENARIOS = ("full", "restart")
+
+
 @dataclass
 class Options:
     shapes: list[str] = field(default_factory=lambda: ["embedded", "cluster"])
+    # full: the floor, the load ladder, then the restarts; restart: the restarts alone.
+    scenario: str = "full"
     # All agents connected; jobs go to the ``active`` ones, the rest stay idle.
     agents: int = 10_000
     active_agents: int = 100
@@ -28,6 +33,10 @@ class Options:
     # Jobs submitted while the agents are away; by default one per agent.
     queued: int | None = None
     drain_timeout: float = 60
+    # The rolling restart (cluster): jobs offered a second throughout, and the steady
+    # seconds before, between and after the servers' restarts.
+    rolling_rate: float = 50
+    settle_seconds: float = 5
     db_commits: int = 1000
     echo_connections: int | None = None
     output: Path = Path("bench/results")
@@ -37,10 +46,17 @@ class Options:
     @property
     def account_count(self) -> int:
         """Enough accounts that the highest rate stays under each one's limit."""
-        needed = math.ceil(max([*self.rates, self.reference_rate]) / PER_ACCOUNT_RATE)
+        needed = math.ceil(max(self.offered_rates) / PER_ACCOUNT_RATE)
         # And enough that the jobs queued during the restart go in within QUEUE_SECONDS.
         queueing = math.ceil(self.queued_count / PER_ACCOUNT_RATE / QUEUE_SECONDS)
         return max(1, self.accounts or max(needed, queueing))
+
+    @property
+    def offered_rates(self) -> list[float]:
+        """Every rate the submitters offer in this scenario."""
+        if self.scenario == "restart":
+            return [self.rolling_rate]
+        return [*self.rates, self.reference_rate, self.rolling_rate]
 
     @property
     def active_count(self) -> int:
@@ -68,6 +84,8 @@ SMOKE = {
     "preload": 2000,
     "drain_timeout": 60,  # generous: CI machines are busy; only a stuck job waits this long
     "db_commits": 20,
+    "rolling_rate": 20,
+    "settle_seconds": 1,
 }
 
 
@@ -80,6 +98,13 @@ def parse(argv: list[str] | None = None) -> Options:
     )
     defaults = Options()
     parser.add_argument("--shape", choices=["embedded", "cluster", "both"], default="both")
+    parser.add_argument(
+        "--scenario",
+        choices=SCENARIOS,
+        default="full",
+        help="full: floor, load ladder, restarts (long); restart: connect the agents, then "
+        "the restart with jobs queued (and the rolling restart in the cluster) alone",
+    )
     parser.add_argument("--agents", type=int, help=f"default {defaults.agents}")
     parser.add_argument("--active-agents", type=int, help=f"default {defaults.active_agents}")
     parser.add_argument("--rates", help="offered jobs/s, comma-separated (default 50,...,2000)")
@@ -89,6 +114,8 @@ def parse(argv: list[str] | None = None) -> Options:
     parser.add_argument("--queued", type=int, help="jobs queued while agents are away")
     parser.add_argument("--accounts", type=int, help="default: enough for the highest rate")
     parser.add_argument("--drain-timeout", type=float)
+    parser.add_argument("--rolling-rate", type=float, help="jobs/s during the rolling restart")
+    parser.add_argument("--settle-seconds", type=float, help="steady seconds around each step")
     parser.add_argument("--db-commits", type=int)
     parser.add_argument("--output", type=Path)
     parser.add_argument("--smoke", action="store_true", help="tiny and seconds-long (CI)")
@@ -96,11 +123,11 @@ def parse(argv: list[str] | None = None) -> Options:
     values: dict[str, Any] = dict(SMOKE) if args.smoke else {}
     for name in (
         "agents", "active_agents", "reference_rate", "seconds", "preload", "queued",
-        "accounts", "drain_timeout", "db_commits", "output",
+        "accounts", "drain_timeout", "db_commits", "output", "rolling_rate", "settle_seconds",
     ):  # fmt: skip
         if getattr(args, name) is not None:
             values[name] = getattr(args, name)
     if args.rates:
         values["rates"] = [float(rate) for rate in args.rates.split(",")]
     values["shapes"] = ["embedded", "cluster"] if args.shape == "both" else [args.shape]
-    return Options(smoke=args.smoke, **values)
+    return Options(smoke=args.smoke, scenario=args.scenario, **values)

@@ -10,6 +10,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt
+from bench.load import restart_report
 
 LATENCIES = {
     "post_201": "POST→201",
@@ -19,17 +20,22 @@ LATENCIES = {
 
 
 def write(result: dict[str, Any], output: Path, stamp: str) -> list[Path]:
-    """Write the shape's JSON, markdown and plots (and ``<shape>-latest.*`` copies)."""
+    """Write the shape's JSON, markdown and plots (and ``<shape>-latest.*`` copies).
+
+    The restarts alone are ``<shape>-restart-*``: they do not replace a full run's files.
+    """
     output.mkdir(parents=True, exist_ok=True)
     shape = result["shape"]
+    prefix = shape if result["options"]["scenario"] == "full" else f"{shape}-restart"
     table = markdown(result)
     files = []
-    for name in (f"{shape}-{stamp}", f"{shape}-latest"):
+    for name in (f"{prefix}-{stamp}", f"{prefix}-latest"):
         (output / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
         (output / f"{name}.md").write_text(table)
         files += [output / f"{name}.json", output / f"{name}.md"]
     files += plot_latency(result, output / f"{shape}-latency.png")
     files += plot_memory(result, output / f"{shape}-memory.png")
+    files += restart_report.plot(result, output)
     return files
 
 
@@ -44,11 +50,34 @@ def _ratio(value: float | None, floor: float | None) -> str:
 
 
 def markdown(result: dict[str, Any]) -> str:
+    lines = [f"### {result['shape']} — {result['started_at']}"]
+    if "floor" in result:
+        lines += _load_lines(result)
+    lines += restart_report.markdown_lines(result)
+    delivery = result.get("delivery", {})
+    hooks = result.get("webhooks", {})
+    lines += [
+        "",
+        "| whole run | value |",
+        "|---|---|",
+        f"| delivery | {delivery.get('accepted')} accepted, {delivery.get('lost')} lost, "
+        f"{delivery.get('duplicates')} duplicates, {delivery.get('unexpected')} unexpected |",
+        f"| webhooks | {hooks.get('verified')} verified, {hooks.get('failed_verification')} "
+        "failed verification |",
+        "",
+        "Settings changed for the bench: "
+        + ", ".join(f"`{k}={v}`" for k, v in result["server_settings"].items()),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _load_lines(result: dict[str, Any]) -> list[str]:
+    """The full scenario's tables: the load phases, then memory, connecting and floors."""
     floor = result["floor"]
     echo = floor["ws_echo"]["latency_ms"]
     commit = floor["db_commit"]["latency_ms"]
     lines = [
-        f"### {result['shape']} — {result['started_at']}",
         "",
         "| phase | offered/s | POST→201/s | jobs/s | POST→201 p50 / p99 ms | "
         "POST→agent p50 / p90 / p99 / max ms | ×echo p50 | POST→webhook p50 / p99 ms | "
@@ -71,9 +100,6 @@ def markdown(result: dict[str, Any]) -> str:
         )
     memory = result.get("memory", {})
     echo_memory = floor["ws_echo"]["memory"]
-    delivery = result.get("delivery", {})
-    reconnect = result.get("reconnect", {})
-    hooks = result.get("webhooks", {})
     lines += [
         "",
         "| measure | value | floor |",
@@ -91,28 +117,14 @@ def markdown(result: dict[str, Any]) -> str:
             f"| preload | {preload['jobs']} jobs ({preload['rows']} rows) in "
             f"{preload['seconds']} s: {preload['jobs_per_s']} jobs/s | |"
         )
-    if reconnect:
-        lines.append(
-            f"| restart: {reconnect['agents']} agents back / {reconnect['queued_jobs']} queued "
-            f"jobs delivered / completed | {reconnect['agents_back_seconds']} s / "
-            f"{reconnect['jobs_delivered_seconds']} s / {reconnect['jobs_completed_seconds']} s | |"
-        )
     lines += [
-        f"| delivery | {delivery.get('accepted')} accepted, {delivery.get('lost')} lost, "
-        f"{delivery.get('duplicates')} duplicates, {delivery.get('unexpected')} unexpected | |",
-        f"| webhooks | {hooks.get('verified')} verified, {hooks.get('failed_verification')} "
-        "failed verification | |",
         "",
         "Latencies are from each job's scheduled send time (open loop). The generator is "
         "one process (agents, submitters on a lean keep-alive HTTP client, the webhook "
         "receiver) on the same machine: "
         "'bound by' says which side was near a full core while the load was offered.",
-        "",
-        "Settings changed for the bench: "
-        + ", ".join(f"`{k}={v}`" for k, v in result["server_settings"].items()),
-        "",
     ]
-    return "\n".join(lines)
+    return lines
 
 
 def plot_latency(result: dict[str, Any], path: Path) -> list[Path]:

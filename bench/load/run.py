@@ -7,41 +7,26 @@ import os
 import platform
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import uvicorn
 from bench.load import floor
-from bench.load.accounts import BenchAccount, create_users, open_accounts, printer_ids
+from bench.load.accounts import create_users, open_accounts, printer_ids
 from bench.load.agents import Fleet
 from bench.load.hooks import Receiver
 from bench.load.lean_http import LeanHttp
 from bench.load.measure import CpuMeter, Latency, rss_bytes
-from bench.load.options import PER_ACCOUNT_RATE, Options
+from bench.load.options import Options
 from bench.load.preload import preload
+from bench.load.restart import restart, rolling_restart
+from bench.load.shared import Bench, delivery_check, drain, log
 from bench.load.stack import Stack, bench_settings, running_stack
 from bench.load.submit import Submissions, Target, open_loop
 from tests.helpers.live_server import serve_asgi
 
 MEMORY_SAMPLES = 8
-
-
-@dataclass
-class Bench:
-    """What the phases share."""
-
-    options: Options
-    stack: Stack
-    client: httpx.AsyncClient
-    poster: LeanHttp  # the submitters' HTTP client
-    fleet: Fleet
-    receiver: Receiver
-    accounts: list[BenchAccount]
-    targets: list[Target]  # the active agents' printers
-    all_targets: list[Target]  # every agent's printer
-    accepted: dict[str, int]  # every job accepted in the run: id -> scheduled send time
 
 
 async def run_shape(shape: str, options: Options) -> dict[str, Any]:
@@ -62,7 +47,8 @@ async def run_shape(shape: str, options: Options) -> dict[str, Any]:
             httpx.AsyncClient(timeout=60) as client,  # the set-up's calls; not measured
         ):
             log(f"{shape}: servers up at {', '.join(stack.urls)}")
-            result["floor"] = await measure_floor(stack, options, Path(folder))
+            if options.scenario == "full":
+                result["floor"] = await measure_floor(stack, options, Path(folder))
             emails = await create_users(stack.database_url, options.account_count)
             accounts = await open_accounts(client, stack.urls[0], emails, hook_url)
             for account in accounts:
@@ -71,7 +57,13 @@ async def run_shape(shape: str, options: Options) -> dict[str, Any]:
             poster = LeanHttp(connections=64)
             bench = Bench(options, stack, client, poster, fleet, receiver, accounts, [], [], {})
             try:
-                await run_phases(bench, result)
+                if options.scenario == "full":
+                    await run_phases(bench, result)
+                else:
+                    log(f"connecting {options.agents} agents")
+                    await bench.fleet.start(range(options.agents))
+                    bench.all_targets = bench.targets = await agent_targets(bench)
+                await restarts(bench, result)
             finally:
                 await fleet.stop()
                 await poster.aclose()
@@ -130,7 +122,13 @@ async def run_phases(bench: Bench, result: dict[str, Any]) -> None:
                 bench, f"with {options.preload} jobs of history", options.reference_rate
             )
         )
-    result["reconnect"] = await reconnect(bench)
+
+
+async def restarts(bench: Bench, result: dict[str, Any]) -> None:
+    """Every agent connected: the restart, then in the cluster the rolling restart."""
+    result["restart"] = await restart(bench)
+    if len(bench.stack.servers) > 1:
+        result["rolling_restart"] = await rolling_restart(bench)
 
 
 def server_rss(stack: Stack) -> int:
@@ -163,20 +161,6 @@ async def load_step(bench: Bench, phase: str, rate: float) -> dict[str, Any]:
     return summarize_step(
         bench, phase=phase, rate=rate, submissions=submissions, missing=missing, cpu=cpu
     )
-
-
-async def drain(bench: Bench, jobs: dict[str, int], timeout: float) -> int:
-    """Wait until every job reached its agent and its ``completed`` webhook; how many did not."""
-    bench.accepted |= jobs
-    waiting = set(jobs)
-    deadline = time.monotonic() + timeout
-    while waiting and time.monotonic() < deadline:
-        waiting = {
-            job for job in waiting
-            if job not in bench.fleet.log.received or job not in bench.receiver.log.completed
-        }  # fmt: skip
-        await asyncio.sleep(0.05)
-    return len(waiting)
 
 
 def summarize_step(
@@ -238,64 +222,6 @@ def bottleneck(cpu: dict[str, float], offered: float, achieved: float, servers: 
     return "none"
 
 
-async def reconnect(bench: Bench) -> dict[str, Any]:
-    """Restart the servers with every agent held off, queue jobs, then let them all back."""
-    options, fleet = bench.options, bench.fleet
-    log(f"restart: queueing {options.queued_count} jobs for {options.agents} absent agents")
-    fleet.may_connect.clear()
-    stopping = time.monotonic()
-    await asyncio.to_thread(bench.stack.restart)
-    restart_seconds = time.monotonic() - stopping
-    await fleet.wait_disconnected(timeout=60)
-    fleet.urls = bench.stack.ws_urls
-    rate = min(options.account_count * PER_ACCOUNT_RATE, 2000.0)
-    queued = await open_loop(
-        bench.poster, bench.stack.urls, bench.all_targets, rate, options.queued_count / rate
-    )
-    released = time.monotonic_ns()
-    fleet.may_connect.set()
-    all_back = await fleet.wait_ready(options.agents, timeout=max(120, options.drain_timeout))
-    back = time.monotonic_ns()
-    fleet_back = fleet.ready_count
-    missing = await drain(bench, queued.sent_at, max(60, options.drain_timeout))
-    received = [fleet.log.received[j][-1] for j in queued.sent_at if j in fleet.log.received]
-    completed = [
-        bench.receiver.log.completed[j][-1]
-        for j in queued.sent_at
-        if j in bench.receiver.log.completed
-    ]
-    return {
-        "agents": options.agents,
-        "server_restart_seconds": round(restart_seconds, 2),
-        "queued_jobs": len(queued.sent_at),
-        "queue_failures": dict(queued.failures),
-        "all_agents_back": all_back,
-        "agents_back": fleet_back,
-        "agents_back_seconds": round((back - released) / 1e9, 2),
-        "jobs_delivered_seconds": round((max(received, default=released) - released) / 1e9, 2),
-        "jobs_completed_seconds": round((max(completed, default=released) - released) / 1e9, 2),
-        "not_finished": missing,
-        "connect_failures": fleet.log.connect_failures,
-        "disconnects": fleet.log.disconnects,
-    }
-
-
-def delivery_check(bench: Bench) -> dict[str, Any]:
-    """Exactly once: every accepted job reached an agent once; nothing else arrived."""
-    received = bench.fleet.log.received
-    counts = [len(received.get(job, ())) for job in bench.accepted]
-    completed = bench.receiver.log.completed
-    return {
-        "accepted": len(bench.accepted),
-        "delivered": sum(1 for count in counts if count),
-        "lost": sum(1 for count in counts if not count),
-        "duplicates": sum(count - 1 for count in counts if count > 1),
-        "unexpected": sum(1 for job in received if job not in bench.accepted),
-        "completed_webhooks": sum(1 for job in bench.accepted if job in completed),
-        "duplicate_completed_webhooks": sum(len(v) - 1 for v in completed.values() if len(v) > 1),
-    }
-
-
 async def measure_floor(stack: Stack, options: Options, folder: Path) -> dict[str, Any]:
     """The machine's own figures: WebSocket echo (memory, latency) and one DB commit."""
     log("floor: WebSocket echo and one database commit")
@@ -315,7 +241,3 @@ async def measure_floor(stack: Stack, options: Options, folder: Path) -> dict[st
 def rate_key(rate: float) -> str:
     """A rate as a JSON key: ``200`` whether it was given as 200 or 200.0."""
     return f"{rate:g}"
-
-
-def log(message: str) -> None:
-    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)

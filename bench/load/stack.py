@@ -23,6 +23,8 @@ PG_ADMIN_DSN = os.environ.get(
 )
 REDIS_URL = os.environ.get("PRINTCLOUD_BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
 RATE_LIMIT_KEYS = "printcloud:rl:*"
+# Long enough to measure a slow shutdown (it took over a minute with 10,000 sockets).
+SHUTDOWN_TIMEOUT = 180.0
 
 
 @dataclass
@@ -49,26 +51,43 @@ class Stack:
         return [server.process.pid for server in self.servers]
 
     def start(self, count: int) -> None:
-        for index in range(count):
-            log = self.log_dir / f"server-{index}-{self.restarts}.log"
-            self.servers.append(ServerProcess(self.env, log))
+        self.servers += [self._launch(index) for index in range(count)]
         for server in self.servers:
             server.wait_ready(timeout=120)
 
-    def stop(self) -> None:
-        for server in self.servers:
-            server.stop()
-        self.servers = []
+    def _launch(self, index: int) -> ServerProcess:
+        return ServerProcess(self.env, self.log_dir / f"server-{index}-{self.restarts}.log")
 
-    def restart(self) -> None:
-        """Stop every server (SIGTERM: a deploy, not a crash) and start as many again.
+    def stop(self) -> list[float]:
+        """SIGTERM every server at once (a deploy, not a crash); the seconds each took to exit."""
+        for server in self.servers:
+            server.terminate()
+        for server in self.servers:
+            server.wait_stopped(SHUTDOWN_TIMEOUT)
+        seconds = [server.shutdown_seconds or 0.0 for server in self.servers]
+        self.servers = []
+        return seconds
+
+    def restart(self) -> list[float]:
+        """Stop every server and start as many again; the seconds each took to exit.
 
         The new processes listen on new ports; the agents follow ``ws_urls``.
         """
         count = len(self.servers)
-        self.stop()
+        seconds = self.stop()
         self.restarts += 1
         self.start(count)
+        return seconds
+
+    def replace(self, index: int) -> float:
+        """Restart one server (a rolling deploy's step) on a new port; the seconds it took
+        to exit."""
+        old = self.servers[index]
+        old.stop(SHUTDOWN_TIMEOUT)
+        self.restarts += 1
+        self.servers[index] = self._launch(index)
+        self.servers[index].wait_ready(timeout=120)
+        return old.shutdown_seconds or 0.0
 
 
 def bench_settings(agents: int, accounts: int) -> dict[str, str]:

@@ -9,6 +9,7 @@ is reported as ``generator_lag``, so a starved generator shows.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import random
 import time
@@ -71,20 +72,27 @@ async def open_loop(
     targets: list[Target],
     rate: float,
     seconds: float,
+    *,
+    until: asyncio.Event | None = None,
 ) -> Submissions:
-    """POST ``rate`` jobs a second for ``seconds``, cycling through ``targets``.
+    """POST ``rate`` jobs a second for ``seconds`` (or until ``until`` is set), cycling
+    through ``targets``.
 
-    Each job goes to a server picked at random: with two servers, half the jobs reach
-    the instance that does not hold the agent's socket (the bus carries the wake-up).
+    Each job goes to a server picked at random from ``urls`` as it is then: with two
+    servers, half the jobs reach the instance that does not hold the agent's socket (the
+    bus carries the wake-up). A caller may change the list while this runs, as a load
+    balancer takes a server out of its pool and back.
     """
     into = Submissions()
     pick = random.Random(7)
-    count = max(1, round(rate * seconds))
+    count = max(1, round(rate * seconds)) if until is None else None
     interval = 1e9 / rate
     start = time.monotonic_ns()
     tasks: set[asyncio.Task[None]] = set()
     into.started_ns = start
-    for index in range(count):
+    for index in itertools.count():
+        if index == count or (until is not None and until.is_set()):
+            break
         scheduled = start + int(index * interval)
         delay = scheduled - time.monotonic_ns()
         if delay > 0:

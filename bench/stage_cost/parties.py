@@ -50,10 +50,7 @@ class StagedAgent(Fleet):
                 elif kind == "printers_ok" and self._sockets.get(index) is ws:
                     self._answered.set()  # the answer to report()'s closing printers
                 elif kind == "printers_ok":
-                    self.log.ready_at[index] = time.monotonic_ns()
-                    self._sockets[index] = ws
-                    self.log.connected += 1
-                    ready.set()
+                    self._became_ready(index, ws, ready)
                 elif kind == "error":
                     self.errors.append(str(message.get("message")))
         finally:

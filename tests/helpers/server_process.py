@@ -40,6 +40,9 @@ class ServerProcess:
             stdout=self._log,
             stderr=subprocess.STDOUT,
         )
+        self._terminated_at = 0.0
+        self.shutdown_seconds: float | None = None
+        self.killed = False
 
     def wait_ready(self, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout
@@ -58,14 +61,26 @@ class ServerProcess:
         self.process.kill()
         self.process.wait(timeout=10)
 
-    def stop(self) -> None:
+    def terminate(self) -> None:
+        """SIGTERM: the graceful shutdown a deploy asks for (``wait_stopped`` to see it end)."""
+        self._terminated_at = time.monotonic()
         if self.process.poll() is None:
             self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.kill()
+
+    def wait_stopped(self, timeout: float = 15) -> None:
+        """Wait for the exit after ``terminate``, kill -9 past ``timeout``; the time it took
+        (SIGTERM to exit) is ``shutdown_seconds``, and ``killed`` says if it had to."""
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.killed = True
+            self.kill()
+        self.shutdown_seconds = time.monotonic() - self._terminated_at
         self._log.close()
+
+    def stop(self, timeout: float = 15) -> None:
+        self.terminate()
+        self.wait_stopped(timeout)
 
 
 # The password of the users that ``create_user`` makes.
