@@ -173,7 +173,7 @@ def _last(times: Iterable[int], origin_ns: int, complete: bool) -> float | None:
     last = max(times, default=None)
     if not complete or last is None:
         return None
-    return round((last - origin_ns) / NS, 2)
+    return round((last - origin_ns) / NS, 3)
 
 
 def _round(value: float | None) -> float | None:

@@ -2,47 +2,23 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from sqlalchemy.engine import make_url
 
-from tests.helpers import services
+from tests.helpers.load_bench import read_result, require_cluster_services, run_load_bench
 
-ROOT = Path(__file__).resolve().parents[2]
 LATENCIES = {"post_201", "post_to_agent", "post_to_completed_webhook", "generator_lag"}
 PERCENTILES = {"count", "p50", "p90", "p99", "max"}
 
 
 def run_smoke(shape: str, output: Path) -> tuple[dict, str]:
-    user = os.environ.get("PRINTCLOUD_TEST_PG_USER", "root")
-    host, port = services.POSTGRES_HOST, services.POSTGRES_PORT
-    env = {
-        **os.environ,
-        "PRINTCLOUD_BENCH_PG_DSN": f"postgresql://{user}@{host}:{port}/postgres",
-        "PRINTCLOUD_BENCH_REDIS_URL": services.REDIS_URL.rsplit("/", 1)[0] + "/13",
-    }
-    completed = subprocess.run(
-        [sys.executable, "-m", "bench.load", "--smoke", "--shape", shape, "--output", str(output)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stdout + completed.stderr
-    return json.loads((output / f"{shape}-latest.json").read_text()), completed.stdout
+    stdout = run_load_bench(output, "--smoke", "--shape", shape)
+    return read_result(output, shape), stdout
 
 
 def check_result(result: dict, stdout: str, output: Path, shape: str) -> None:
-    assert {"floor", "memory", "load", "preload", "reconnect", "delivery", "webhooks"} <= set(
-        result
-    )
+    assert {"floor", "memory", "load", "preload", "restart", "delivery", "webhooks"} <= set(result)
     assert {"ws_echo", "db_commit"} <= set(result["floor"])
     for step in result["load"]:
         assert set(step["latency_ms"]) == LATENCIES
@@ -58,8 +34,8 @@ def check_result(result: dict, stdout: str, output: Path, shape: str) -> None:
     assert delivery["delivered"] == delivery["accepted"]
     assert delivery["lost"] == delivery["duplicates"] == delivery["unexpected"] == 0
     assert delivery["completed_webhooks"] == delivery["accepted"]
-    assert result["reconnect"]["all_agents_back"]
-    assert result["reconnect"]["queued_jobs"] == result["options"]["queued"]
+    assert result["restart"]["all_agents_back"]
+    assert result["restart"]["queued_jobs"] == result["options"]["queued"]
     assert result["webhooks"]["verified"] > 0
     assert result["webhooks"]["failed_verification"] == 0
     assert result["memory"]["per_agent_bytes"] is not None
@@ -77,11 +53,7 @@ def test_embedded_smoke_runs_and_delivers_every_job_once(tmp_path: Path) -> None
 @pytest.mark.postgres
 @pytest.mark.redis
 def test_cluster_smoke_runs_and_delivers_every_job_once(tmp_path: Path) -> None:
-    if not services.reachable(services.POSTGRES_HOST, services.POSTGRES_PORT):
-        services.unavailable("PostgreSQL", f"{services.POSTGRES_HOST}:{services.POSTGRES_PORT}")
-    redis = make_url(services.REDIS_URL.replace("redis://", "redis+x://", 1))
-    if not services.reachable(redis.host or "127.0.0.1", redis.port or 6379):
-        services.unavailable("Redis", services.REDIS_URL)
+    require_cluster_services()
     result, stdout = run_smoke("cluster", tmp_path)
     check_result(result, stdout, tmp_path, "cluster")
     assert len(result["memory"]["server_samples"]) > 1
