@@ -31,6 +31,8 @@ MAX_WINDOW = 60.0
 # The restart after a graceful shutdown takes a moment; the first agents told to come
 # back are told to come back after it.
 RESTART_GRACE = 1.0
+# A refused client comes back no sooner than this: at once would only be refused again.
+MIN_HINT = 0.5
 
 
 class Ticket:
@@ -81,7 +83,7 @@ class Admission:
         """Seconds until the refused connection's own slot."""
         now = self._clock()
         # Those in flight finish first, then each slot follows the one given before.
-        earliest = now + self.limit / self.rate
+        earliest = now + max(self.limit / self.rate, MIN_HINT)
         slot = max(earliest, self._next_slot) + 1 / self.rate
         if slot - now > MAX_WINDOW:
             slot = now + self._rng.uniform(earliest - now, MAX_WINDOW)
