@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 
 import pytest
@@ -27,7 +28,8 @@ class Clock:
 def test_places_up_to_the_limit_then_refusals_until_one_is_given_back() -> None:
     admission = Admission(2, clock=Clock())
     first, second = admission.enter(), admission.enter()
-    assert first is not None and second is not None
+    assert first is not None
+    assert second is not None
     assert admission.enter() is None
     assert admission.refused == 1
     first.release()
@@ -44,7 +46,7 @@ def test_each_refused_connection_gets_its_own_later_slot() -> None:
     step = 1 / INITIAL_RATE
     # After those in flight, one slot after another at the rate.
     assert hints[0] == pytest.approx(max(200 / INITIAL_RATE, MIN_HINT) + step)
-    assert [b - a for a, b in zip(hints, hints[1:], strict=False)] == pytest.approx([step] * 4)
+    assert [b - a for a, b in itertools.pairwise(hints)] == pytest.approx([step] * 4)
     clock.now += 60  # the queue of slots has passed: the next starts from now again
     assert admission.retry_after() == pytest.approx(max(200 / INITIAL_RATE, MIN_HINT) + step)
 

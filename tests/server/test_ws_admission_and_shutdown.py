@@ -4,6 +4,7 @@ offline in one statement. Real uvicorn, real sockets."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -29,10 +30,8 @@ from tests.server.test_ws import agent
 async def _refusal(ws_url: str) -> tuple[int | None, str | None]:
     """Open a socket and wait for the server to close it: its code and reason."""
     async with connect(ws_url, open_timeout=5) as ws:
-        try:
+        with contextlib.suppress(ConnectionClosed):
             await ws.recv()
-        except ConnectionClosed:
-            pass
         return ws.close_code, ws.close_reason
 
 
@@ -48,7 +47,8 @@ async def test_beyond_the_handshake_cap_a_connection_is_told_when_to_try_again(
         code, reason = await _refusal(server.ws_url)
         assert code == CLOSE_TRY_AGAIN_LATER
         hint = retry_after(code, reason)
-        assert hint is not None and hint > 0
+        assert hint is not None
+        assert hint > 0
         assert runtime.admission.refused == 1
 
         # Still holding it after auth_ok: the place is kept until the first printers_ok.
