@@ -18,13 +18,17 @@ from printcloud.server.serving import Server, uvicorn_config
 
 
 class OpenSockets:
-    """How many WebSocket sessions an app is serving, counted by ``CountSockets``."""
+    """How many WebSocket sessions an app is serving, counted by ``CountSockets``, and
+    when each began (``opened``: the event loop's time, refused ones too)."""
 
     def __init__(self) -> None:
         self.count = 0
+        self.opened: list[float] = []
         self._changed = asyncio.Event()
 
     def add(self, delta: int) -> None:
+        if delta > 0:
+            self.opened.append(asyncio.get_running_loop().time())
         self.count += delta
         self._changed.set()
         self._changed = asyncio.Event()
