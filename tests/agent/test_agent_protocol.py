@@ -29,6 +29,7 @@ from printcloud.agent.reconnect import REPLACED, AgentFatal
 from printcloud.agent.runner import Agent
 from printcloud.protocol.job_states import JobState
 from printcloud.protocol.messages import Feature, JobPayload
+from printcloud.protocol.retry_hint import CLOSE_SERVICE_RESTART, CLOSE_TRY_AGAIN_LATER
 from printcloud.protocol.session import CLOSE_KEY_REVOKED, CLOSE_REPLACED
 from tests.helpers.agent import CountingFolder, running
 from tests.helpers.documents import PDF
@@ -295,6 +296,45 @@ async def test_a_connection_taken_over_waits_before_coming_back(
     assert replaced["reason"] == REPLACED == "another computer connected with this name"
     assert 24 <= waiting["in_seconds"] <= 36  # 30 s, jittered
     assert not any(e["event"] == "connection_lost" for e in logs)
+
+
+async def test_a_busy_server_is_come_back_to_after_its_hint_not_at_once(
+    tmp_path: Path, journal: Journal
+) -> None:
+    async with protocol_peer() as peer:
+        peer.refuse_next(CLOSE_TRY_AGAIN_LATER, "busy; retry_after=1.5")
+        agent = Agent(config(peer, tmp_path), [], journal)
+        with capture_logs() as logs:
+            async with running(agent):
+                connection = await peer.connection()
+
+    assert connection.auth.computer_name == "Peer-PC"  # the second connection got in
+    refused, accepted = peer.arrivals
+    # The rule, seen from the server: not a second before the hint (the usual first
+    # delay is at most 1 s).
+    assert accepted - refused >= 1.5
+    [busy] = [e for e in logs if e["event"] == "server_busy"]
+    assert (busy["hint_seconds"], busy["log_level"]) == (1.5, "info")
+    assert not _logged(logs, "connection_lost")
+
+
+async def test_a_restarting_server_is_come_back_to_after_its_hint_and_said_at_info(
+    tmp_path: Path, journal: Journal
+) -> None:
+    async with protocol_peer() as peer:
+        agent = Agent(config(peer, tmp_path), [], journal)
+        with capture_logs() as logs:
+            async with running(agent):
+                first = await peer.connection()
+                await first.ready()  # nothing more on its way from the agent
+                closed_at = asyncio.get_running_loop().time()
+                await first.close(CLOSE_SERVICE_RESTART, "server restarting; retry_after=1.2")
+                await peer.connection()
+
+    assert peer.arrivals[1] - closed_at >= 1.2
+    [restarting] = [e for e in logs if e["event"] == "server_restarting"]
+    assert restarting["log_level"] == "info"
+    assert not any(e["log_level"] == "warning" for e in logs)
 
 
 async def _true(value: bool) -> bool:

@@ -262,6 +262,45 @@ async def test_a_full_account_is_not_fatal_the_agent_connects_once_there_is_room
             assert agent.connected.is_set()
 
 
+async def test_a_server_too_busy_for_the_handshake_is_come_back_to_after_its_hint(
+    runtime_factory: Callable[..., Runtime], tmp_path: Path
+) -> None:
+    runtime = runtime_factory(ws_max_handshakes=1)  # PRINTCLOUD_WS_MAX_HANDSHAKES=1
+    async with serve(runtime) as live:
+        # As a server that measured itself taking one connection a second: its hint is 2 s
+        # (the one in flight, then this one's own slot), more than any usual first delay.
+        live.runtime.admission.rate = 1.0
+        owner = await make_account(live.runtime)
+        holder = WsAgent(live.ws_url, owner.keys[Permission.FULL], "Other-PC")
+        await holder.open()  # connecting, not authenticated yet: the one place is taken
+        agent = Agent(
+            agent_config(live.url, owner, tmp_path / "agent"),
+            [],
+            Journal(tmp_path / "journal.sqlite3"),
+        )
+
+        async def refused() -> bool:
+            return live.runtime.admission.refused >= 1
+
+        with capture_logs() as logs:
+            task = asyncio.create_task(agent.run())
+            await eventually(refused)
+            await holder.close()
+            await live.sockets.until(0)  # the holder's place is given back
+            async with asyncio.timeout(15):
+                await agent.connected.wait()
+            agent.request_stop()
+            async with asyncio.timeout(10):
+                await task
+
+    [busy] = [entry for entry in logs if entry["event"] == "server_busy"]
+    assert busy["reason"] == "server busy; retry_after=2.0"
+    assert busy["log_level"] == "info"
+    _, refused_at, admitted_at = live.sockets.opened  # the holder, then the agent twice
+    assert admitted_at - refused_at >= 2.0  # the server's word, not the usual delay
+    assert not any(entry["event"] == "connection_lost" for entry in logs)
+
+
 async def test_the_agent_keeps_trying_until_the_server_is_there(
     runtime_factory: Callable[..., Runtime], tmp_path: Path
 ) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 
 import uvicorn
@@ -14,17 +14,21 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from printcloud.server.app import create_app
 from printcloud.server.runtime import Runtime
-from printcloud.server.serving import uvicorn_config
+from printcloud.server.serving import Server, uvicorn_config
 
 
 class OpenSockets:
-    """How many WebSocket sessions an app is serving, counted by ``CountSockets``."""
+    """How many WebSocket sessions an app is serving, counted by ``CountSockets``, and
+    when each began (``opened``: the event loop's time, refused ones too)."""
 
     def __init__(self) -> None:
         self.count = 0
+        self.opened: list[float] = []
         self._changed = asyncio.Event()
 
     def add(self, delta: int) -> None:
+        if delta > 0:
+            self.opened.append(asyncio.get_running_loop().time())
         self.count += delta
         self._changed.set()
         self._changed = asyncio.Event()
@@ -77,18 +81,24 @@ async def serve(runtime: Runtime, port: int = 0) -> AsyncIterator[LiveServer]:
     app = create_app(runtime=runtime)
     app.add_middleware(CountSockets, sockets=sockets)
     config = uvicorn_config(app, runtime.settings, host="127.0.0.1", log_level="warning")
-    async with serve_asgi(config, port) as url:
+    async with serve_asgi(config, port, before_shutdown=runtime.release_agents) as url:
         yield LiveServer(runtime, url, sockets)
 
 
 @contextlib.asynccontextmanager
-async def serve_asgi(config: uvicorn.Config, port: int = 0) -> AsyncIterator[str]:
-    """Run ``config``'s app on 127.0.0.1 (a free port unless given); its base URL."""
+async def serve_asgi(
+    config: uvicorn.Config,
+    port: int = 0,
+    *,
+    before_shutdown: Callable[[], Awaitable[None]] | None = None,
+) -> AsyncIterator[str]:
+    """Run ``config``'s app on 127.0.0.1 (a free port unless given); its base URL.
+    ``before_shutdown``: as ``printcloud serve`` runs it (see ``serving.Server``)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", port))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(config)
+    server = uvicorn.Server(config) if before_shutdown is None else Server(config, before_shutdown)
     server.capture_signals = _keep_signals  # type: ignore[method-assign]
     task = asyncio.create_task(server.serve(sockets=[sock]))
     while not server.started:  # uvicorn says nothing when it has started: ask it

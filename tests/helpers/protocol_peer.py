@@ -4,7 +4,9 @@ not do on cue: a ``cancel_job`` at the moment a test chooses, a close with a giv
 It is a real peer: a WebSocket server whose every message is made and read by
 ``protocol.session.ServerSession``, as the server's own ``/ws`` handler does. It
 answers ``auth`` with ``auth_ok`` (accepting every feature the agent announced) and
-``printers`` with ``printers_ok``; everything else is the test's to send.
+``printers`` with ``printers_ok``; everything else is the test's to send. It can also
+refuse the next connections as a busy server does (``refuse_next``), and notes when
+each connection arrived (``arrivals``).
 """
 
 from __future__ import annotations
@@ -87,8 +89,15 @@ class ProtocolPeer:
 
     def __init__(self) -> None:
         self.url = ""
+        self.arrivals: list[float] = []  # the event loop's time at each opening handshake
         self._connections: asyncio.Queue[PeerConnection] = asyncio.Queue()
         self._ids = itertools.count(1)
+        self._refusals: list[tuple[int, str]] = []
+
+    def refuse_next(self, code: int, reason: str) -> None:
+        """Close the next connection not yet refused at once, with ``code`` and ``reason``,
+        before reading anything: a server's admission control refusing a handshake."""
+        self._refusals.append((code, reason))
 
     async def connection(self) -> PeerConnection:
         """The next connection to authenticate."""
@@ -96,6 +105,10 @@ class ProtocolPeer:
             return await self._connections.get()
 
     async def _handle(self, ws: ServerConnection) -> None:
+        self.arrivals.append(asyncio.get_running_loop().time())
+        if self._refusals:
+            await ws.close(*self._refusals.pop(0))
+            return
         session = ServerSession()
         first = session.receive(await ws.recv())
         if first.close is not None or not isinstance(first.message, Auth):

@@ -262,12 +262,14 @@ class Agent:
             ProtocolError,
         ) as exc:
             error = str(exc) or type(exc).__name__
-        # The server's close frame, when it sent one: its code says why (replaced, revoked...).
+        # The server's close frame, when it sent one: its code says why (replaced, revoked...),
+        # and a restarting or busy server's reason says when to come back.
         close = ws.protocol.close_rcvd if ws is not None else None
         return ConnectionEnd(
             authenticated=authenticated_at is not None,
             lasted=clock() - authenticated_at if authenticated_at is not None else 0.0,
             close_code=close.code if close is not None else None,
+            close_reason=close.reason if close is not None else None,
             error=error,
         )
 

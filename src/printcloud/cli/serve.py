@@ -6,7 +6,6 @@ import asyncio
 import signal
 
 import structlog
-import uvicorn
 from sqlalchemy.engine import make_url
 
 from printcloud.server.accounts import service as accounts
@@ -15,7 +14,7 @@ from printcloud.server.db.database import Database
 from printcloud.server.db.models import User
 from printcloud.server.db.uow import unit_of_work
 from printcloud.server.logs import configure_logging
-from printcloud.server.serving import uvicorn_config
+from printcloud.server.serving import Server, uvicorn_config
 from printcloud.server.settings import Settings
 from printcloud.server.webhooks.delivery import DeliveryWorker
 
@@ -59,7 +58,8 @@ def run_server(settings: Settings) -> None:
         database=make_url(settings.database_url_resolved).render_as_string(hide_password=True),
         redis="on" if settings.redis_url else "off",
     )
-    uvicorn.Server(uvicorn_config(create_app(settings), settings)).run()
+    app = create_app(settings)
+    Server(uvicorn_config(app, settings), app.state.runtime.release_agents).run()
 
 
 async def create_user(

@@ -64,6 +64,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         responses=_ERROR_RESPONSES,
     )
     app.state.ports = runtime.ports
+    app.state.runtime = runtime  # the server's shutdown lets its agents go first
     install_error_handlers(app)
     install_openapi(app)
     for router in (computers_router, jobs_router, webhooks_router, accounts_router):

@@ -4,14 +4,17 @@ the HTTP edges, :class:`AgentPorts` to the agents' socket)."""
 
 from __future__ import annotations
 
+import asyncio
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from printcloud.protocol.retry_hint import CLOSE_SERVICE_RESTART, with_retry_after
 from printcloud.server import effects
 from printcloud.server.accounts.service import Principal
+from printcloud.server.agents.admission import Admission
 from printcloud.server.agents.dispatch import Dispatcher
 from printcloud.server.agents.socket import AgentPorts
 from printcloud.server.bus import Bus, LocalBus, RedisBus
@@ -66,7 +69,11 @@ class Runtime:
     intake: Intake
     transactions: Transactions
     checkpointer: WalCheckpointer | None  # embedded SQLite only
+    admission: Admission = field(init=False)
     started: bool = False
+
+    def __post_init__(self) -> None:
+        self.admission = Admission(self.settings.ws_max_handshakes)
 
     @classmethod
     def create(cls, settings: Settings) -> Runtime:
@@ -121,7 +128,9 @@ class Runtime:
 
     @property
     def agent_ports(self) -> AgentPorts:
-        return AgentPorts(self.settings, self.database, self.dispatcher, self.transactions)
+        return AgentPorts(
+            self.settings, self.database, self.dispatcher, self.transactions, self.admission
+        )
 
     async def start(self) -> None:
         """Start the background work: the bus subscription and the sweep, webhook
@@ -133,6 +142,20 @@ class Runtime:
         if self.checkpointer is not None:
             self.checkpointer.start()
         self.started = True
+
+    async def release_agents(self) -> None:
+        """A shutdown, before the server closes its sockets: every agent is told to come
+        back (close 1012), each at its own moment, spread over the time the next server
+        needs to take them all. Their computers go offline together when the dispatcher
+        stops, in one statement, instead of one transaction per socket."""
+        links = self.dispatcher.release_all()
+        hints = self.admission.restart_hints(len(links))
+        await asyncio.gather(
+            *(
+                link.close(CLOSE_SERVICE_RESTART, with_retry_after("server restarting", hint))
+                for link, hint in zip(links, hints, strict=True)
+            )
+        )
 
     async def close(self) -> None:
         if self.started:

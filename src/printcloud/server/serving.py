@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import socket
+from collections.abc import Awaitable, Callable
+
+import structlog
 import uvicorn
 from fastapi import FastAPI
 
 from printcloud.server.settings import Settings
+
+log = structlog.get_logger(__name__)
 
 
 def uvicorn_config(app: FastAPI, settings: Settings, **overrides: object) -> uvicorn.Config:
@@ -29,3 +35,29 @@ def uvicorn_config(app: FastAPI, settings: Settings, **overrides: object) -> uvi
     }
     options.update(overrides)
     return uvicorn.Config(app, **options)  # type: ignore[arg-type]
+
+
+class Server(uvicorn.Server):
+    """uvicorn's server, letting the agents go first on a shutdown.
+
+    uvicorn closes every socket with a bare 1012 and each handler then writes its
+    computer's offline state on its own: with 10,000 agents that took over a minute, and
+    all of them came back at the same instant. ``before_shutdown`` (the runtime's
+    ``release_agents``) tells each agent when to come back instead; it runs once the
+    server stopped accepting connections, before uvicorn's own shutdown.
+    """
+
+    def __init__(
+        self, config: uvicorn.Config, before_shutdown: Callable[[], Awaitable[None]]
+    ) -> None:
+        super().__init__(config)
+        self._before_shutdown = before_shutdown
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        for server in self.servers:
+            server.close()
+        try:
+            await self._before_shutdown()
+        except Exception:
+            log.exception("release_agents_failed")  # uvicorn's shutdown still closes them
+        await super().shutdown(sockets)

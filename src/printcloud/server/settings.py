@@ -43,6 +43,11 @@ class Settings(BaseSettings):
     ws_max_message_size: int = Field(default=1024 * 1024, gt=0)
     ws_ping_interval: float = Field(default=20.0, gt=0)
     ws_ping_timeout: float = Field(default=20.0, gt=0)
+    # Agents between their handshake and their first printers_ok at once; one more is
+    # told to come back later (close 1013 with a hint). Each holds its place for about
+    # two round trips to the agent, so the cap bounds the rate too: 256 admits ~600/s
+    # from offices 200 ms away, more than the 2-core benchmark machine completes.
+    ws_max_handshakes: int = Field(default=256, gt=0)
     max_connections_per_account: int = Field(default=1000, gt=0)
     # How often each instance heartbeats, expires jobs and re-sends what a lost wake-up
     # missed; an instance silent for ``instance_timeout`` is dead and its computers offline.

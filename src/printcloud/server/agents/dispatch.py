@@ -100,6 +100,9 @@ class Dispatcher:
         self._bus = bus
         self.instance_id = instance_id
         self._local: dict[str, _Local] = {}
+        # A shutdown let the agents go (``release_all``): nothing more is sent, and a
+        # socket that closes leaves its computer to the one statement in ``stop``.
+        self.stopping = False
         self._tasks: set[asyncio.Task[None]] = set()
         self._sweeper = Periodic("sweep", self._sweep_pass, interval=settings.sweep_interval)
         self._downloading: set[int] = set()
@@ -122,9 +125,18 @@ class Dispatcher:
         await self._bus.close()
         await self._download_clients.aclose()
         async with unit_of_work(self._sessionmaker) as session:
+            await presence.instance_offline(session, self.instance_id)
             await presence.instance_stopped(session, self.instance_id)
 
     # connections
+
+    def release_all(self) -> list[AgentLink]:
+        """A shutdown: this instance holds no connection any more; the links, for the
+        caller to close."""
+        self.stopping = True
+        links = [local.link for local in self._local.values()]
+        self._local.clear()
+        return links
 
     async def register(self, link: AgentLink) -> None:
         """Hold ``link`` for its computer; a connection it replaces is closed."""

@@ -25,9 +25,15 @@ from printcloud.protocol.messages import (
     JobStateReport,
     Printers,
 )
+from printcloud.protocol.retry_hint import (
+    CLOSE_SERVICE_RESTART,
+    CLOSE_TRY_AGAIN_LATER,
+    with_retry_after,
+)
 from printcloud.protocol.session import CLOSE_TOO_BIG, Close, ServerSession
 from printcloud.server.accounts import service as accounts
 from printcloud.server.accounts.service import KeyRefused
+from printcloud.server.agents.admission import Admission, Ticket
 from printcloud.server.agents.dispatch import Dispatcher
 from printcloud.server.computers import presence
 from printcloud.server.computers.presence import ConnectionRefused
@@ -58,6 +64,7 @@ class AgentPorts:
     database: Database
     dispatcher: Dispatcher
     transactions: Transactions
+    admission: Admission
 
 
 class _Gone(Exception):
@@ -72,8 +79,10 @@ class AgentConnection:
         websocket: WebSocket,
         session: ServerSession,
         computer: Computer,
+        *,
         connection_id: str,
         key_id: str,
+        ticket: Ticket,
     ) -> None:
         self.websocket = websocket
         self.session = session
@@ -84,6 +93,8 @@ class AgentConnection:
         self.computer_name = computer.name
         self.connection_id = connection_id
         self.key_id = key_id  # revoking it closes this connection
+        # Its place among the connections being admitted, until its first printers_ok.
+        self.ticket = ticket
         self._send_lock = asyncio.Lock()
 
     @property
@@ -146,13 +157,39 @@ class AgentSockets:
         self.ports = ports
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "websocket" and scope["path"].rstrip("/") == "/ws":
-            await agent_socket(WebSocket(scope, receive, send), self.ports)
-        else:
+        if scope["type"] != "websocket" or scope["path"].rstrip("/") != "/ws":
             await self.app(scope, receive, send)
+            return
+        admission = self.ports.admission
+        if self.ports.dispatcher.stopping:
+            hint = admission.restart_hints(1)[0]
+            await _refuse(receive, send, CLOSE_SERVICE_RESTART, "server restarting", hint)
+            return
+        ticket = admission.enter()
+        if ticket is None:
+            await _refuse(
+                receive, send, CLOSE_TRY_AGAIN_LATER, "server busy", admission.retry_after()
+            )
+            return
+        try:
+            await agent_socket(WebSocket(scope, receive, send), self.ports, ticket)
+        finally:
+            ticket.release()
 
 
-async def agent_socket(websocket: WebSocket, ports: AgentPorts) -> None:
+async def _refuse(receive: Receive, send: Send, code: int, text: str, retry_after: float) -> None:
+    """Accept and close at once with the hint: the cheapest answer a client can read
+    (a refused HTTP upgrade has no close code for it to act on)."""
+    message = await receive()
+    if message["type"] != "websocket.connect":
+        return
+    await send({"type": "websocket.accept"})
+    await send(
+        {"type": "websocket.close", "code": code, "reason": with_retry_after(text, retry_after)}
+    )
+
+
+async def agent_socket(websocket: WebSocket, ports: AgentPorts, ticket: Ticket) -> None:
     settings = ports.settings
     await websocket.accept()
     session = ServerSession()
@@ -182,26 +219,34 @@ async def agent_socket(websocket: WebSocket, ports: AgentPorts) -> None:
 
     auth = received.message
     del received  # nothing from the handshake is kept for the socket's lifetime
-    connection = await _authenticate(websocket, ports, session, auth)
+    connection = await _authenticate(websocket, ports, session, auth, ticket)
     del auth
     if connection is None:
         return
+    # A client that never reports its printers gives its place back anyway.
+    releasing = asyncio.get_running_loop().call_later(settings.ws_auth_timeout, ticket.release)
     try:
         await _serve(connection, ports)
     finally:
+        releasing.cancel()
         ports.dispatcher.unregister(connection)
-        async with unit_of_work(ports.database.sessionmaker) as db:
-            await presence.disconnect(db, connection.computer_id, connection.connection_id)
-            # Written to this connection without resume, and never reported: at most once.
-            await jobs_service.fail_unreported(
-                db,
-                connection.computer_id,
-                live_connection_id=await presence.live_connection(db, connection.computer_id),
-            )
+        if not ports.dispatcher.stopping:  # else they go offline together (Dispatcher.stop)
+            await _went_offline(connection, ports)
+
+
+async def _went_offline(connection: AgentConnection, ports: AgentPorts) -> None:
+    async with unit_of_work(ports.database.sessionmaker) as db:
+        await presence.disconnect(db, connection.computer_id, connection.connection_id)
+        # Written to this connection without resume, and never reported: at most once.
+        await jobs_service.fail_unreported(
+            db,
+            connection.computer_id,
+            live_connection_id=await presence.live_connection(db, connection.computer_id),
+        )
 
 
 async def _authenticate(
-    websocket: WebSocket, ports: AgentPorts, session: ServerSession, auth: Auth
+    websocket: WebSocket, ports: AgentPorts, session: ServerSession, auth: Auth, ticket: Ticket
 ) -> AgentConnection | None:
     connection_id = "conn_" + secrets.token_hex(8)
     computer: Computer | None = None
@@ -244,8 +289,14 @@ async def _authenticate(
         await websocket.send_text(reply)
         await _close(websocket, close)
         return None
-    connection = AgentConnection(websocket, session, computer, connection_id, key_id)
+    connection = AgentConnection(
+        websocket, session, computer, connection_id=connection_id, key_id=key_id, ticket=ticket
+    )
     await connection.send(session.accept(computer.id, auth))
+    if ports.dispatcher.stopping:  # the shutdown let the others go while this one authenticated
+        hint = ports.admission.restart_hints(1)[0]
+        await connection.close(CLOSE_SERVICE_RESTART, with_retry_after("server restarting", hint))
+        return None
     await ports.dispatcher.register(connection)
     return connection
 
@@ -294,6 +345,7 @@ async def _on_printers(connection: AgentConnection, ports: AgentPorts, message: 
     await connection.send(connection.session.printers_ok(count))
     if first:  # jobs may go now, in the original's order
         await ports.dispatcher.deliver(connection.computer_id)
+        connection.ticket.release(completed=True)
 
 
 async def _on_job_state(

@@ -186,30 +186,54 @@ async def heartbeat(
     """This instance is alive (its computers with it); computers held by an instance
     whose heartbeat stopped before ``live_after`` are offline."""
     await repository.heartbeat(session, instance_id, now)
-    for computer_id, account_id in await repository.set_offline_on_dead_instances(
-        session, live_after, now
-    ):
-        await _went_offline(session, account_id, computer_id, now)
+    computers = await repository.set_offline_on_dead_instances(session, live_after, now)
+    await _all_went_offline(session, computers, now)
+    for computer_id, _ in computers:
         log.info("computer_offline_instance_dead", computer_id=computer_id)
+
+
+async def instance_offline(session: AsyncSession, instance_id: str) -> int:
+    """A graceful shutdown: every computer connected through this instance is offline,
+    written in one statement (its printers' in one per 5,000 computers) instead of one
+    transaction per socket. How many."""
+    now = utcnow()
+    computers = await repository.set_offline_of_instance(session, instance_id, now)
+    await _all_went_offline(session, computers, now)
+    log.info("computers_offline_instance_stopped", instance_id=instance_id, count=len(computers))
+    return len(computers)
 
 
 async def _went_offline(
     session: AsyncSession, account_id: str, computer_id: str, now: datetime
 ) -> None:
-    """A computer that cannot be reached cannot print: its printers read ``offline`` too,
-    each with its ``printer.state``, until the computer reports them again."""
-    await events.record(
-        session, account_id, EventType.COMPUTER_DISCONNECTED, computerId=computer_id
-    )
-    for printer_id in await repository.set_printers_offline(session, computer_id, now):
-        await events.record(
-            session,
-            account_id,
-            EventType.PRINTER_STATE,
-            printerId=printer_id,
-            computerId=computer_id,
-            state=PrinterState.OFFLINE,
-        )
+    await _all_went_offline(session, [(computer_id, account_id)], now)
+
+
+async def _all_went_offline(
+    session: AsyncSession, computers: list[tuple[str, str]], now: datetime
+) -> None:
+    """Computers that cannot be reached cannot print: their printers read ``offline``
+    too, each with its ``printer.state``, until the computer reports them again. Each
+    computer's ``computer.disconnected`` comes before its printers' events."""
+    if not computers:
+        return
+    printers: dict[str, list[str]] = {}
+    for printer_id, computer_id in await repository.set_printers_offline_of(
+        session, [computer_id for computer_id, _ in computers], now
+    ):
+        printers.setdefault(computer_id, []).append(printer_id)
+    news: list[events.NewEvent] = []
+    for computer_id, account_id in computers:
+        news.append((account_id, EventType.COMPUTER_DISCONNECTED, {"computerId": computer_id}))
+        news += [
+            (
+                account_id,
+                EventType.PRINTER_STATE,
+                {"printerId": printer_id, "computerId": computer_id, "state": PrinterState.OFFLINE},
+            )
+            for printer_id in printers.get(computer_id, ())
+        ]
+    await events.record_many(session, news)
 
 
 async def instance_stopped(session: AsyncSession, instance_id: str) -> None:

@@ -94,18 +94,6 @@ async def connection_of(session: AsyncSession, computer_id: str) -> str | None:
     return result
 
 
-async def set_printers_offline(session: AsyncSession, computer_id: str, now: datetime) -> list[str]:
-    """The computer's printers that were online, now offline; their ids."""
-    result = await session.execute(
-        update(Printer)
-        .where(Printer.computer_id == computer_id, Printer.state != PrinterState.OFFLINE)
-        .values(state=PrinterState.OFFLINE, updated_at=now)
-        .returning(Printer.id)
-        .execution_options(synchronize_session=False)
-    )
-    return list(result.scalars().all())
-
-
 async def add_computer(session: AsyncSession, computer: Computer) -> None:
     session.add(computer)
     await session.flush()
@@ -138,6 +126,45 @@ async def set_offline_if_current(
         .returning(Computer.account_id)
     )
     return result.scalar_one_or_none()
+
+
+async def set_offline_of_instance(
+    session: AsyncSession, instance_id: str, now: datetime
+) -> list[tuple[str, str]]:
+    """Every computer online through this instance: offline, in one statement (a
+    shutdown). (id, account id)s."""
+    result = await session.execute(
+        update(Computer)
+        .where(Computer.instance_id == instance_id, Computer.state == ComputerState.ONLINE)
+        .values(state=ComputerState.OFFLINE, connection_id=None, instance_id=None, last_seen_at=now)
+        .returning(Computer.id, Computer.account_id)
+        .execution_options(synchronize_session=False)
+    )
+    return [(row[0], row[1]) for row in result.all()]
+
+
+async def set_printers_offline_of(
+    session: AsyncSession, computer_ids: Sequence[str], now: datetime
+) -> list[tuple[str, str]]:
+    """The printers of these computers that were online, now offline: (id, computer id)s.
+    Chunked: a statement's parameters are bounded (SQLite 32,766; asyncpg 32,767)."""
+    offline: list[tuple[str, str]] = []
+    for start in range(0, len(computer_ids), _CHUNK):
+        result = await session.execute(
+            update(Printer)
+            .where(
+                Printer.computer_id.in_(computer_ids[start : start + _CHUNK]),
+                Printer.state != PrinterState.OFFLINE,
+            )
+            .values(state=PrinterState.OFFLINE, updated_at=now)
+            .returning(Printer.id, Printer.computer_id)
+            .execution_options(synchronize_session=False)
+        )
+        offline += [(row[0], row[1]) for row in result.all()]
+    return offline
+
+
+_CHUNK = 5000
 
 
 async def set_offline_on_dead_instances(

@@ -1,0 +1,101 @@
+"""Admission control of the agents' socket, by its clock: places, slots, the rate."""
+
+from __future__ import annotations
+
+import itertools
+import random
+
+import pytest
+
+from printcloud.server.agents.admission import (
+    INITIAL_RATE,
+    MAX_WINDOW,
+    MIN_HINT,
+    MIN_RATE,
+    RESTART_GRACE,
+    Admission,
+)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_places_up_to_the_limit_then_refusals_until_one_is_given_back() -> None:
+    admission = Admission(2, clock=Clock())
+    first, second = admission.enter(), admission.enter()
+    assert first is not None
+    assert second is not None
+    assert admission.enter() is None
+    assert admission.refused == 1
+    first.release()
+    first.release()  # twice is once
+    assert admission.in_flight == 1
+    assert admission.enter() is not None
+    assert admission.enter() is None
+
+
+def test_each_refused_connection_gets_its_own_later_slot() -> None:
+    clock = Clock()
+    admission = Admission(200, clock=clock)
+    hints = [admission.retry_after() for _ in range(5)]
+    step = 1 / INITIAL_RATE
+    # After those in flight, one slot after another at the rate.
+    assert hints[0] == pytest.approx(max(200 / INITIAL_RATE, MIN_HINT) + step)
+    assert [b - a for a, b in itertools.pairwise(hints)] == pytest.approx([step] * 4)
+    clock.now += 60  # the queue of slots has passed: the next starts from now again
+    assert admission.retry_after() == pytest.approx(max(200 / INITIAL_RATE, MIN_HINT) + step)
+
+
+def test_slots_never_reach_beyond_the_window() -> None:
+    admission = Admission(1, clock=Clock(), rng=random.Random(7))
+    hints = [admission.retry_after() for _ in range(int(INITIAL_RATE * MAX_WINDOW) + 500)]
+    assert max(hints) <= MAX_WINDOW
+    assert min(hints[-500:]) >= 1 / INITIAL_RATE  # the overflow is spread, not all at once
+    assert len({round(h, 3) for h in hints[-500:]}) > 400
+
+
+def test_the_rate_is_measured_only_in_seconds_spent_at_the_cap() -> None:
+    clock = Clock()
+    admission = Admission(1, clock=clock)
+    for _ in range(50):  # a quiet second: 50 complete, none refused
+        ticket = admission.enter()
+        assert ticket is not None
+        ticket.release(completed=True)
+    clock.now += 1
+    assert admission.enter() is not None  # the tick: nothing learnt
+    assert admission.rate == INITIAL_RATE
+    assert admission.enter() is None  # at the cap now: this second counts
+    clock.now += 1
+    admission.enter()
+    assert admission.rate == pytest.approx(0.5 * INITIAL_RATE + 0.5 * MIN_RATE)
+
+
+def test_completions_in_a_busy_second_set_the_rate() -> None:
+    clock = Clock()
+    admission = Admission(1, clock=clock)
+    for _ in range(100):
+        ticket = admission.enter()
+        assert ticket is not None
+        assert admission.enter() is None
+        ticket.release(completed=True)
+    clock.now += 1
+    admission.enter()
+    assert admission.rate == pytest.approx(0.5 * INITIAL_RATE + 0.5 * 100)
+
+
+def test_restart_hints_spread_the_agents_over_what_the_rate_takes() -> None:
+    admission = Admission(10, rng=random.Random(3))
+    hints = admission.restart_hints(3000)
+    window = 3000 / INITIAL_RATE
+    assert min(hints) >= RESTART_GRACE
+    assert max(hints) <= RESTART_GRACE + window
+    # Spread: each tenth of the window gets about a tenth of the agents.
+    tenths = [0] * 10
+    for hint in hints:
+        tenths[min(int((hint - RESTART_GRACE) / window * 10), 9)] += 1
+    assert all(200 < count < 400 for count in tenths)
