@@ -22,7 +22,7 @@ from bench.load.options import Options
 from bench.load.preload import preload
 from bench.load.restart import restart, rolling_restart
 from bench.load.shared import Bench, delivery_check, drain, log
-from bench.load.stack import Stack, bench_settings, running_stack
+from bench.load.stack import Stack, bench_settings, inherited_settings, running_stack
 from bench.load.submit import Submissions, Target, open_loop
 from tests.helpers.live_server import serve_asgi
 
@@ -36,7 +36,7 @@ async def run_shape(shape: str, options: Options) -> dict[str, Any]:
         "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "options": options.as_json(),
-        "server_settings": settings,
+        "server_settings": inherited_settings() | settings,
     }
     receiver = Receiver()
     hook_config = uvicorn.Config(receiver, log_level="warning", lifespan="off", access_log=False)

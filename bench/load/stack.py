@@ -103,6 +103,17 @@ def bench_settings(agents: int, accounts: int) -> dict[str, str]:
     }
 
 
+def inherited_settings() -> dict[str, str]:
+    """The servers' settings that come from the harness's own environment, which they
+    inherit (the harness's and the tests' variables are not settings)."""
+    own = ("PRINTCLOUD_BENCH_", "PRINTCLOUD_TEST_")
+    return {
+        name: value
+        for name, value in os.environ.items()
+        if name.startswith("PRINTCLOUD_") and not name.startswith(own)
+    }
+
+
 @contextlib.asynccontextmanager
 async def running_stack(
     shape: str, data_dir: Path, settings: dict[str, str]

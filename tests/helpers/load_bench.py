@@ -16,14 +16,18 @@ from tests.helpers import services
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def run_load_bench(output: Path, *args: str) -> str:
-    """The harness with ``args`` and its results in ``output``; what it printed."""
+def run_load_bench(output: Path, *args: str, server_env: dict[str, str] | None = None) -> str:
+    """The harness with ``args`` and its results in ``output``; what it printed.
+
+    ``server_env``: settings for the servers (they inherit the harness's environment).
+    """
     user = os.environ.get("PRINTCLOUD_TEST_PG_USER", "root")
     host, port = services.POSTGRES_HOST, services.POSTGRES_PORT
     env = {
         **os.environ,
         "PRINTCLOUD_BENCH_PG_DSN": f"postgresql://{user}@{host}:{port}/postgres",
         "PRINTCLOUD_BENCH_REDIS_URL": services.REDIS_URL.rsplit("/", 1)[0] + "/13",
+        **(server_env or {}),
     }
     completed = subprocess.run(
         [sys.executable, "-m", "bench.load", *args, "--output", str(output)],
