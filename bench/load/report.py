@@ -43,6 +43,10 @@ def _ms(value: float | None) -> str:
     return "–" if value is None else f"{value:.1f}" if value >= 10 else f"{value:.2f}"
 
 
+def _load(machine: dict[str, Any], key: str) -> str:
+    return f"{machine[key][0]:.2f}" if key in machine else "–"
+
+
 def _ratio(value: float | None, floor: float | None) -> str:
     if value is None or not floor:
         return "–"
@@ -56,6 +60,7 @@ def markdown(result: dict[str, Any]) -> str:
     lines += restart_report.markdown_lines(result)
     delivery = result.get("delivery", {})
     hooks = result.get("webhooks", {})
+    machine = result["machine"]
     lines += [
         "",
         "| whole run | value |",
@@ -64,6 +69,9 @@ def markdown(result: dict[str, Any]) -> str:
         f"{delivery.get('duplicates')} duplicates, {delivery.get('unexpected')} unexpected |",
         f"| webhooks | {hooks.get('verified')} verified, {hooks.get('failed_verification')} "
         "failed verification |",
+        f"| machine load average (1 min) before / after | "
+        f"{_load(machine, 'load_average_before')} / {_load(machine, 'load_average_after')} "
+        f"on {machine.get('cpus')} CPUs |",
         "",
         "Settings changed for the bench: "
         + ", ".join(f"`{k}={v}`" for k, v in result["server_settings"].items()),

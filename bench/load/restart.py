@@ -125,9 +125,21 @@ async def rolling_restart(bench: Bench) -> dict[str, Any]:
         "posts": submissions.attempted,
         "failed_posts": sum(submissions.failures.values()),
         "post_failures": dict(submissions.failures),
+        # A late generator sends in bursts, which the servers' rate limit may refuse.
+        "post_201_ms": submissions.post_latency.summary(),
+        "generator_lag_ms": submissions.generator_lag.summary(),
         "accepted": len(submissions.sent_at),
         "not_finished": missing,
         "not_finished_states": last_states(bench, unfinished(bench, submissions.sent_at)),
+        # By the second they were sent in: beside the events, the step they fell in.
+        "not_finished_by_second": dict(
+            sorted(
+                Counter(
+                    int((submissions.sent_at[job] - started) / NS)
+                    for job in unfinished(bench, submissions.sent_at)
+                ).items()
+            )
+        ),
         **delivery_counts(submissions.sent_at, fleet.log.received),
         "handshakes": _handshakes(fleet.log.counts() - before),
         "agents_offline": len(gaps) + len(never),

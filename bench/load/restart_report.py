@@ -15,6 +15,10 @@ def _seconds(value: float | None) -> str:
     return "not all" if value is None else f"{value:g} s"
 
 
+def _ms(summary: dict[str, Any], key: str) -> str:
+    return "–" if summary[key] is None else f"{summary[key]:.1f} ms"
+
+
 def _handshakes(handshakes: dict[str, Any]) -> str:
     kinds = ", ".join(f"{kind}: {n}" for kind, n in handshakes["failed_by_kind"].items())
     return (
@@ -50,6 +54,9 @@ def markdown_lines(result: dict[str, Any]) -> list[str]:
             "|---|---|",
             f"| POSTs at {rolling['rate']:g}/s: sent / failed | {rolling['posts']} / "
             f"{rolling['failed_posts']} {rolling['post_failures'] or ''} |",
+            f"| POST→201 p50 / p99 / max (from each job's scheduled time) | "
+            f"{_ms(rolling['post_201_ms'], 'p50')} / {_ms(rolling['post_201_ms'], 'p99')} / "
+            f"{_ms(rolling['post_201_ms'], 'max')} |",
             f"| shutdown, SIGTERM → exit, per server | "
             f"{', '.join(f'{s:g} s' for s in rolling['shutdown_seconds'])} |",
             f"| agents offline / not back | {rolling['agents_offline']} / "

@@ -34,7 +34,12 @@ async def run_shape(shape: str, options: Options) -> dict[str, Any]:
     result: dict[str, Any] = {
         "shape": shape,
         "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        # Others' work on the machine shows in its load (1, 5, 15 min) before and after.
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "load_average_before": os.getloadavg(),
+        },
         "options": options.as_json(),
         "server_settings": inherited_settings() | settings,
     }
@@ -67,6 +72,7 @@ async def run_shape(shape: str, options: Options) -> dict[str, Any]:
             finally:
                 await fleet.stop()
                 await poster.aclose()
+            result["machine"]["load_average_after"] = os.getloadavg()
             result["delivery"] = delivery_check(bench)
             result["webhooks"] = {
                 "verified": receiver.log.verified,
