@@ -4,11 +4,12 @@ Each agent authenticates, reports one printer, and answers every ``print_job`` w
 ``printing`` then ``completed``. Receipt times are kept per job id, every receipt, so
 the harness can count losses and duplicates.
 
-Agents come back like the real agent does: full-jitter backoff from the first retry,
-and a server's ``retry_after`` hint (a 1012 or 1013 close) honoured instead. A 1013 is
-the server's deliberate "try again later": counted as refused, never as a failure. The
-harness may also hold every agent off (``may_connect``) so that jobs queue while they
-are away; once released, an agent waits out what remains of its own wait.
+Agents come back as the real agent does, by its own reconnection logic
+(``printcloud.agent.reconnect``): full-jitter backoff from the first retry, and a
+server's ``retry_after`` hint (a 1012 or 1013 close) honoured. A 1013 is the server's
+deliberate "try again later": counted as refused, never as a failure. The harness may
+also hold every agent off (``may_connect``) so that jobs queue while they are away;
+once released, an agent waits out what remains of its own wait.
 """
 
 from __future__ import annotations
@@ -24,23 +25,11 @@ from dataclasses import dataclass, field
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
-from websockets.frames import Close
 
-from printcloud.protocol.retry_hint import CLOSE_TRY_AGAIN_LATER, retry_after
+from printcloud.agent.reconnect import ConnectionEnd, Reconnection
+from printcloud.protocol.retry_hint import CLOSE_TRY_AGAIN_LATER
 
 PRINTER_NAME = "Bench Printer"
-# The real agent's backoff: the n-th retry waits uniform(0, min(cap, base * 2**n)).
-BACKOFF_BASE = 0.5
-BACKOFF_CAP = 30.0
-# A hint is honoured plus up to this share of it, so agents told the same second spread.
-HINT_JITTER = 0.1
-
-
-def retry_delay(retry: int, hint: float | None, rng: random.Random) -> float:
-    """Seconds before the ``retry``-th retry (0 first): the server's hint, or full jitter."""
-    if hint is not None:
-        return hint * (1 + rng.uniform(0, HINT_JITTER))
-    return rng.uniform(0, min(BACKOFF_CAP, BACKOFF_BASE * 2 ** min(retry, 16)))
 
 
 @dataclass
@@ -108,30 +97,23 @@ class Fleet:
         self._tasks = []
 
     async def _run(self, index: int, ready: asyncio.Event) -> None:
-        rng = random.Random(index)
-        retry = 0  # since the last session that got ready
+        reconnection = Reconnection(random.Random(index))
         resume_at = 0.0
         while True:
             await self._wait_turn(resume_at)
             was_ready = self.log.ready_at.get(index)
-            error: Exception | None = None
-            try:
-                close = await self._session(index, ready)
-            except (OSError, ConnectionClosed, InvalidHandshake, TimeoutError, ValueError) as exc:
-                error, close = exc, exc.rcvd if isinstance(exc, ConnectionClosed) else None
+            end = await self._session(index, ready)
             if self.log.ready_at.get(index) != was_ready:
                 # A restart closes with 1012: a session that got ready and then ended is
                 # a disconnect, not a failure.
                 self.log.closed_log.append((time.monotonic_ns(), index))
                 self.log.disconnects += 1
-                retry = 0
-            elif close is not None and close.code == CLOSE_TRY_AGAIN_LATER:
+            elif end.close_code == CLOSE_TRY_AGAIN_LATER:
                 self.log.refused += 1
             else:
-                self.log.failures[failure_kind(error, close)] += 1
-            hint = retry_after(close.code, close.reason) if close is not None else None
-            resume_at = time.monotonic() + retry_delay(retry, hint, rng)
-            retry += 1
+                kind = f"close {end.close_code}" if end.close_code else end.error
+                self.log.failures[kind or "ended before ready"] += 1
+            resume_at = time.monotonic() + reconnection.delay_after(end)
 
     async def _wait_turn(self, resume_at: float) -> None:
         """Until the harness lets agents connect and this agent's own wait is over."""
@@ -140,31 +122,45 @@ class Fleet:
             await asyncio.sleep(remaining)
             await self.may_connect.wait()
 
-    async def _session(self, index: int, ready: asyncio.Event) -> Close | None:
-        """One connection, to its end; the close frame the server sent, if any."""
+    async def _session(self, index: int, ready: asyncio.Event) -> ConnectionEnd:
+        """One connection, to its end, told as the agent's reconnection logic reads it."""
+        ws: ClientConnection | None = None
+        authenticated_at: float | None = None
+        error: str | None = None
         url = self.urls[index % len(self.urls)]
-        # No client pings: the server pings, and 10,000 pinging clients cost CPU here.
-        async with connect(url, open_timeout=60, ping_interval=None, max_size=None) as ws:
-            await ws.send(
-                json.dumps(
-                    {
-                        "type": "auth",
-                        "apiKey": self.keys[self.account_of(index)],
-                        "computerName": self.computer_name(index),
-                        "os": "Linux",
-                        "clientVersion": "bench",
-                    }
+        try:
+            # No client pings: the server pings, and 10,000 pinging clients cost CPU here.
+            async with connect(url, open_timeout=60, ping_interval=None, max_size=None) as ws:
+                await ws.send(
+                    json.dumps(
+                        {
+                            "type": "auth",
+                            "apiKey": self.keys[self.account_of(index)],
+                            "computerName": self.computer_name(index),
+                            "os": "Linux",
+                            "clientVersion": "bench",
+                        }
+                    )
                 )
-            )
-            answer = json.loads(await ws.recv())
-            if answer.get("type") != "auth_ok":
-                # The server closes after its answer: its close code tells a refusal for
-                # now (1013) from a failure.
-                await asyncio.wait_for(ws.wait_closed(), 10)
-                return ws.protocol.close_rcvd
-            await ws.send(self.printers_report())
-            await self._serve(index, ws, ready)
-        return ws.protocol.close_rcvd
+                answer = json.loads(await ws.recv())
+                if answer.get("type") == "auth_ok":
+                    authenticated_at = time.monotonic()
+                    await ws.send(self.printers_report())
+                    await self._serve(index, ws, ready)
+                else:
+                    # The server closes after its answer: its close code tells a refusal
+                    # for now (1013) from a failure.
+                    await asyncio.wait_for(ws.wait_closed(), 10)
+        except (OSError, ConnectionClosed, InvalidHandshake, TimeoutError, ValueError) as exc:
+            error = failure_kind(exc)
+        close = ws.protocol.close_rcvd if ws is not None else None
+        return ConnectionEnd(
+            authenticated=authenticated_at is not None,
+            lasted=time.monotonic() - authenticated_at if authenticated_at is not None else 0.0,
+            close_code=close.code if close is not None else None,
+            close_reason=close.reason if close is not None else None,
+            error=error,
+        )
 
     def printers_report(self) -> str:
         """The ``printers`` message: the agent's one printer."""
@@ -217,14 +213,12 @@ class Fleet:
         return len(self._sockets) >= count
 
 
-def failure_kind(error: Exception | None, close: Close | None) -> str:
-    """How an attempt failed, for the counts: a close code, an HTTP status, a timeout..."""
-    if close is not None:
-        return f"close {close.code}"
+def failure_kind(error: Exception) -> str:
+    """How an attempt failed, for the counts (a close frame's code is counted before this)."""
     if isinstance(error, InvalidStatus):
         return f"http {error.response.status_code}"
     if isinstance(error, ConnectionClosed):
-        return "closed without a close frame"
+        return "closed" if error.rcvd is not None else "closed without a close frame"
     if isinstance(error, TimeoutError):
         return "timeout"
-    return "ended before ready" if error is None else type(error).__name__
+    return type(error).__name__

@@ -1,29 +1,11 @@
-"""The restart measurements' arithmetic: the agents' waits, the series, the offline gaps."""
+"""The restart measurements' arithmetic: the series and the offline gaps."""
 
 from __future__ import annotations
 
-import random
-
 import pytest
-from bench.load.agents import BACKOFF_BASE, BACKOFF_CAP, retry_delay
 from bench.load.timeline import cumulative, first_after, offline_gaps, percentile
 
 S = 1_000_000_000  # nanoseconds
-
-
-def test_retry_delay_is_full_jitter_from_the_first_retry_and_capped() -> None:
-    rng = random.Random(1)
-    for retry, bound in ((0, BACKOFF_BASE), (1, 2 * BACKOFF_BASE), (20, BACKOFF_CAP)):
-        delays = [retry_delay(retry, None, rng) for _ in range(2000)]
-        assert 0 <= min(delays) < bound / 10  # from zero: agents do not retry in step
-        assert bound * 0.9 < max(delays) <= bound
-
-
-def test_retry_delay_honours_the_servers_hint_with_a_little_jitter() -> None:
-    rng = random.Random(2)
-    delays = [retry_delay(7, 3.0, rng) for _ in range(2000)]
-    assert 3.0 <= min(delays) < 3.03
-    assert 3.27 < max(delays) <= 3.3
 
 
 def test_cumulative_counts_events_by_seconds_after_the_origin() -> None:
