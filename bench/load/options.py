@@ -24,7 +24,8 @@ SCENARIOS = ("full", "restart")
 @dataclass
 class Options:
     shapes: list[str] = field(default_factory=lambda: ["embedded", "cluster"])
-    # full: the floor, the load ladder, then the restarts; restart: the restarts alone.
+    # full: the floor, the load ladder, then the restart; restart: the restart and (in the
+    # cluster) the rolling restart alone.
     scenario: str = "full"
     # All agents connected; jobs go to the ``active`` ones, the rest stay idle.
     agents: int = 10_000
@@ -50,18 +51,14 @@ class Options:
     @property
     def account_count(self) -> int:
         """Enough accounts that the highest rate stays under each one's limit."""
-        needed = max(
-            math.ceil(max(self.offered_rates, default=0) / PER_ACCOUNT_RATE),
-            math.ceil(self.rolling_rate / ROLLING_PER_ACCOUNT_RATE),
+        needed = (
+            math.ceil(max([*self.rates, self.reference_rate]) / PER_ACCOUNT_RATE)
+            if self.scenario == "full"
+            else math.ceil(self.rolling_rate / ROLLING_PER_ACCOUNT_RATE)
         )
         # And enough that the jobs queued during the restart go in within QUEUE_SECONDS.
         queueing = math.ceil(self.queued_count / PER_ACCOUNT_RATE / QUEUE_SECONDS)
         return max(1, self.accounts or max(needed, queueing))
-
-    @property
-    def offered_rates(self) -> list[float]:
-        """The rates of the load phases (none when the restarts run alone)."""
-        return [] if self.scenario == "restart" else [*self.rates, self.reference_rate]
 
     @property
     def active_count(self) -> int:
@@ -107,7 +104,7 @@ def parse(argv: list[str] | None = None) -> Options:
         "--scenario",
         choices=SCENARIOS,
         default="full",
-        help="full: floor, load ladder, restarts (long); restart: connect the agents, then "
+        help="full: floor, load ladder, restart (long); restart: connect the agents, then "
         "the restart with jobs queued (and the rolling restart in the cluster) alone",
     )
     parser.add_argument("--agents", type=int, help=f"default {defaults.agents}")

@@ -64,11 +64,9 @@ async def run_shape(shape: str, options: Options) -> dict[str, Any]:
             try:
                 if options.scenario == "full":
                     await run_phases(bench, result)
+                    result["restart"] = await restart(bench)
                 else:
-                    log(f"connecting {options.agents} agents")
-                    await bench.fleet.start(range(options.agents))
-                    bench.all_targets = bench.targets = await agent_targets(bench)
-                await restarts(bench, result)
+                    await restarts(bench, result)
             finally:
                 await fleet.stop()
                 await poster.aclose()
@@ -131,7 +129,10 @@ async def run_phases(bench: Bench, result: dict[str, Any]) -> None:
 
 
 async def restarts(bench: Bench, result: dict[str, Any]) -> None:
-    """Every agent connected: the restart, then in the cluster the rolling restart."""
+    """Every agent connected, then the restart and, in the cluster, the rolling restart."""
+    log(f"connecting {bench.options.agents} agents")
+    await bench.fleet.start(range(bench.options.agents))
+    bench.all_targets = bench.targets = await agent_targets(bench)
     result["restart"] = await restart(bench)
     if len(bench.stack.servers) > 1:
         result["rolling_restart"] = await rolling_restart(bench)
