@@ -228,9 +228,7 @@ _UPDATE_PRINTER = (
 )
 
 
-async def computer_by_name(
-    session: AsyncSession, account_id: str, name: str
-) -> ComputerRow | None:
+async def computer_by_name(session: AsyncSession, account_id: str, name: str) -> ComputerRow | None:
     """The computer of this name whose client sends no machine id."""
     row = (await session.execute(_BY_NAME, {"account_id": account_id, "name": name})).first()
     return None if row is None else ComputerRow(*row)
