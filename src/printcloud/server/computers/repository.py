@@ -140,11 +140,7 @@ async def heartbeat(session: AsyncSession, instance_id: str, now: datetime) -> N
     )
     if updated.rowcount == 0:  # type: ignore[attr-defined]
         session.add(ServerInstance(id=instance_id, started_at=now, heartbeat_at=now))
-    await session.execute(
-        update(Computer)
-        .where(Computer.instance_id == instance_id, Computer.state == ComputerState.ONLINE)
-        .values(last_seen_at=now)
-    )
+    # The computers it holds are not touched (``Computer.seen_at``).
 
 
 async def remove_instance(session: AsyncSession, instance_id: str) -> None:
