@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import uvicorn
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from printcloud.server.app import create_app
+from printcloud.server.app import create_app, served
 from printcloud.server.runtime import Runtime
 from printcloud.server.serving import Server, uvicorn_config
 
@@ -78,8 +78,7 @@ async def serve(runtime: Runtime, port: int = 0) -> AsyncIterator[LiveServer]:
     """Run PrintCloud under uvicorn on a free port of 127.0.0.1, with its lifespan. The
     server counts the agent sockets it serves (``LiveServer.sockets``)."""
     sockets = OpenSockets()
-    app = create_app(runtime=runtime)
-    app.add_middleware(CountSockets, sockets=sockets)
+    app = CountSockets(served(create_app(runtime=runtime)), sockets)
     config = uvicorn_config(app, runtime.settings, host="127.0.0.1", log_level="warning")
     async with serve_asgi(config, port, before_shutdown=runtime.release_agents) as url:
         yield LiveServer(runtime, url, sockets)

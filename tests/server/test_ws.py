@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
 from printcloud.server.accounts.permissions import Permission
 from printcloud.server.db.models import Event, PrintJob
@@ -568,3 +568,30 @@ async def test_the_socket_is_served_without_compression_at_both_spellings(
     answer = await agent.connect(["HP"])
     assert answer["type"] == "auth_ok"
     await agent.close()
+
+
+async def test_an_online_computer_is_seen_now_and_an_offline_one_when_it_went(
+    live: LiveServer, http: httpx.AsyncClient, owner: TestAccount
+) -> None:
+    link = agent(live, owner)
+    await link.connect(printers=["HP"])
+    statements: list[str] = []
+
+    def record(*args: Any) -> None:
+        statements.append(str(args[2]))
+
+    engine = live.runtime.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    await live.runtime.dispatcher.sweep()  # a heartbeat writes nothing for its computers
+    event.remove(engine, "before_cursor_execute", record)
+    assert not [s for s in statements if s.startswith("UPDATE computers SET last_seen_at")]
+    before = utcnow()
+    seen = datetime.fromisoformat((await computer(http, owner))["lastSeenAt"])
+    assert seen >= before.replace(microsecond=0)
+
+    await link.close()
+    await eventually(lambda: _state_is(http, owner, "offline"))
+    went = (await computer(http, owner))["lastSeenAt"]
+    assert datetime.fromisoformat(went) <= utcnow()
+    await live.runtime.dispatcher.sweep()
+    assert (await computer(http, owner))["lastSeenAt"] == went

@@ -9,7 +9,7 @@ import structlog
 from sqlalchemy.engine import make_url
 
 from printcloud.server.accounts import service as accounts
-from printcloud.server.app import create_app
+from printcloud.server.app import create_app, served
 from printcloud.server.db.database import Database
 from printcloud.server.db.models import User
 from printcloud.server.db.uow import unit_of_work
@@ -59,7 +59,7 @@ def run_server(settings: Settings) -> None:
         redis="on" if settings.redis_url else "off",
     )
     app = create_app(settings)
-    Server(uvicorn_config(app, settings), app.state.runtime.release_agents).run()
+    Server(uvicorn_config(served(app), settings), app.state.runtime.release_agents).run()
 
 
 async def create_user(

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp
 
 from printcloud._version import __version__
 from printcloud.server.accounts.routes import router as accounts_router
@@ -84,5 +85,11 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.add_middleware(BodySizeLimit, limit=runtime.settings.max_body_size)
     app.add_middleware(StripTrailingSlash)
     app.add_middleware(FastJobRoute, ports=runtime.ports, intake=runtime.intake)
-    app.add_middleware(AgentSockets, ports=runtime.agent_ports)  # outermost: see AgentSockets
     return app
+
+
+def served(app: FastAPI) -> ASGIApp:
+    """What uvicorn serves: ``/ws`` answered ahead of FastAPI itself (see
+    ``AgentSockets``), everything else, the lifespan included, by the app."""
+    runtime: Runtime = app.state.runtime
+    return AgentSockets(app, ports=runtime.agent_ports)

@@ -129,7 +129,12 @@ class Runtime:
     @property
     def agent_ports(self) -> AgentPorts:
         return AgentPorts(
-            self.settings, self.database, self.dispatcher, self.transactions, self.admission
+            self.settings,
+            self.database,
+            self.dispatcher,
+            self.transactions,
+            self.admission,
+            self.principals,
         )
 
     async def start(self) -> None:

@@ -7,14 +7,14 @@ from collections.abc import Awaitable, Callable
 
 import structlog
 import uvicorn
-from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 from printcloud.server.settings import Settings
 
 log = structlog.get_logger(__name__)
 
 
-def uvicorn_config(app: FastAPI, settings: Settings, **overrides: object) -> uvicorn.Config:
+def uvicorn_config(app: ASGIApp, settings: Settings, **overrides: object) -> uvicorn.Config:
     options: dict[str, object] = {
         "host": settings.host,
         "port": settings.port,

@@ -75,7 +75,7 @@ class AgentLink(Protocol):
     async def close(self, code: int, reason: str) -> None: ...
 
 
-@dataclass
+@dataclass(slots=True)
 class _Local:
     link: AgentLink
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)

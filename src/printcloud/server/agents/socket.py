@@ -32,18 +32,19 @@ from printcloud.protocol.retry_hint import (
 )
 from printcloud.protocol.session import CLOSE_TOO_BIG, Close, ServerSession
 from printcloud.server.accounts import service as accounts
-from printcloud.server.accounts.service import KeyRefused
+from printcloud.server.accounts.service import KeyRefused, Principal
 from printcloud.server.agents.admission import Admission, Ticket
 from printcloud.server.agents.dispatch import Dispatcher
 from printcloud.server.computers import presence
 from printcloud.server.computers.presence import ConnectionRefused
+from printcloud.server.computers.repository import ComputerRow
 from printcloud.server.db.database import Database
 from printcloud.server.db.group_commit import Transactions
-from printcloud.server.db.models import Computer
 from printcloud.server.db.uow import unit_of_work
 from printcloud.server.jobs import repository as jobs
 from printcloud.server.jobs import service as jobs_service
 from printcloud.server.jobs.service import move_job
+from printcloud.server.keycache import KeyCache
 from printcloud.server.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -65,6 +66,7 @@ class AgentPorts:
     dispatcher: Dispatcher
     transactions: Transactions
     admission: Admission
+    principals: KeyCache[Principal]
 
 
 class _Gone(Exception):
@@ -74,11 +76,24 @@ class _Gone(Exception):
 class AgentConnection:
     """One authenticated agent socket; what the dispatcher sends through."""
 
+    # Ten thousand of these live for months: no per-instance dict.
+    __slots__ = (
+        "_send_lock",
+        "account_id",
+        "computer_id",
+        "computer_name",
+        "connection_id",
+        "key_id",
+        "session",
+        "ticket",
+        "websocket",
+    )
+
     def __init__(
         self,
         websocket: WebSocket,
         session: ServerSession,
-        computer: Computer,
+        computer: ComputerRow,
         *,
         connection_id: str,
         key_id: str,
@@ -149,7 +164,9 @@ class AgentSockets:
     A socket lives for months, and every ASGI layer it passes through keeps a
     coroutine frame alive for as long: served here, an idle agent costs the server
     about a third less memory. Nothing in those layers applies to it (body limits,
-    CORS, HTTP error pages).
+    CORS, HTTP error pages). So it wraps the FastAPI app from outside (``app.served``)
+    rather than sitting in its middleware stack, where FastAPI's own layers (error
+    page, telemetry, body limit) would still hold five frames for each socket.
     """
 
     def __init__(self, app: ASGIApp, ports: AgentPorts) -> None:
@@ -224,11 +241,12 @@ async def agent_socket(websocket: WebSocket, ports: AgentPorts, ticket: Ticket) 
     if connection is None:
         return
     # A client that never reports its printers gives its place back anyway.
-    releasing = asyncio.get_running_loop().call_later(settings.ws_auth_timeout, ticket.release)
+    # (Not kept, nor cancelled: a release after the one that counted does nothing, and a
+    # handle kept in this frame would live as long as the socket.)
+    asyncio.get_running_loop().call_later(settings.ws_auth_timeout, ticket.release)
     try:
         await _serve(connection, ports)
     finally:
-        releasing.cancel()
         ports.dispatcher.unregister(connection)
         if not ports.dispatcher.stopping:  # else they go offline together (Dispatcher.stop)
             await _went_offline(connection, ports)
@@ -249,40 +267,47 @@ async def _authenticate(
     websocket: WebSocket, ports: AgentPorts, session: ServerSession, auth: Auth, ticket: Ticket
 ) -> AgentConnection | None:
     connection_id = "conn_" + secrets.token_hex(8)
-    computer: Computer | None = None
-    key_id = ""
+    computer: ComputerRow | None = None
     resume = Feature.RESUME in auth.known_features()
+
+    async def come_online(db: AsyncSession) -> ComputerRow:
+        online = await presence.connect(
+            db,
+            principal,
+            auth,
+            instance_id=ports.dispatcher.instance_id,
+            connection_id=connection_id,
+            max_connections=ports.settings.max_connections_per_account,
+        )
+        # Jobs written to earlier connections and never reported: without resume,
+        # nothing on this one could answer them from a journal.
+        await jobs_service.fail_unreported(
+            db, online.id, live_connection_id=connection_id, include_resumable=not resume
+        )
+        return online
+
     reason, refusal = "Invalid API key", AuthRefusal.INVALID_KEY
-    for attempt in range(2):
-        try:
-            async with unit_of_work(ports.database.sessionmaker) as db:
-                principal = await accounts.authenticate(db, auth.api_key)
-                computer = await presence.connect(
-                    db,
-                    principal,
-                    auth,
-                    instance_id=ports.dispatcher.instance_id,
-                    connection_id=connection_id,
-                    max_connections=ports.settings.max_connections_per_account,
-                )
-                key_id = principal.key_id
-                # Jobs written to earlier connections and never reported: without resume,
-                # nothing on this one could answer them from a journal.
-                await jobs_service.fail_unreported(
-                    db, computer.id, live_connection_id=connection_id, include_resumable=not resume
-                )
-            break
-        except KeyRefused as exc:
-            reason = exc.message
-            refusal = AuthRefusal.KEY_REVOKED if exc.revoked else AuthRefusal.INVALID_KEY
-            break
-        except ConnectionRefused as exc:
-            reason, refusal = str(exc), exc.refusal
-            break
-        except IntegrityError:
-            if attempt:
-                reason = "Could not register the computer; try again"
-                refusal = AuthRefusal.TRY_AGAIN
+    try:
+        principal = await _principal(ports, auth.api_key)
+        presence.check_permission(principal)  # before the batch: a refusal fails it
+    except KeyRefused as exc:
+        reason = exc.message
+        refusal = AuthRefusal.KEY_REVOKED if exc.revoked else AuthRefusal.INVALID_KEY
+    except ConnectionRefused as exc:
+        reason, refusal = str(exc), exc.refusal
+    else:
+        for attempt in range(2):
+            try:
+                # Committed with the other agents connecting meanwhile (group commit).
+                computer = await ports.transactions.run(come_online)
+                break
+            except ConnectionRefused as exc:
+                reason, refusal = str(exc), exc.refusal
+                break
+            except IntegrityError:
+                if attempt:
+                    reason = "Could not register the computer; try again"
+                    refusal = AuthRefusal.TRY_AGAIN
     if computer is None:
         log.info("agent_refused", reason=reason, computer_name=auth.computer_name)
         reply, close = session.reject(reason, refusal)
@@ -290,7 +315,12 @@ async def _authenticate(
         await _close(websocket, close)
         return None
     connection = AgentConnection(
-        websocket, session, computer, connection_id=connection_id, key_id=key_id, ticket=ticket
+        websocket,
+        session,
+        computer,
+        connection_id=connection_id,
+        key_id=principal.key_id,
+        ticket=ticket,
     )
     await connection.send(session.accept(computer.id, auth))
     if ports.dispatcher.stopping:  # the shutdown let the others go while this one authenticated
@@ -299,6 +329,16 @@ async def _authenticate(
         return None
     await ports.dispatcher.register(connection)
     return connection
+
+
+async def _principal(ports: AgentPorts, api_key: str) -> Principal:
+    """Who the key is: remembered, as for the API, so that a storm of reconnections
+    after a restart reads each key once, not once per computer."""
+    principal = accounts.remembered_principal(ports.principals, api_key)
+    if principal is not None:
+        return principal
+    async with unit_of_work(ports.database.sessionmaker) as db:
+        return await accounts.authenticate(db, api_key, ports.principals)
 
 
 async def _serve(connection: AgentConnection, ports: AgentPorts) -> None:
@@ -335,12 +375,15 @@ async def _on_message(connection: AgentConnection, ports: AgentPorts, text: str)
 
 
 async def _on_printers(connection: AgentConnection, ports: AgentPorts, message: Printers) -> None:
-    async with unit_of_work(ports.database.sessionmaker) as db:
-        computer = await db.get(Computer, connection.computer_id)
-        if computer is None:  # removed through the API while connected
-            await connection.send(connection.session.error("This computer was removed"))
-            return
-        count = await presence.report_printers(db, computer, message.printers)
+    async def report(db: AsyncSession) -> int | None:
+        return await presence.report_printers(
+            db, connection.computer_id, connection.account_id, message.printers
+        )
+
+    count = await ports.transactions.run(report)
+    if count is None:  # removed through the API while connected
+        await connection.send(connection.session.error("This computer was removed"))
+        return
     first = not connection.session.printers_answered
     await connection.send(connection.session.printers_ok(count))
     if first:  # jobs may go now, in the original's order

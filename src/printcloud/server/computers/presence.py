@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,7 +15,7 @@ from printcloud.server import ids
 from printcloud.server.accounts.permissions import Permission
 from printcloud.server.accounts.service import Principal
 from printcloud.server.computers import repository
-from printcloud.server.db.models import Computer, Printer
+from printcloud.server.computers.repository import ComputerRow
 from printcloud.server.db.types import utcnow
 from printcloud.server.events import repository as events
 
@@ -38,58 +39,61 @@ async def connect(
     instance_id: str,
     connection_id: str,
     max_connections: int,
-) -> Computer:
+) -> ComputerRow:
     """The computer named in ``auth`` is now online here; created on its first visit.
 
-    Only a ``full`` key (the one client login issues) may connect a computer.
+    Only a ``full`` key (the one client login issues) may connect a computer. Refusals
+    come before anything is written.
     """
-    if principal.permission is not Permission.FULL:
-        raise ConnectionRefused(
-            f"This API key's permission ({principal.permission.value}) does not allow "
-            "connecting a computer; use a full key",
-            AuthRefusal.PERMISSION_DENIED,
-        )
+    check_permission(principal)
     account_id = principal.account_id
     now = utcnow()
     computer = await _identify(session, account_id, auth)
-    if computer is None:
-        computer = Computer(
-            id=ids.computer_id(),
-            account_id=account_id,
-            name=auth.computer_name,
-            machine_id=auth.machine_id,
-            state=ComputerState.OFFLINE,
-            created_at=now,
-        )
-        # Two first connections of one computer at the same moment: the loser's flush
-        # fails on the unique (account, machine id) or (account, name) and its handler
-        # tries once more.
-        await repository.add_computer(session, computer)
-    if await repository.count_online(session, account_id, excluding=computer.id) >= max_connections:
+    excluding = "" if computer is None else computer.id
+    if await repository.online_count(session, account_id, excluding=excluding) >= max_connections:
         raise ConnectionRefused(
             f"This account already has {max_connections} connected computers",
             AuthRefusal.TOO_MANY_COMPUTERS,
         )
-    was_online = computer.state == ComputerState.ONLINE
-    computer.name = auth.computer_name  # a machine may be renamed; its id stays
-    computer.os = auth.os
-    computer.client_version = auth.client_version
-    computer.state = ComputerState.ONLINE
-    computer.last_seen_at = now
-    computer.instance_id = instance_id
-    computer.connection_id = connection_id
-    # Written now, not at the commit: whatever this transaction does next to the
-    # computer's jobs comes after the computer's row, in the order every transaction of
-    # the agent path takes its locks (on PostgreSQL, the other order deadlocks with a
-    # disconnect of the same computer).
-    await session.flush()
-    if not was_online:
+    if computer is None:
+        computer = ComputerRow(ids.computer_id(), account_id, auth.computer_name, "")
+        # Two first connections of one computer at the same moment: the loser's insert
+        # fails on the unique (account, machine id) or (account, name) and its handler
+        # tries once more.
+        await repository.insert_computer(
+            session,
+            {
+                "id": computer.id,
+                "account_id": account_id,
+                "name": auth.computer_name,
+                "machine_id": auth.machine_id,
+                "state": ComputerState.OFFLINE,
+                "created_at": now,
+            },
+        )
+    # Written now: whatever this transaction does next to the computer's jobs comes
+    # after the computer's row, in the order every transaction of the agent path takes
+    # its locks (on PostgreSQL, the other order deadlocks with a disconnect of the same
+    # computer). A machine may be renamed; its id stays.
+    await repository.set_online(
+        session,
+        computer.id,
+        {
+            "name": auth.computer_name,
+            "os": auth.os,
+            "client_version": auth.client_version,
+            "now": now,
+            "instance_id": instance_id,
+            "connection_id": connection_id,
+        },
+    )
+    if computer.state != ComputerState.ONLINE:
         await events.record(
             session,
             account_id,
             EventType.COMPUTER_CONNECTED,
             computerId=computer.id,
-            name=computer.name,
+            name=auth.computer_name,
         )
     log.info(
         "computer_connected",
@@ -97,10 +101,20 @@ async def connect(
         computer_id=computer.id,
         connection_id=connection_id,
     )
-    return computer
+    return computer._replace(name=auth.computer_name, state=ComputerState.ONLINE)
 
 
-async def _identify(session: AsyncSession, account_id: str, auth: Auth) -> Computer | None:
+def check_permission(principal: Principal) -> None:
+    """Only a ``full`` key (the one client login issues) may connect a computer."""
+    if principal.permission is not Permission.FULL:
+        raise ConnectionRefused(
+            f"This API key's permission ({principal.permission.value}) does not allow "
+            "connecting a computer; use a full key",
+            AuthRefusal.PERMISSION_DENIED,
+        )
+
+
+async def _identify(session: AsyncSession, account_id: str, auth: Auth) -> ComputerRow | None:
     """The computer ``auth`` speaks for: (account, machine id) when the client sends one,
     else (account, name) among the computers without one, as the original document has
     it. A machine id seen for the first time takes over the computer of its name that
@@ -111,7 +125,7 @@ async def _identify(session: AsyncSession, account_id: str, auth: Auth) -> Compu
     if computer is not None:
         return computer
     earlier = await repository.computer_by_name(session, account_id, auth.computer_name)
-    if earlier is not None and await repository.adopt(session, earlier, auth.machine_id):
+    if earlier is not None and await repository.adopt(session, earlier.id, auth.machine_id):
         return earlier
     return None
 
@@ -138,46 +152,83 @@ async def disconnect(session: AsyncSession, computer_id: str, connection_id: str
 
 
 async def report_printers(
-    session: AsyncSession, computer: Computer, reported: list[PrinterInfo]
-) -> int:
-    """Create or update the reported printers; the others become offline, not deleted."""
+    session: AsyncSession, computer_id: str, account_id: str, reported: list[PrinterInfo]
+) -> int | None:
+    """Create or update the reported printers; the others become offline, not deleted.
+    What did not change is not written: a computer coming back after a restart reports
+    the same printers, and only their state moves. None: the computer was removed."""
+    if not await repository.computer_exists(session, computer_id):
+        return None
     now = utcnow()
     by_name = {p.name: p for p in reported}  # a repeated name: the last report wins
-    existing = {p.name: p for p in await repository.printers_of(session, computer.id)}
+    existing = {p.name: p for p in await repository.printer_rows(session, computer_id)}
+    added: list[dict[str, Any]] = []
+    changed: list[dict[str, Any]] = []
+    news: list[events.NewEvent] = []
+
+    def state_news(printer_id: str, state: str) -> None:
+        news.append(
+            (
+                account_id,
+                EventType.PRINTER_STATE,
+                {"printerId": printer_id, "computerId": computer_id, "state": state},
+            )
+        )
+
     for name, info in by_name.items():
+        state = info.state or PrinterState.ONLINE
         printer = existing.get(name)
         if printer is None:
-            printer = Printer(
-                id=ids.printer_id(),
-                account_id=computer.account_id,
-                computer_id=computer.id,
-                name=name,
-                state=PrinterState.OFFLINE,
-                created_at=now,
+            printer_id = ids.printer_id()
+            added.append(
+                {
+                    "id": printer_id,
+                    "account_id": account_id,
+                    "computer_id": computer_id,
+                    "name": name,
+                    "capabilities": info.capabilities,
+                    "is_default": info.is_default,
+                    "state": state,
+                    "created_at": now,
+                    "updated_at": now,
+                }
             )
-            await repository.add_printer(session, printer)
-        printer.capabilities = info.capabilities
-        printer.is_default = info.is_default
-        printer.updated_at = now
-        await _set_state(session, printer, info.state or PrinterState.ONLINE)
+            if state != PrinterState.OFFLINE:  # as if it had been offline until now
+                state_news(printer_id, state)
+        elif (printer.state, printer.capabilities, printer.is_default) != (
+            state,
+            info.capabilities,
+            info.is_default,
+        ):
+            update = _printer_update(printer.id, state, info.capabilities, info.is_default, now)
+            changed.append(update)
+            if printer.state != state:
+                state_news(printer.id, state)
     for name, printer in existing.items():
-        if name not in by_name:
-            await _set_state(session, printer, PrinterState.OFFLINE)
+        if name not in by_name and printer.state != PrinterState.OFFLINE:
+            changed.append(
+                _printer_update(
+                    printer.id, PrinterState.OFFLINE, printer.capabilities, printer.is_default, now
+                )
+            )
+            state_news(printer.id, PrinterState.OFFLINE)
+    await repository.insert_printers(session, added)
+    await repository.update_printers(session, changed)
+    if news:
+        await events.record_many(session, news)
     return len(by_name)
 
 
-async def _set_state(session: AsyncSession, printer: Printer, state: PrinterState) -> None:
-    if printer.state == state:
-        return
-    printer.state = state
-    await events.record(
-        session,
-        printer.account_id,
-        EventType.PRINTER_STATE,
-        printerId=printer.id,
-        computerId=printer.computer_id,
-        state=state,
-    )
+def _printer_update(
+    printer_id: str, state: str, capabilities: dict[str, Any], is_default: bool, now: datetime
+) -> dict[str, Any]:
+    return {
+        "printer_id": printer_id,
+        "state": state,
+        "capabilities": capabilities,
+        "is_default": is_default,
+        "now": now,
+    }
 
 
 async def heartbeat(

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any, NamedTuple
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.attributes import set_committed_value
 
 from printcloud.protocol.presence import ComputerState, PrinterState
-from printcloud.server.db.models import Computer, Printer, ServerInstance
+from printcloud.server.db.models import Computer, Printer, ServerInstance, table
 
 
 async def computers(session: AsyncSession, account_id: str) -> Sequence[Computer]:
@@ -54,62 +54,11 @@ async def delete_computers(session: AsyncSession, account_id: str, ids: Sequence
     )
 
 
-async def computer_by_name(session: AsyncSession, account_id: str, name: str) -> Computer | None:
-    """The computer of this name whose client sends no machine id."""
-    return await session.scalar(
-        select(Computer).where(
-            Computer.account_id == account_id,
-            Computer.name == name,
-            Computer.machine_id.is_(None),
-        )
-    )
-
-
-async def computer_by_machine(
-    session: AsyncSession, account_id: str, machine_id: str
-) -> Computer | None:
-    return await session.scalar(
-        select(Computer).where(Computer.account_id == account_id, Computer.machine_id == machine_id)
-    )
-
-
-async def adopt(session: AsyncSession, computer: Computer, machine_id: str) -> bool:
-    """Give the computer its first machine id, unless another connection did meanwhile."""
-    result = await session.execute(
-        update(Computer)
-        .where(Computer.id == computer.id, Computer.machine_id.is_(None))
-        .values(machine_id=machine_id)
-        .execution_options(synchronize_session=False)
-    )
-    if not result.rowcount:  # type: ignore[attr-defined]
-        return False
-    set_committed_value(computer, "machine_id", machine_id)
-    return True
-
-
 async def connection_of(session: AsyncSession, computer_id: str) -> str | None:
     result: str | None = await session.scalar(
         select(Computer.connection_id).where(Computer.id == computer_id)
     )
     return result
-
-
-async def add_computer(session: AsyncSession, computer: Computer) -> None:
-    session.add(computer)
-    await session.flush()
-
-
-async def count_online(session: AsyncSession, account_id: str, *, excluding: str) -> int:
-    count = await session.scalar(
-        select(func.count())
-        .select_from(Computer)
-        .where(
-            Computer.account_id == account_id,
-            Computer.state == ComputerState.ONLINE,
-            Computer.id != excluding,
-        )
-    )
-    return int(count or 0)
 
 
 async def set_offline_if_current(
@@ -191,21 +140,139 @@ async def heartbeat(session: AsyncSession, instance_id: str, now: datetime) -> N
     )
     if updated.rowcount == 0:  # type: ignore[attr-defined]
         session.add(ServerInstance(id=instance_id, started_at=now, heartbeat_at=now))
-    await session.execute(
-        update(Computer)
-        .where(Computer.instance_id == instance_id, Computer.state == ComputerState.ONLINE)
-        .values(last_seen_at=now)
-    )
+    # The computers it holds are not touched (``Computer.seen_at``).
 
 
 async def remove_instance(session: AsyncSession, instance_id: str) -> None:
     await session.execute(delete(ServerInstance).where(ServerInstance.id == instance_id))
 
 
-async def printers_of(session: AsyncSession, computer_id: str) -> Sequence[Printer]:
-    result = await session.scalars(select(Printer).where(Printer.computer_id == computer_id))
-    return result.all()
+# The agent path: a storm of reconnections after a restart runs these thousands of times
+# a second, so they are built once, on the tables, and answer plain rows. Loading and
+# flushing ORM objects cost several times the SQL (docs/performance.md, issue 16).
+
+_C = table(Computer).c
+_P = table(Printer).c
 
 
-async def add_printer(session: AsyncSession, printer: Printer) -> None:
-    session.add(printer)
+class ComputerRow(NamedTuple):
+    id: str
+    account_id: str
+    name: str
+    state: str
+
+
+class PrinterRow(NamedTuple):
+    id: str
+    name: str
+    state: str
+    capabilities: dict[str, Any]
+    is_default: bool
+
+
+_ROW = (_C.id, _C.account_id, _C.name, _C.state)
+_BY_NAME = select(*_ROW).where(
+    _C.account_id == bindparam("account_id"),
+    _C.name == bindparam("name"),
+    _C.machine_id.is_(None),
+)
+_BY_MACHINE = select(*_ROW).where(
+    _C.account_id == bindparam("account_id"), _C.machine_id == bindparam("machine_id")
+)
+_ADOPT = (
+    update(table(Computer))
+    .where(_C.id == bindparam("computer_id"), _C.machine_id.is_(None))
+    .values(machine_id=bindparam("machine_id"))
+)
+_INSERT_COMPUTER = insert(table(Computer))
+_COUNT_ONLINE = (
+    select(func.count())
+    .select_from(table(Computer))
+    .where(
+        _C.account_id == bindparam("account_id"),
+        _C.state == ComputerState.ONLINE,
+        _C.id != bindparam("excluding"),
+    )
+)
+_ONLINE = (
+    update(table(Computer))
+    .where(_C.id == bindparam("computer_id"))
+    .values(
+        name=bindparam("name"),
+        os=bindparam("os"),
+        client_version=bindparam("client_version"),
+        state=ComputerState.ONLINE,
+        last_seen_at=bindparam("now"),
+        instance_id=bindparam("instance_id"),
+        connection_id=bindparam("connection_id"),
+    )
+)
+_EXISTS = select(_C.id).where(_C.id == bindparam("computer_id"))
+_PRINTERS_OF = select(_P.id, _P.name, _P.state, _P.capabilities, _P.is_default).where(
+    _P.computer_id == bindparam("computer_id")
+)
+_INSERT_PRINTERS = insert(table(Printer))
+_UPDATE_PRINTER = (
+    update(table(Printer))
+    .where(_P.id == bindparam("printer_id"))
+    .values(
+        state=bindparam("state"),
+        capabilities=bindparam("capabilities"),
+        is_default=bindparam("is_default"),
+        updated_at=bindparam("now"),
+    )
+)
+
+
+async def computer_by_name(session: AsyncSession, account_id: str, name: str) -> ComputerRow | None:
+    """The computer of this name whose client sends no machine id."""
+    row = (await session.execute(_BY_NAME, {"account_id": account_id, "name": name})).first()
+    return None if row is None else ComputerRow(*row)
+
+
+async def computer_by_machine(
+    session: AsyncSession, account_id: str, machine_id: str
+) -> ComputerRow | None:
+    params = {"account_id": account_id, "machine_id": machine_id}
+    row = (await session.execute(_BY_MACHINE, params)).first()
+    return None if row is None else ComputerRow(*row)
+
+
+async def adopt(session: AsyncSession, computer_id: str, machine_id: str) -> bool:
+    """Give the computer its first machine id, unless another connection did meanwhile."""
+    params = {"computer_id": computer_id, "machine_id": machine_id}
+    result = await session.execute(_ADOPT, params)
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def insert_computer(session: AsyncSession, values: dict[str, Any]) -> None:
+    await session.execute(_INSERT_COMPUTER, values)
+
+
+async def online_count(session: AsyncSession, account_id: str, *, excluding: str) -> int:
+    params = {"account_id": account_id, "excluding": excluding}
+    return int(await session.scalar(_COUNT_ONLINE, params) or 0)
+
+
+async def set_online(session: AsyncSession, computer_id: str, values: dict[str, Any]) -> None:
+    await session.execute(_ONLINE, {"computer_id": computer_id, **values})
+
+
+async def computer_exists(session: AsyncSession, computer_id: str) -> bool:
+    return await session.scalar(_EXISTS, {"computer_id": computer_id}) is not None
+
+
+async def printer_rows(session: AsyncSession, computer_id: str) -> list[PrinterRow]:
+    result = await session.execute(_PRINTERS_OF, {"computer_id": computer_id})
+    return [PrinterRow(*row) for row in result.all()]
+
+
+async def insert_printers(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        await session.execute(_INSERT_PRINTERS, rows)
+
+
+async def update_printers(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Each row: printer_id, state, capabilities, is_default, now."""
+    if rows:
+        await session.execute(_UPDATE_PRINTER, rows)

@@ -46,6 +46,6 @@ class ComputerOut(ApiModel):
             state=computer.state,
             client_version=computer.client_version,
             printers=[PrinterOut.model_validate(p) for p in printers],
-            last_seen_at=computer.last_seen_at,
+            last_seen_at=computer.seen_at,
             created_at=computer.created_at,
         )

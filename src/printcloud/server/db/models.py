@@ -128,6 +128,13 @@ class Computer(Base):
     connection_id: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
+    @property
+    def seen_at(self) -> datetime | None:
+        """When it was last seen: now while it is online (its socket open, answering
+        pings; not rewritten every sweep, which for ten thousand idle agents was most of
+        what they cost the database), else when it went offline."""
+        return utcnow() if self.state == ComputerState.ONLINE else self.last_seen_at
+
 
 class ServerInstance(Base):
     """A running ``printcloud serve`` process; its heartbeat tells the others it is alive."""

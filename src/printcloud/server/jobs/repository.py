@@ -34,6 +34,7 @@ from printcloud.server.db.models import (
     PrintJobContent,
     table,
 )
+from printcloud.server.db.predicates import one_of
 
 
 @dataclass
@@ -187,7 +188,7 @@ async def unfinished_of_computers(
         .where(
             PrintJob.account_id == account_id,
             PrintJob.computer_id.in_(computer_ids),
-            PrintJob.state.not_in(sorted(FINAL_STATES)),
+            ~one_of(PrintJob.state, FINAL_STATES),
         )
         .order_by(PrintJob.seq)
     )
@@ -226,7 +227,7 @@ def _resendable(connection_id: str | SQLColumnExpression[str | None]) -> ColumnE
     """Written to an earlier connection that announced ``resume`` (or before modes existed),
     and never reported: sent again, the agent's journal answering one it finished."""
     return and_(
-        PrintJob.state.in_(_WRITTEN),
+        one_of(PrintJob.state, _WRITTEN),
         PrintJob.sent_resumable.is_not(False),
         or_(PrintJob.sent_connection_id.is_(None), PrintJob.sent_connection_id != connection_id),
     )
@@ -259,7 +260,7 @@ def _deliverable_query(mode: Mode) -> Select[Any]:
     )
     if not mode.fetch:
         query = query.where(
-            or_(_JOBS.content_type.in_(_BASE64_TYPES), contents.fetched.is_not(None))
+            or_(one_of(_JOBS.content_type, _BASE64_TYPES), contents.fetched.is_not(None))
         )
     return query.order_by(_JOBS.seq).limit(bindparam("b_limit"))
 
@@ -278,7 +279,7 @@ _AWAITING_DOWNLOAD = (
     .where(
         _JOBS.account_id == bindparam("b_account_id"),
         _JOBS.computer_id == bindparam("b_computer_id"),
-        _JOBS.content_type.in_(_URI_TYPES),
+        one_of(_JOBS.content_type, _URI_TYPES),
         table(PrintJobContent).c.fetched.is_(None),
         _waiting(bindparam("b_now")),
     )
@@ -343,7 +344,7 @@ async def document_to_download(session: AsyncSession, seq: int) -> tuple[JobRow,
             .where(
                 _JOBS.seq == seq,
                 _JOBS.state == JobState.PENDING,
-                _JOBS.content_type.in_(_URI_TYPES),
+                one_of(_JOBS.content_type, _URI_TYPES),
                 PrintJobContent.fetched.is_(None),
             )
         )
@@ -387,7 +388,7 @@ async def unreported(
     ``include_resumable``)."""
     query = select(*(_JOBS[name] for name in _ROW_COLUMNS)).where(
         _JOBS.computer_id == computer_id,
-        _JOBS.state.in_(_WRITTEN),
+        one_of(_JOBS.state, _WRITTEN),
         _JOBS.sent_connection_id.is_not(None),
     )
     if live_connection_id is not None:
@@ -405,7 +406,7 @@ async def orphaned_unreported(session: AsyncSession, limit: int) -> list[JobRow]
         select(*(_JOBS[name] for name in _ROW_COLUMNS))
         .join(Computer, Computer.id == _JOBS.computer_id)
         .where(
-            _JOBS.state.in_(_WRITTEN),
+            one_of(_JOBS.state, _WRITTEN),
             _JOBS.sent_resumable.is_(False),
             or_(
                 Computer.connection_id.is_(None), Computer.connection_id != _JOBS.sent_connection_id
@@ -429,7 +430,7 @@ async def computers_with_deliverable(
         .where(
             Computer.instance_id == instance_id,
             Computer.state == ComputerState.ONLINE,
-            PrintJob.state.in_(sorted(UNFINISHED_STATES)),
+            one_of(PrintJob.state, UNFINISHED_STATES),
             or_(_waiting(now), _resendable(Computer.connection_id)),
         )
     )
