@@ -4,10 +4,12 @@ offline in one statement. Real uvicorn, real sockets."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import httpx
 from sqlalchemy import event, func, select
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
@@ -18,9 +20,10 @@ from printcloud.protocol.retry_hint import (
     retry_after,
 )
 from printcloud.server.agents.admission import RESTART_GRACE
-from printcloud.server.db.models import Computer, Event, Printer
+from printcloud.server.db.models import Computer, Event, Printer, PrintJob
 from printcloud.server.runtime import Runtime
 from tests.helpers.accounts import make_account
+from tests.helpers.jobs import printer_id, submit
 from tests.helpers.live_server import serve
 from tests.helpers.waiting import eventually
 from tests.helpers.ws_agent import WsAgent
@@ -127,5 +130,42 @@ async def test_a_shutdown_tells_each_agent_when_to_come_back_and_writes_offline_
 def _in_flight(runtime: Runtime, count: int) -> Callable[[], Awaitable[bool]]:
     async def check() -> bool:
         return runtime.admission.in_flight == count
+
+    return check
+
+
+async def test_a_shutdown_waits_for_the_outcome_of_a_job_sent_without_resume(
+    runtime_factory: Callable[..., Runtime],
+) -> None:
+    """Once the server has closed, what a client says is never read: a job written to a
+    client without ``resume`` would end ``error`` although it printed."""
+    runtime = runtime_factory()
+    stack = contextlib.AsyncExitStack()
+    server = await stack.enter_async_context(serve(runtime))
+    owner = await make_account(runtime)
+    link = agent(server, owner)  # as the original document has it: no resume
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
+        await link.connect(printers=["HP"])
+        job_id = await submit(http, owner, await printer_id(http, owner, "HP"))
+    assert (await link.recv())["job"]["id"] == job_id
+
+    stopping = asyncio.create_task(stack.aclose())
+    await eventually(_stopping(runtime))
+    assert link.ws is not None
+    assert link.ws.close_code is None  # not closed while its job is unanswered
+    await link.report(job_id, "printing")
+    await link.report(job_id, "completed")
+    assert (await link.closed())[0] == CLOSE_SERVICE_RESTART
+    await stopping
+
+    reader = runtime_factory()
+    async with reader.sessionmaker() as session:
+        state = await session.scalar(select(PrintJob.state).where(PrintJob.id == job_id))
+    assert state == "completed"
+
+
+def _stopping(runtime: Runtime) -> Callable[[], Awaitable[bool]]:
+    async def check() -> bool:
+        return runtime.dispatcher.stopping
 
     return check

@@ -153,7 +153,7 @@ class Runtime:
         back (close 1012), each at its own moment, spread over the time the next server
         needs to take them all. Their computers go offline together when the dispatcher
         stops, in one statement, instead of one transaction per socket."""
-        links = self.dispatcher.release_all()
+        links = await self.dispatcher.release_all(self.settings.ws_shutdown_grace)
         hints = self.admission.restart_hints(len(links))
         await asyncio.gather(
             *(

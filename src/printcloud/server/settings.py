@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     # two round trips to the agent, so the cap bounds the rate too: 256 admits ~600/s
     # from offices 200 ms away, more than the 2-core benchmark machine completes.
     ws_max_handshakes: int = Field(default=256, gt=0)
+    # A graceful shutdown sends no new job, then waits this long at most for the clients
+    # without ``resume`` to report the jobs they were sent, before it closes them (1012).
+    ws_shutdown_grace: float = Field(default=3.0, ge=0)
     max_connections_per_account: int = Field(default=1000, gt=0)
     # How often each instance heartbeats, expires jobs and re-sends what a lost wake-up
     # missed; an instance silent for ``instance_timeout`` is dead and its computers offline.

@@ -19,6 +19,7 @@ first and sends it as base64.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -73,6 +74,8 @@ class AgentLink(Protocol):
     async def send_cancel(self, job_id: str) -> None: ...
 
     async def close(self, code: int, reason: str) -> None: ...
+
+    async def settled(self) -> None: ...
 
 
 @dataclass(slots=True)
@@ -130,13 +133,25 @@ class Dispatcher:
 
     # connections
 
-    def release_all(self) -> list[AgentLink]:
-        """A shutdown: this instance holds no connection any more; the links, for the
-        caller to close."""
+    async def release_all(self, grace: float) -> list[AgentLink]:
+        """A shutdown: this instance sends nothing more and holds no connection; the
+        links, for the caller to close. First, for up to ``grace`` seconds, what was
+        being written is finished and the clients without ``resume`` report how the
+        jobs they were sent ended: after the close their words are never read, and
+        such a job would end ``error`` (at most once) although it printed."""
         self.stopping = True
-        links = [local.link for local in self._local.values()]
-        self._local.clear()
-        return links
+        released = list(self._local.values())
+        self._local.clear()  # a delivery under way stops after its batch
+
+        async def settle(local: _Local) -> None:
+            async with local.lock:  # the batch being written, written
+                pass
+            await local.link.settled()
+
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(grace):
+                await asyncio.gather(*(settle(local) for local in released))
+        return [local.link for local in released]
 
     async def register(self, link: AgentLink) -> None:
         """Hold ``link`` for its computer; a connection it replaces is closed."""

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
-from printcloud.protocol.job_states import JobState
+from printcloud.protocol.job_states import FINAL_STATES, JobState
 from printcloud.protocol.messages import (
     Auth,
     AuthRefusal,
@@ -79,6 +79,8 @@ class AgentConnection:
     # Ten thousand of these live for months: no per-instance dict.
     __slots__ = (
         "_send_lock",
+        "_settled",
+        "_unanswered",
         "account_id",
         "computer_id",
         "computer_name",
@@ -111,6 +113,12 @@ class AgentConnection:
         # Its place among the connections being admitted, until its first printers_ok.
         self.ticket = ticket
         self._send_lock = asyncio.Lock()
+        # Jobs written to a client without ``resume`` whose outcome has not come: a
+        # shutdown waits for them a moment (``settled``), since once this side closes,
+        # what the client says is never read and such a job ends ``error``. Made when
+        # first needed: most sockets are idle.
+        self._unanswered: set[str] | None = None
+        self._settled: asyncio.Event | None = None
 
     @property
     def features(self) -> frozenset[Feature]:
@@ -125,9 +133,30 @@ class AgentConnection:
             await self.websocket.send_text(text)
 
     async def send_job(self, job: JobPayload) -> None:
+        if Feature.RESUME not in self.features:
+            if self._unanswered is None:
+                self._unanswered = set()
+            self._unanswered.add(job.id)
         await self.send(self.session.print_job(job))
 
+    def answered(self, job_id: str) -> None:
+        """The job's outcome came (or nothing about it is awaited any more)."""
+        if self._unanswered is None:
+            return
+        self._unanswered.discard(job_id)
+        if not self._unanswered:
+            self._unanswered = None
+            if self._settled is not None:
+                self._settled.set()
+
+    async def settled(self) -> None:
+        """Once no job written to this socket awaits its outcome."""
+        if self._unanswered:
+            self._settled = asyncio.Event()
+            await self._settled.wait()
+
     async def send_cancel(self, job_id: str) -> None:
+        self.answered(job_id)  # deleted: nothing to wait for
         await self.send(self.session.cancel_job(job_id))
 
     async def close(self, code: int, reason: str) -> None:
@@ -407,6 +436,9 @@ async def _on_job_state(
 
     # Committed with the other agents' reports that arrive meanwhile (group commit);
     # this socket's next message waits for it, so a computer's reports keep their order.
-    if not await ports.transactions.run(apply):
+    applied = await ports.transactions.run(apply)
+    if not applied or report.state in FINAL_STATES:
+        connection.answered(report.job_id)
+    if not applied:
         log.warning("job_state_refused", job_id=report.job_id)
         await connection.send(connection.session.error(f"Unknown job {report.job_id}"))
