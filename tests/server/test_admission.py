@@ -9,6 +9,7 @@ import pytest
 
 from printcloud.server.agents.admission import (
     INITIAL_RATE,
+    MAX_RESTART_WINDOW,
     MAX_WINDOW,
     MIN_HINT,
     MIN_RATE,
@@ -99,3 +100,17 @@ def test_restart_hints_spread_the_agents_over_what_the_rate_takes() -> None:
     for hint in hints:
         tenths[min(int((hint - RESTART_GRACE) / window * 10), 9)] += 1
     assert all(200 < count < 400 for count in tenths)
+
+
+def test_restart_hints_are_shorter_when_other_servers_take_the_agents_too() -> None:
+    admission = Admission(10, rng=random.Random(5))
+    alone = admission.restart_hints(3000)
+    shared = admission.restart_hints(3000, instances=2)
+    assert max(shared) - RESTART_GRACE <= 3000 / INITIAL_RATE / 2
+    assert max(alone) - RESTART_GRACE > 3000 / INITIAL_RATE / 2
+
+
+def test_restart_hints_never_keep_an_agent_away_long() -> None:
+    admission = Admission(10, rng=random.Random(5))
+    admission.rate = MIN_RATE  # a server that measured itself slow
+    assert max(admission.restart_hints(100_000)) <= RESTART_GRACE + MAX_RESTART_WINDOW

@@ -7,7 +7,9 @@ from __future__ import annotations
 import asyncio
 import secrets
 from dataclasses import dataclass, field
+from datetime import timedelta
 
+import structlog
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -18,9 +20,11 @@ from printcloud.server.agents.admission import Admission
 from printcloud.server.agents.dispatch import Dispatcher
 from printcloud.server.agents.socket import AgentPorts
 from printcloud.server.bus import Bus, LocalBus, RedisBus
+from printcloud.server.computers import presence
 from printcloud.server.db.checkpointer import WalCheckpointer
 from printcloud.server.db.database import Database
 from printcloud.server.db.group_commit import Transactions
+from printcloud.server.db.types import utcnow
 from printcloud.server.jobs.intake import Intake
 from printcloud.server.keycache import KeyCache
 from printcloud.server.periodic import Periodic
@@ -29,6 +33,8 @@ from printcloud.server.ratelimit import MemoryRateLimiter, RateLimiter, RedisRat
 from printcloud.server.retention import pruner
 from printcloud.server.settings import Settings
 from printcloud.server.webhooks.delivery import DeliveryWorker
+
+log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -154,7 +160,18 @@ class Runtime:
         needs to take them all. Their computers go offline together when the dispatcher
         stops, in one statement, instead of one transaction per socket."""
         links = await self.dispatcher.release_all(self.settings.ws_shutdown_grace)
-        hints = self.admission.restart_hints(len(links))
+        live_after = utcnow() - timedelta(seconds=self.settings.instance_timeout)
+        async with self.sessionmaker() as session:
+            # In a cluster the others take them too (each instance counts itself once).
+            instances = await presence.live_instances(session, live_after)
+        hints = self.admission.restart_hints(len(links), instances)
+        log.info(
+            "agents_released",
+            count=len(links),
+            instances=instances,
+            admission_rate=round(self.admission.rate),
+            last_back_in=round(max(hints, default=0.0), 1),
+        )
         await asyncio.gather(
             *(
                 link.close(CLOSE_SERVICE_RESTART, with_retry_after("server restarting", hint))

@@ -28,6 +28,7 @@ MIN_RATE = 20.0
 # No hint reaches further than this: clients that ignore hints and retry at once take
 # slots too, and must not push everyone else's out for minutes.
 MAX_WINDOW = 60.0
+MAX_RESTART_WINDOW = 20.0
 # The restart after a graceful shutdown takes a moment; the first agents told to come
 # back are told to come back after it.
 RESTART_GRACE = 1.0
@@ -91,10 +92,13 @@ class Admission:
             self._next_slot = slot
         return slot - now
 
-    def restart_hints(self, count: int) -> list[float]:
+    def restart_hints(self, count: int, instances: int = 1) -> list[float]:
         """For a shutdown: when each of ``count`` agents should come back, spread over
-        the time the next server needs to take them all at the measured rate."""
-        window = min(count / self.rate, MAX_WINDOW)
+        the time ``instances`` servers like this one need to take them all at the
+        measured rate. Kept short (``MAX_RESTART_WINDOW``): the servers they come back
+        to pace them precisely with their own slots, so a window too long only keeps
+        offices offline while a server could take them."""
+        window = min(count / (self.rate * max(instances, 1)), MAX_RESTART_WINDOW)
         return [RESTART_GRACE + self._rng.uniform(0, window) for _ in range(count)]
 
     def _leave(self, completed: bool) -> None:

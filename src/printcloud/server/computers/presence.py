@@ -287,5 +287,9 @@ async def _all_went_offline(
     await events.record_many(session, news)
 
 
+async def live_instances(session: AsyncSession, live_after: datetime) -> int:
+    return await repository.live_instances(session, live_after)
+
+
 async def instance_stopped(session: AsyncSession, instance_id: str) -> None:
     await repository.remove_instance(session, instance_id)

@@ -143,6 +143,16 @@ async def heartbeat(session: AsyncSession, instance_id: str, now: datetime) -> N
     # The computers it holds are not touched (``Computer.seen_at``).
 
 
+async def live_instances(session: AsyncSession, live_after: datetime) -> int:
+    """Server instances whose heartbeat came after ``live_after`` (this one included)."""
+    count = await session.scalar(
+        select(func.count())
+        .select_from(ServerInstance)
+        .where(ServerInstance.heartbeat_at >= live_after)
+    )
+    return int(count or 0)
+
+
 async def remove_instance(session: AsyncSession, instance_id: str) -> None:
     await session.execute(delete(ServerInstance).where(ServerInstance.id == instance_id))
 
