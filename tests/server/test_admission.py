@@ -60,6 +60,21 @@ def test_slots_never_reach_beyond_the_window() -> None:
     assert len({round(h, 3) for h in hints[-500:]}) > 400
 
 
+def _busy_second(admission: Admission, clock: Clock, completions: int) -> None:
+    """A second at the cap in which ``completions`` connections complete."""
+    for _ in range(completions):
+        ticket = admission.enter()
+        assert ticket is not None
+        assert admission.enter() is None
+        ticket.release(completed=True)
+    if not completions:
+        held = admission.enter()
+        assert admission.enter() is None
+        assert held is not None
+        held.release()
+    clock.now += 1
+
+
 def test_the_rate_is_measured_only_in_seconds_spent_at_the_cap() -> None:
     clock = Clock()
     admission = Admission(1, clock=clock)
@@ -68,23 +83,22 @@ def test_the_rate_is_measured_only_in_seconds_spent_at_the_cap() -> None:
         assert ticket is not None
         ticket.release(completed=True)
     clock.now += 1
-    assert admission.enter() is not None  # the tick: nothing learnt
+    _busy_second(admission, clock, 0)  # the first busy second of a burst: not counted
     assert admission.rate == INITIAL_RATE
-    assert admission.enter() is None  # at the cap now: this second counts
-    clock.now += 1
+    _busy_second(admission, clock, 0)  # the next one, nothing completing: counted
     admission.enter()
     assert admission.rate == pytest.approx(0.5 * INITIAL_RATE + 0.5 * MIN_RATE)
 
 
-def test_completions_in_a_busy_second_set_the_rate() -> None:
+def test_completions_in_a_busy_second_after_another_set_the_rate() -> None:
     clock = Clock()
     admission = Admission(1, clock=clock)
-    for _ in range(100):
-        ticket = admission.enter()
-        assert ticket is not None
-        assert admission.enter() is None
-        ticket.release(completed=True)
-    clock.now += 1
+    _busy_second(admission, clock, 100)
+    admission.enter()
+    assert admission.rate == INITIAL_RATE  # the burst's first second says nothing
+    admission = Admission(1, clock=clock)
+    _busy_second(admission, clock, 30)
+    _busy_second(admission, clock, 100)
     admission.enter()
     assert admission.rate == pytest.approx(0.5 * INITIAL_RATE + 0.5 * 100)
 

@@ -69,6 +69,7 @@ class Admission:
         self._second = int(clock())
         self._completed_this_second = 0
         self._saturated_this_second = False
+        self._saturated_before = False
 
     def enter(self) -> Ticket | None:
         """A place for one more connection, or None: refuse it with ``retry_after()``."""
@@ -111,10 +112,14 @@ class Admission:
         second = int(self._clock())
         if second == self._second:
             return
-        # Only a second spent at the cap tells how fast connections can complete.
-        if self._saturated_this_second and second == self._second + 1:
+        # Only a second spent at the cap, after another one at the cap, tells how fast
+        # connections complete: in the first second of a burst the places fill and few
+        # finish yet, and counting it had the hints spaced for a server ten times slower.
+        consecutive = second == self._second + 1
+        if self._saturated_this_second and self._saturated_before and consecutive:
             measured = max(float(self._completed_this_second), MIN_RATE)
             self.rate = 0.5 * self.rate + 0.5 * measured
+        self._saturated_before = self._saturated_this_second and consecutive
         self._second = second
         self._completed_this_second = 0
         self._saturated_this_second = False
