@@ -28,7 +28,7 @@ MIN_RATE = 20.0
 # No hint reaches further than this: clients that ignore hints and retry at once take
 # slots too, and must not push everyone else's out for minutes.
 MAX_WINDOW = 60.0
-MAX_RESTART_WINDOW = 20.0
+MAX_RESTART_WINDOW = MAX_WINDOW
 # The restart after a graceful shutdown takes a moment; the first agents told to come
 # back are told to come back after it.
 RESTART_GRACE = 1.0
@@ -96,9 +96,9 @@ class Admission:
     def restart_hints(self, count: int, instances: int = 1) -> list[float]:
         """For a shutdown: when each of ``count`` agents should come back, spread over
         the time ``instances`` servers like this one need to take them all at the
-        measured rate. Kept short (``MAX_RESTART_WINDOW``): the servers they come back
-        to pace them precisely with their own slots, so a window too long only keeps
-        offices offline while a server could take them."""
+        measured rate, a minute at most. Not shorter: every agent that comes back
+        before a place is free costs a refused handshake, and with 10,000 agents a 20 s
+        window made the restart slower (71 -> 96 s, 7,373 -> 16,029 refusals)."""
         window = min(count / (self.rate * max(instances, 1)), MAX_RESTART_WINDOW)
         return [RESTART_GRACE + self._rng.uniform(0, window) for _ in range(count)]
 
