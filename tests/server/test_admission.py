@@ -14,6 +14,7 @@ from printcloud.server.agents.admission import (
     MIN_HINT,
     MIN_RATE,
     RESTART_GRACE,
+    RETURNING_SHARE,
     Admission,
 )
 
@@ -106,7 +107,7 @@ def test_completions_in_a_busy_second_after_another_set_the_rate() -> None:
 def test_restart_hints_spread_the_agents_over_what_the_rate_takes() -> None:
     admission = Admission(10, rng=random.Random(3))
     hints = admission.restart_hints(3000)
-    window = 3000 / INITIAL_RATE
+    window = 3000 / (INITIAL_RATE * RETURNING_SHARE)
     assert min(hints) >= RESTART_GRACE
     assert max(hints) <= RESTART_GRACE + window
     # Spread: each tenth of the window gets about a tenth of the agents.
@@ -120,8 +121,9 @@ def test_restart_hints_are_shorter_when_other_servers_take_the_agents_too() -> N
     admission = Admission(10, rng=random.Random(5))
     alone = admission.restart_hints(3000)
     shared = admission.restart_hints(3000, instances=2)
-    assert max(shared) - RESTART_GRACE <= 3000 / INITIAL_RATE / 2
-    assert max(alone) - RESTART_GRACE > 3000 / INITIAL_RATE / 2
+    window = 3000 / (INITIAL_RATE * RETURNING_SHARE)
+    assert max(shared) - RESTART_GRACE <= window / 2
+    assert max(alone) - RESTART_GRACE > window / 2
 
 
 def test_restart_hints_never_keep_an_agent_away_long() -> None:

@@ -29,6 +29,10 @@ MIN_RATE = 20.0
 # slots too, and must not push everyone else's out for minutes.
 MAX_WINDOW = 60.0
 MAX_RESTART_WINDOW = MAX_WINDOW
+# A returning agent brings its queued jobs, their reports and webhooks: measured with
+# 10,000 agents and a job each, the server took them at about half the rate it connects
+# agents that bring nothing (140 against 300 a second).
+RETURNING_SHARE = 0.5
 # The restart after a graceful shutdown takes a moment; the first agents told to come
 # back are told to come back after it.
 RESTART_GRACE = 1.0
@@ -99,7 +103,8 @@ class Admission:
         measured rate, a minute at most. Not shorter: every agent that comes back
         before a place is free costs a refused handshake, and with 10,000 agents a 20 s
         window made the restart slower (71 -> 96 s, 7,373 -> 16,029 refusals)."""
-        window = min(count / (self.rate * max(instances, 1)), MAX_RESTART_WINDOW)
+        rate = self.rate * RETURNING_SHARE * max(instances, 1)
+        window = min(count / rate, MAX_RESTART_WINDOW)
         return [RESTART_GRACE + self._rng.uniform(0, window) for _ in range(count)]
 
     def _leave(self, completed: bool) -> None:
