@@ -509,3 +509,26 @@ async def test_a_committed_event_is_sent_at_once_not_at_the_next_poll(
         delivered = await receiver.wait_for("/prompt", 1, timeout=5)
 
     assert delivered[0].json["jobId"] == job_id
+
+
+async def test_a_secret_that_cannot_travel_in_a_header_fails_its_attempts_and_is_retried(
+    runtime: Runtime, client: httpx.AsyncClient, account: TestAccount, receiver: WebhookReceiver
+) -> None:
+    """The API refuses such a secret now; one stored before that still must not make the
+    worker throw and leave its deliveries ``pending`` for ever."""
+    printer = await offline_printer(runtime, client, account)
+    webhook = await add_webhook(client, account, f"{receiver.url}/hook", ["job.created"])
+    async with runtime.sessionmaker() as session:
+        stored = await session.get(Webhook, webhook["id"])
+        assert stored is not None
+        stored.secret = "line\r\nX-Injected: 1"  # what an earlier version took
+        await session.commit()
+
+    await submit(client, account, printer)
+    assert [await deliver(runtime) for _ in range(2)] == [1, 1]  # failed, retried, failed
+
+    assert receiver.at("/hook") == []
+    [attempted] = await deliveries(client, account, webhook)
+    assert attempted["status"] == "pending"  # on the retry schedule, not stuck
+    assert len(attempted["attempts"]) == 2
+    assert all(a["statusCode"] is None and a["error"] for a in attempted["attempts"])

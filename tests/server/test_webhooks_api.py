@@ -107,6 +107,12 @@ async def test_duplicate_events_are_kept_once(
         ({"events": ["job.printed"]}, "events.0"),
         ({"events": "all"}, "events"),
         ({"secret": ""}, "secret"),
+        # A secret travels in a header: these could not, and failed every delivery.
+        ({"secret": "line\r\nX-Injected: 1"}, "secret"),
+        ({"secret": "nul\u0000byte"}, "secret"),
+        ({"secret": "סוד"}, "secret"),
+        ({"secret": "tab\tinside"}, "secret"),
+        ({"secret": " padded "}, "secret"),
     ],
 )
 async def test_invalid_webhooks_are_refused_with_the_reason(
@@ -117,3 +123,5 @@ async def test_invalid_webhooks_are_refused_with_the_reason(
     assert response.status_code == 400
     assert response.json()["code"] == "BadRequest"
     assert response.json()["message"].startswith(f"{field}:"), response.json()
+    if field == "secret" and body["secret"]:
+        assert "printable ASCII" in response.json()["message"]

@@ -32,6 +32,21 @@ class WebhookIn(ApiInput):
     )
     events: list[EventName] = Field(min_length=1, max_length=10)
 
+    @field_validator("secret")
+    @classmethod
+    def _fits_a_header(cls, value: str | None) -> str | None:
+        # Sent back in a header and used as the signing key: a line break, a NUL or a
+        # letter outside ASCII made every delivery fail (or the worker throw).
+        if value is not None and not (
+            value.isascii() and value.isprintable() and value == value.strip()
+        ):
+            raise ValueError(
+                "use printable ASCII characters only (no line breaks, tabs, NUL or letters "
+                "outside ASCII) and no spaces at either end: the secret is sent in an HTTP "
+                "header"
+            )
+        return value
+
     @field_validator("events")
     @classmethod
     def _unique(cls, value: list[EventName]) -> list[EventName]:
