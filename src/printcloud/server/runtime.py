@@ -7,24 +7,20 @@ from __future__ import annotations
 import asyncio
 import secrets
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 import structlog
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from printcloud.protocol.retry_hint import CLOSE_SERVICE_RESTART, with_retry_after
 from printcloud.server import effects
 from printcloud.server.accounts.service import Principal
 from printcloud.server.agents.admission import Admission
 from printcloud.server.agents.dispatch import Dispatcher
-from printcloud.server.agents.socket import AgentPorts
+from printcloud.server.agents.socket import AgentPorts, restarting
 from printcloud.server.bus import Bus, LocalBus, RedisBus
-from printcloud.server.computers import presence
 from printcloud.server.db.checkpointer import WalCheckpointer
 from printcloud.server.db.database import Database
 from printcloud.server.db.group_commit import Transactions
-from printcloud.server.db.types import utcnow
 from printcloud.server.jobs.intake import Intake
 from printcloud.server.keycache import KeyCache
 from printcloud.server.periodic import Periodic
@@ -160,10 +156,8 @@ class Runtime:
         needs to take them all. Their computers go offline together when the dispatcher
         stops, in one statement, instead of one transaction per socket."""
         links = await self.dispatcher.release_all(self.settings.ws_shutdown_grace)
-        live_after = utcnow() - timedelta(seconds=self.settings.instance_timeout)
-        async with self.sessionmaker() as session:
-            # In a cluster the others take them too (each instance counts itself once).
-            instances = await presence.live_instances(session, live_after)
+        # In a cluster the others take them too (this instance counts itself once).
+        instances = await self.dispatcher.live_instances()
         hints = self.admission.restart_hints(len(links), instances)
         log.info(
             "agents_released",
@@ -172,11 +166,9 @@ class Runtime:
             admission_rate=round(self.admission.rate),
             last_back_in=round(max(hints, default=0.0), 1),
         )
+        closes = [restarting(hint) for hint in hints]
         await asyncio.gather(
-            *(
-                link.close(CLOSE_SERVICE_RESTART, with_retry_after("server restarting", hint))
-                for link, hint in zip(links, hints, strict=True)
-            )
+            *(link.close(c.code, c.reason) for link, c in zip(links, closes, strict=True))
         )
 
     async def close(self) -> None:

@@ -22,7 +22,7 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import structlog
@@ -152,6 +152,15 @@ class Dispatcher:
             async with asyncio.timeout(grace):
                 await asyncio.gather(*(settle(local) for local in released))
         return [local.link for local in released]
+
+    async def live_instances(self) -> int:
+        """Server instances alive now, this one included."""
+        async with unit_of_work(self._sessionmaker) as session:
+            return await presence.live_instances(session, self._live_after(utcnow()))
+
+    def _live_after(self, now: datetime) -> datetime:
+        """An instance whose heartbeat is older than this is dead."""
+        return now - timedelta(seconds=self._settings.instance_timeout)
 
     async def register(self, link: AgentLink) -> None:
         """Hold ``link`` for its computer; a connection it replaces is closed."""
@@ -336,10 +345,7 @@ class Dispatcher:
         now = utcnow()
         async with unit_of_work(self._sessionmaker) as session:
             await presence.heartbeat(
-                session,
-                self.instance_id,
-                now,
-                live_after=now - timedelta(seconds=self._settings.instance_timeout),
+                session, self.instance_id, now, live_after=self._live_after(now)
             )
         async with unit_of_work(self._sessionmaker) as session:
             await jobs.fail_orphaned(session)

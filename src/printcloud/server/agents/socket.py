@@ -208,14 +208,14 @@ class AgentSockets:
             return
         admission = self.ports.admission
         if self.ports.dispatcher.stopping:
-            hint = admission.restart_hints(1)[0]
-            await _refuse(receive, send, CLOSE_SERVICE_RESTART, "server restarting", hint)
+            await _refuse(receive, send, restarting(admission.restart_hints(1)[0]))
             return
         ticket = admission.enter()
         if ticket is None:
-            await _refuse(
-                receive, send, CLOSE_TRY_AGAIN_LATER, "server busy", admission.retry_after()
+            busy = Close(
+                CLOSE_TRY_AGAIN_LATER, with_retry_after("server busy", admission.retry_after())
             )
+            await _refuse(receive, send, busy)
             return
         try:
             await agent_socket(WebSocket(scope, receive, send), self.ports, ticket)
@@ -223,16 +223,19 @@ class AgentSockets:
             ticket.release()
 
 
-async def _refuse(receive: Receive, send: Send, code: int, text: str, retry_after: float) -> None:
+def restarting(hint: float) -> Close:
+    """The close of a graceful shutdown: come back in ``hint`` seconds."""
+    return Close(CLOSE_SERVICE_RESTART, with_retry_after("server restarting", hint))
+
+
+async def _refuse(receive: Receive, send: Send, close: Close) -> None:
     """Accept and close at once with the hint: the cheapest answer a client can read
     (a refused HTTP upgrade has no close code for it to act on)."""
     message = await receive()
     if message["type"] != "websocket.connect":
         return
     await send({"type": "websocket.accept"})
-    await send(
-        {"type": "websocket.close", "code": code, "reason": with_retry_after(text, retry_after)}
-    )
+    await send({"type": "websocket.close", "code": close.code, "reason": close.reason})
 
 
 async def agent_socket(websocket: WebSocket, ports: AgentPorts, ticket: Ticket) -> None:
@@ -353,8 +356,8 @@ async def _authenticate(
     )
     await connection.send(session.accept(computer.id, auth))
     if ports.dispatcher.stopping:  # the shutdown let the others go while this one authenticated
-        hint = ports.admission.restart_hints(1)[0]
-        await connection.close(CLOSE_SERVICE_RESTART, with_retry_after("server restarting", hint))
+        close = restarting(ports.admission.restart_hints(1)[0])
+        await connection.close(close.code, close.reason)
         return None
     await ports.dispatcher.register(connection)
     return connection

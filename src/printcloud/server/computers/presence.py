@@ -141,7 +141,7 @@ async def disconnect(session: AsyncSession, computer_id: str, connection_id: str
     account_id = await repository.set_offline_if_current(session, computer_id, connection_id, now)
     if account_id is None:
         return False
-    await _went_offline(session, account_id, computer_id, now)
+    await _all_went_offline(session, [(computer_id, account_id)], now)
     log.info(
         "computer_disconnected",
         account_id=account_id,
@@ -167,13 +167,7 @@ async def report_printers(
     news: list[events.NewEvent] = []
 
     def state_news(printer_id: str, state: str) -> None:
-        news.append(
-            (
-                account_id,
-                EventType.PRINTER_STATE,
-                {"printerId": printer_id, "computerId": computer_id, "state": state},
-            )
-        )
+        news.append(_printer_state(account_id, computer_id, printer_id, state))
 
     for name, info in by_name.items():
         state = info.state or PrinterState.ONLINE
@@ -254,12 +248,6 @@ async def instance_offline(session: AsyncSession, instance_id: str) -> int:
     return len(computers)
 
 
-async def _went_offline(
-    session: AsyncSession, account_id: str, computer_id: str, now: datetime
-) -> None:
-    await _all_went_offline(session, [(computer_id, account_id)], now)
-
-
 async def _all_went_offline(
     session: AsyncSession, computers: list[tuple[str, str]], now: datetime
 ) -> None:
@@ -277,14 +265,20 @@ async def _all_went_offline(
     for computer_id, account_id in computers:
         news.append((account_id, EventType.COMPUTER_DISCONNECTED, {"computerId": computer_id}))
         news += [
-            (
-                account_id,
-                EventType.PRINTER_STATE,
-                {"printerId": printer_id, "computerId": computer_id, "state": PrinterState.OFFLINE},
-            )
+            _printer_state(account_id, computer_id, printer_id, PrinterState.OFFLINE)
             for printer_id in printers.get(computer_id, ())
         ]
     await events.record_many(session, news)
+
+
+def _printer_state(
+    account_id: str, computer_id: str, printer_id: str, state: str
+) -> events.NewEvent:
+    return (
+        account_id,
+        EventType.PRINTER_STATE,
+        {"printerId": printer_id, "computerId": computer_id, "state": state},
+    )
 
 
 async def live_instances(session: AsyncSession, live_after: datetime) -> int:

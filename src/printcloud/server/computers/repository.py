@@ -61,6 +61,20 @@ async def connection_of(session: AsyncSession, computer_id: str) -> str | None:
     return result
 
 
+def _gone(now: datetime) -> dict[str, Any]:
+    """A computer's row once it went offline: held by no instance, no connection."""
+    return {
+        "state": ComputerState.OFFLINE,
+        "connection_id": None,
+        "instance_id": None,
+        "last_seen_at": now,
+    }
+
+
+# A statement's parameters are bounded (SQLite 32,766; asyncpg 32,767).
+_CHUNK = 5000
+
+
 async def set_offline_if_current(
     session: AsyncSession, computer_id: str, connection_id: str, now: datetime
 ) -> str | None:
@@ -71,7 +85,7 @@ async def set_offline_if_current(
     result = await session.execute(
         update(Computer)
         .where(Computer.id == computer_id, Computer.connection_id == connection_id)
-        .values(state=ComputerState.OFFLINE, connection_id=None, instance_id=None, last_seen_at=now)
+        .values(_gone(now))
         .returning(Computer.account_id)
     )
     return result.scalar_one_or_none()
@@ -85,7 +99,7 @@ async def set_offline_of_instance(
     result = await session.execute(
         update(Computer)
         .where(Computer.instance_id == instance_id, Computer.state == ComputerState.ONLINE)
-        .values(state=ComputerState.OFFLINE, connection_id=None, instance_id=None, last_seen_at=now)
+        .values(_gone(now))
         .returning(Computer.id, Computer.account_id)
         .execution_options(synchronize_session=False)
     )
@@ -95,8 +109,8 @@ async def set_offline_of_instance(
 async def set_printers_offline_of(
     session: AsyncSession, computer_ids: Sequence[str], now: datetime
 ) -> list[tuple[str, str]]:
-    """The printers of these computers that were online, now offline: (id, computer id)s.
-    Chunked: a statement's parameters are bounded (SQLite 32,766; asyncpg 32,767)."""
+    """The printers of these computers that were online, now offline: (id, computer id)s,
+    in statements of ``_CHUNK`` computers."""
     offline: list[tuple[str, str]] = []
     for start in range(0, len(computer_ids), _CHUNK):
         result = await session.execute(
@@ -113,9 +127,6 @@ async def set_printers_offline_of(
     return offline
 
 
-_CHUNK = 5000
-
-
 async def set_offline_on_dead_instances(
     session: AsyncSession, live_after: datetime, now: datetime
 ) -> list[tuple[str, str]]:
@@ -127,7 +138,7 @@ async def set_offline_on_dead_instances(
             Computer.state == ComputerState.ONLINE,
             or_(Computer.instance_id.is_(None), Computer.instance_id.not_in(live)),
         )
-        .values(state=ComputerState.OFFLINE, connection_id=None, instance_id=None, last_seen_at=now)
+        .values(_gone(now))
         .returning(Computer.id, Computer.account_id)
     )
     await session.execute(delete(ServerInstance).where(ServerInstance.heartbeat_at < live_after))
