@@ -34,7 +34,10 @@ class ComputerOut(ApiModel):
     state: str = Field(description=" | ".join(ComputerState))
     client_version: str
     printers: list[PrinterOut]
-    last_seen_at: datetime | None
+    last_seen_at: datetime | None = Field(
+        description="While the computer is online, the time of this answer (its socket is "
+        "open and answers the server's pings); once offline, when it went offline"
+    )
     created_at: datetime
 
     @classmethod

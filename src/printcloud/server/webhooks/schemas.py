@@ -28,7 +28,8 @@ class WebhookIn(ApiInput):
         default=None,
         min_length=1,
         max_length=255,
-        description="Sent back in X-PrintCloud-Webhook-Secret; generated when omitted",
+        description="Sent back in X-PrintCloud-Webhook-Secret; generated when omitted. "
+        "Printable ASCII only, no spaces at either end: it travels in an HTTP header",
     )
     events: list[EventName] = Field(min_length=1, max_length=10)
 
