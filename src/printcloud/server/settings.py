@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     # without ``resume`` to report the jobs they were sent, before it closes them (1012).
     ws_shutdown_grace: float = Field(default=3.0, ge=0)
     max_connections_per_account: int = Field(default=1000, gt=0)
+    # Messages one agent may send: a burst of COUNT, then COUNT per PERIOD. More are
+    # read more slowly (the agent waits), never refused.
+    agent_message_rate: str = "50/s"
     # How often each instance heartbeats, expires jobs and re-sends what a lost wake-up
     # missed; an instance silent for ``instance_timeout`` is dead and its computers offline.
     sweep_interval: float = Field(default=5.0, gt=0)
@@ -85,7 +88,11 @@ class Settings(BaseSettings):
     log_json: bool = False
 
     @field_validator(
-        "rate_limit", "login_failures_per_email", "login_failures_per_address", mode="before"
+        "rate_limit",
+        "login_failures_per_email",
+        "login_failures_per_address",
+        "agent_message_rate",
+        mode="before",
     )
     @classmethod
     def _check_rate(cls, value: object) -> object:
@@ -100,6 +107,10 @@ class Settings(BaseSettings):
     @cached_property
     def api_rate(self) -> Rate:
         return Rate.parse(self.rate_limit)
+
+    @cached_property
+    def agent_rate(self) -> Rate:
+        return Rate.parse(self.agent_message_rate)
 
     @cached_property
     def login_email_rate(self) -> Rate:
