@@ -28,6 +28,7 @@ _CODES = {
     405: "MethodNotAllowed",
     413: "PayloadTooLarge",
     415: "UnsupportedMediaType",
+    422: "UnprocessableContent",
     429: "TooManyRequests",
     500: "InternalServerError",
     503: "ServiceUnavailable",
@@ -74,6 +75,10 @@ class NotFound(PrintCloudError):
 
 class PayloadTooLarge(PrintCloudError):
     status_code = 413
+
+
+class UnprocessableContent(PrintCloudError):
+    status_code = 422
 
 
 class TooManyRequests(PrintCloudError):
