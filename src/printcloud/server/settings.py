@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     # Failed client logins allowed per e-mail address and per client address.
     login_failures_per_email: str = "5/15m"
     login_failures_per_address: str = "30/15m"
+    # Dashboard sign-ups (made or failed) per client address.
+    signups_per_address: str = "5/h"
     max_body_size: int = Field(default=50 * 1024 * 1024, gt=0)
     # A decoded base64 document larger than this is refused with 413.
     max_document_size: int = Field(default=50 * 1024 * 1024, gt=0)
@@ -92,6 +94,7 @@ class Settings(BaseSettings):
         "login_failures_per_email",
         "login_failures_per_address",
         "agent_message_rate",
+        "signups_per_address",
         mode="before",
     )
     @classmethod
@@ -107,6 +110,10 @@ class Settings(BaseSettings):
     @cached_property
     def api_rate(self) -> Rate:
         return Rate.parse(self.rate_limit)
+
+    @cached_property
+    def signup_rate(self) -> Rate:
+        return Rate.parse(self.signups_per_address)
 
     @cached_property
     def agent_rate(self) -> Rate:

@@ -50,6 +50,7 @@ EN: dict[str, str] = {
     "signup.disabled": "Sign-up is turned off on this server. "
     "Ask its administrator for an account.",
     "signup.failed": "The account could not be created:",
+    "signup.throttled": "Too many sign-ups from your address. Try again later.",
     "password.title": "Change password",
     "password.current": "Current password",
     "password.new": "New password",
@@ -227,6 +228,7 @@ HE: dict[str, str] = {
     "signup.have_account": "כבר יש לך חשבון?",
     "signup.disabled": "ההרשמה כבויה בשרת זה. בקשו חשבון ממנהל השרת.",
     "signup.failed": "לא ניתן היה ליצור את החשבון:",
+    "signup.throttled": "יותר מדי הרשמות מהכתובת שלך. נסו שוב מאוחר יותר.",
     "password.title": "שינוי סיסמה",
     "password.current": "הסיסמה הנוכחית",
     "password.new": "סיסמה חדשה",
