@@ -84,6 +84,9 @@ class Settings(BaseSettings):
     job_retention_days: float = Field(default=30.0, gt=0)
     event_retention_days: float = Field(default=7.0, gt=0)
     prune_interval: float = Field(default=600.0, gt=0)
+    # A request's headers must arrive within this many seconds of its connection (or of
+    # the answer before it on a kept-alive one); else 408 and the connection closes.
+    http_header_timeout: float = Field(default=10.0, gt=0)
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
     log_level: str = "info"
