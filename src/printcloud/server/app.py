@@ -12,6 +12,7 @@ from starlette.types import ASGIApp
 from printcloud._version import __version__
 from printcloud.server.accounts.routes import router as accounts_router
 from printcloud.server.agents.socket import AgentSockets
+from printcloud.server.api_docs import install_api_docs
 from printcloud.server.computers.routes import router as computers_router
 from printcloud.server.dashboard import mount as mount_dashboard
 from printcloud.server.errors import install_error_handlers
@@ -58,7 +59,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         "offices. Authenticate with HTTP Basic: the API key as the user name, "
         "an empty password.",
         openapi_url="/api/openapi.json",
-        docs_url="/api/docs",
+        docs_url=None,  # install_api_docs: no CDN
         redoc_url=None,
         lifespan=lifespan,
         redirect_slashes=False,
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.state.runtime = runtime  # the server's shutdown lets its agents go first
     install_error_handlers(app)
     install_openapi(app)
+    install_api_docs(app)
     for router in (computers_router, jobs_router, webhooks_router, accounts_router):
         app.include_router(router)
     app.include_router(install_router())
