@@ -17,7 +17,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from printcloud.protocol.events import EventType
 from printcloud.protocol.job_states import JobState
 from printcloud.protocol.presence import ComputerState, PrinterState
-from printcloud.server.dashboard import csrf, i18n, sessions
+from printcloud.server.dashboard import csrf, i18n, job_words, sessions
 from printcloud.server.dashboard.sessions import WebLogin
 from printcloud.server.deps import PortsDep, SessionDep
 from printcloud.server.errors import PrintCloudError
@@ -35,6 +35,9 @@ templates.filters["tojson_attr"] = lambda value: json.dumps(value, ensure_ascii=
 # Every state a job, computer or printer can be in; the live script relabels with them.
 STATES = (*JobState, *PrinterState)
 templates.globals["state_labels"] = lambda t: {state: t(f"state.{state}") for state in STATES}
+templates.globals["history_message"] = job_words.history_message
+templates.globals["option_name"] = job_words.option_name
+templates.globals["option_value"] = job_words.option_value
 # The protocol's words the live script acts on, so that it spells none of its own.
 templates.globals["live_words"] = {
     "jobCreated": EventType.JOB_CREATED,
