@@ -132,13 +132,13 @@ def test_every_history_message_printcloud_writes_is_shown_in_the_pages_language(
     # A printer's or an agent's own words are shown as they came.
     assert job_words.history_message(he, "Paper jam in tray 2") == "Paper jam in tray 2"
     # Each shape the catalogs translate is among the messages above.
-    shown = {
+    covered = {
         key
         for stored in HISTORY_IN_HEBREW
         for shape, key in job_words._MESSAGES
         if shape.fullmatch(stored)
     }
-    assert shown == {key for key in i18n.EN if key.startswith("history.")}
+    assert covered == {key for key in i18n.EN if key.startswith("history.")}
 
 
 async def test_a_jobs_page_in_hebrew_has_no_english_words(
