@@ -10,8 +10,11 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
+from pathlib import Path
+from typing import Any
 
+import anyio
 import httpx
 import pytest
 from PIL import Image
@@ -56,7 +59,7 @@ def _image(png: bytes | None) -> Image.Image:
     return Image.open(io.BytesIO(png))
 
 
-def _not_rendered(logs: list[dict[str, object]]) -> dict[str, object]:
+def _not_rendered(logs: list[MutableMapping[str, Any]]) -> MutableMapping[str, Any]:
     [logged] = [e for e in logs if e["event"] == "thumbnail_not_rendered"]
     return logged
 
@@ -223,3 +226,39 @@ async def test_a_limit_from_the_settings_gives_the_page_no_preview_and_logs_the_
     logged = _not_rendered(logs)
     assert logged["reason"] == "memory_limit"
     assert logged["job_id"] == jobs["pdf_base64"]
+
+
+def _workers_of_this_process(marker: str) -> list[int]:
+    """The running children of this process whose command line holds ``marker`` (Linux)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes()
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError):
+            continue  # ended meanwhile
+        if parent == os.getpid() and marker.encode() in command:
+            found.append(int(entry.name))
+    return found
+
+
+async def test_at_most_two_workers_run_at_once_and_a_gone_request_takes_its_own() -> None:
+    marker = "a-render-that-never-ends"
+    stuck = (sys.executable, "-c", f"import time; time.sleep(600)  # {marker}")
+    limits = RenderLimits(
+        memory=RenderLimits.from_settings(Settings()).memory, timeout=600, at_once=2
+    )
+    thumbnailer = Thumbnailer(limits, worker=stuck)
+    async with anyio.create_task_group() as requests:
+        for _ in range(5):
+            requests.start_soon(thumbnailer.first_page_png, _b64(shaded_pdf()))
+        await anyio.wait_all_tasks_blocked()  # two rendering, three waiting their turn
+        running = _workers_of_this_process(marker)
+        assert len(running) == 2
+        requests.cancel_scope.cancel()  # the browsers went away
+    assert _workers_of_this_process(marker) == []
+    for pid in running:
+        with pytest.raises(ProcessLookupError):  # killed and waited for
+            os.kill(pid, 0)

@@ -14,6 +14,7 @@ import contextlib
 import re
 import signal
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from subprocess import PIPE
 
@@ -26,8 +27,8 @@ from printcloud.server.settings import Settings
 
 log = structlog.get_logger(__name__)
 
-# By name: importing it would load pdfium into the server.
-_WORKER = "printcloud.server.dashboard.thumbnail_worker"
+# The module by name: importing it would load pdfium into the server.
+WORKER = (sys.executable, "-m", "printcloud.server.dashboard.thumbnail_worker")
 _WHITESPACE = re.compile(rb"\s+")
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _REASONS = {
@@ -61,8 +62,9 @@ class _NoPreview(Exception):
 
 
 class Thumbnailer:
-    def __init__(self, limits: RenderLimits) -> None:
+    def __init__(self, limits: RenderLimits, worker: Sequence[str] = WORKER) -> None:
         self.limits = limits
+        self._worker = [*worker]  # the command; its one argument, the memory limit, follows
         self._workers = anyio.CapacityLimiter(limits.at_once)
 
     async def first_page_png(self, content_base64: str) -> bytes | None:
@@ -83,7 +85,7 @@ class Thumbnailer:
             return None
 
     async def _render(self, pdf: bytes) -> bytes:
-        command = [sys.executable, "-m", _WORKER, str(self.limits.memory)]
+        command = [*self._worker, str(self.limits.memory)]
         output, errors = bytearray(), bytearray()
         worker = await anyio.open_process(command, stdin=PIPE, stdout=PIPE, stderr=PIPE)
         async with worker:  # leaving it kills the worker if this task is cancelled
