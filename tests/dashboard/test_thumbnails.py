@@ -34,23 +34,27 @@ from tests.helpers.dashboard import web_login
 from tests.helpers.pdfs import A4, shade_of_page, shaded_pdf
 
 TALL = (1.0, 14_400.0)  # points: PDF's tallest page, one point wide
+# A worker whose render never ends (by a command line of its own, to be found by it).
+STUCK_MARKER = "a-render-that-never-ends"
+STUCK = (sys.executable, "-c", f"import time; time.sleep(600)  # {STUCK_MARKER}")
 
 
 def _b64(pdf: bytes) -> str:
     return base64.b64encode(pdf).decode()
 
 
-def _thumbnailer(**limits: float) -> Thumbnailer:
+def _limits(**limits: float) -> RenderLimits:
+    """The server's limits, but one render at a time, with ``limits`` changed."""
     defaults = RenderLimits.from_settings(Settings())
-    values = {"memory": defaults.memory, "timeout": defaults.timeout, "at_once": 1}
-    values.update(limits)
-    return Thumbnailer(
-        RenderLimits(
-            memory=int(values["memory"]),
-            timeout=values["timeout"],
-            at_once=int(values["at_once"]),
-        )
+    return RenderLimits(
+        memory=int(limits.get("memory", defaults.memory)),
+        timeout=limits.get("timeout", defaults.timeout),
+        at_once=int(limits.get("at_once", 1)),
     )
+
+
+def _thumbnailer(**limits: float) -> Thumbnailer:
+    return Thumbnailer(_limits(**limits))
 
 
 def _image(png: bytes | None) -> Image.Image:
@@ -155,13 +159,13 @@ anyio.run(main)
 
 
 async def test_a_render_over_the_time_limit_is_no_preview_and_its_worker_is_gone() -> None:
-    # No time at all: the worker is killed at the first wait, whatever the machine's speed.
-    with capture_logs() as logs:
-        png = await _thumbnailer(timeout=0).first_page_png(_b64(shaded_pdf(size=A4)))
+    thumbnailer = Thumbnailer(_limits(timeout=0.5), worker=STUCK)
+    with capture_logs() as logs, anyio.fail_after(60):  # a stuck test fails, not hangs
+        png = await thumbnailer.first_page_png(_b64(shaded_pdf(size=A4)))
     assert png is None
     logged = _not_rendered(logs)
     assert logged["reason"] == "timeout"
-    assert logged["detail"] == "killed after 0 s"
+    assert logged["detail"] == "killed after 0.5 s"
     worker = logged["worker"]
     assert isinstance(worker, int)
     with pytest.raises(ProcessLookupError):  # not even a zombie: it was waited for
@@ -245,20 +249,15 @@ def _workers_of_this_process(marker: str) -> list[int]:
 
 
 async def test_at_most_two_workers_run_at_once_and_a_gone_request_takes_its_own() -> None:
-    marker = "a-render-that-never-ends"
-    stuck = (sys.executable, "-c", f"import time; time.sleep(600)  # {marker}")
-    limits = RenderLimits(
-        memory=RenderLimits.from_settings(Settings()).memory, timeout=600, at_once=2
-    )
-    thumbnailer = Thumbnailer(limits, worker=stuck)
+    thumbnailer = Thumbnailer(_limits(at_once=2), worker=STUCK)
     async with anyio.create_task_group() as requests:
         for _ in range(5):
             requests.start_soon(thumbnailer.first_page_png, _b64(shaded_pdf()))
         await anyio.wait_all_tasks_blocked()  # two rendering, three waiting their turn
-        running = _workers_of_this_process(marker)
+        running = _workers_of_this_process(STUCK_MARKER)
         assert len(running) == 2
         requests.cancel_scope.cancel()  # the browsers went away
-    assert _workers_of_this_process(marker) == []
+    assert _workers_of_this_process(STUCK_MARKER) == []
     for pid in running:
         with pytest.raises(ProcessLookupError):  # killed and waited for
             os.kill(pid, 0)
