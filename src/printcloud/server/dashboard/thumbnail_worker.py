@@ -14,6 +14,7 @@ import sys
 
 import pypdfium2
 import pypdfium2.raw as pdfium_c
+from PIL import Image
 
 from printcloud.server.dashboard.thumbnail_contract import Ending, thumbnail_size
 
@@ -51,25 +52,27 @@ def first_page_png(pdf: bytes) -> bytes:
         bitmap.fill_rect((255, 255, 255, 255), 0, 0, *size)
         # Drawn at exactly the box's pixels (``page.render`` rounds a scale up).
         pdfium_c.FPDF_RenderPageBitmap(bitmap, page, 0, 0, *size, 0, pdfium_c.FPDF_ANNOT)
+        image: Image.Image = bitmap.to_pil()
         buffer = io.BytesIO()
-        bitmap.to_pil().save(buffer, format="PNG", optimize=True)
+        image.save(buffer, format="PNG", optimize=True)
         return buffer.getvalue()
     finally:
         document.close()
 
 
 def limit_memory(limit: int) -> None:
-    """At most ``limit`` bytes of address space from now on (0: no limit). Linux enforces
-    it; macOS accepts it without enforcing it; Windows has no such limit."""
-    if limit and sys.platform != "win32":
+    """At most ``limit`` bytes of address space from now on. Linux enforces it; macOS
+    refuses RLIMIT_AS or ignores it, and Windows has no such limit: there the pixel box
+    and the time limit are what bound a render."""
+    if sys.platform != "win32" and sys.platform != "darwin":
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
 def main() -> int:
-    limit = int(sys.argv[1]) if len(sys.argv) > 1 else 0
+    limit = int(sys.argv[1])
     pdf = sys.stdin.buffer.read()  # its size is bounded by the server's document limit
-    # Set after pdfium is loaded and the input read: only what the document makes pdfium
-    # do counts against it.
+    # Set once pdfium and Pillow are loaded and the input read: what counts against it is
+    # what the document makes them do.
     limit_memory(limit)
     try:
         png = first_page_png(pdf)
