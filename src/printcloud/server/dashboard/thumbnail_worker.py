@@ -56,6 +56,8 @@ def first_page_png(pdf: bytes) -> bytes:
         buffer = io.BytesIO()
         image.save(buffer, format="PNG", optimize=True)
         return buffer.getvalue()
+    except pypdfium2.PdfiumError as exc:  # a page it cannot load, a bitmap it cannot make
+        raise Refused(Ending.UNREADABLE, f"pdfium cannot render it ({exc})") from None
     finally:
         document.close()
 

@@ -62,6 +62,8 @@ class _NoPreview(Exception):
 
 
 class Thumbnailer:
+    """Renders thumbnails for one server process, each in a worker of its own."""
+
     def __init__(self, limits: RenderLimits, worker: Sequence[str] = WORKER) -> None:
         self.limits = limits
         self._worker = [*worker]  # the command; its one argument, the memory limit, follows
