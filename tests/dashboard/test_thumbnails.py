@@ -172,6 +172,15 @@ async def test_a_render_over_the_time_limit_is_no_preview_and_its_worker_is_gone
         os.kill(worker, 0)
 
 
+async def test_a_worker_that_cannot_start_is_no_preview_with_its_reason(tmp_path: Path) -> None:
+    thumbnailer = Thumbnailer(_limits(), worker=(str(tmp_path / "no-such-python"),))
+    with capture_logs() as logs:
+        assert await thumbnailer.first_page_png(_b64(shaded_pdf())) is None
+    logged = _not_rendered(logs)
+    assert logged["reason"] == "no_worker"
+    assert "FileNotFoundError" in logged["detail"]
+
+
 async def test_the_owner_gets_a_tall_pages_thumbnail_within_the_box(
     client: httpx.AsyncClient, account: TestAccount, printer_id: str
 ) -> None:

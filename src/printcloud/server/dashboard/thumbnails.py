@@ -89,7 +89,10 @@ class Thumbnailer:
     async def _render(self, pdf: bytes) -> bytes:
         command = [*self._worker, str(self.limits.memory)]
         output, errors = bytearray(), bytearray()
-        worker = await anyio.open_process(command, stdin=PIPE, stdout=PIPE, stderr=PIPE)
+        try:
+            worker = await anyio.open_process(command, stdin=PIPE, stdout=PIPE, stderr=PIPE)
+        except (OSError, NotImplementedError) as exc:  # the latter: Windows' selector loop
+            raise _NoPreview("no_worker", f"the worker could not start ({exc!r})") from None
         async with worker:  # leaving it kills the worker if this task is cancelled
             stdin, stdout, stderr = worker.stdin, worker.stdout, worker.stderr
             assert stdin is not None
