@@ -14,7 +14,7 @@ from printcloud.server.accounts.routes import router as accounts_router
 from printcloud.server.agents.socket import AgentSockets
 from printcloud.server.api_docs import install_api_docs
 from printcloud.server.computers.routes import router as computers_router
-from printcloud.server.dashboard import mount as mount_dashboard
+from printcloud.server.dashboard.routes import mount as mount_dashboard
 from printcloud.server.errors import install_error_handlers
 from printcloud.server.install import install_router
 from printcloud.server.jobs.fast_route import FastJobRoute
@@ -73,7 +73,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     for router in (computers_router, jobs_router, webhooks_router, accounts_router):
         app.include_router(router)
     app.include_router(install_router())
-    mount_dashboard(app)
+    mount_dashboard(app, runtime.settings)
     if runtime.settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -76,6 +76,11 @@ class Settings(BaseSettings):
     session_lifetime: float = Field(default=14 * 24 * 3600.0, gt=0)  # idle seconds
     # How often a dashboard's live view reads new events from the outbox.
     dashboard_live_interval: float = Field(default=1.0, gt=0)
+    # A job page's thumbnail is rendered in a worker process of its own, within these
+    # bounds (the memory is address space, enforced on Linux); more waits its turn.
+    thumbnail_memory_limit: int = Field(default=512 * 1024 * 1024, gt=0)
+    thumbnail_timeout: float = Field(default=10.0, gt=0)
+    thumbnail_concurrency: int = Field(default=2, ge=1)
     # Proxies trusted for X-Forwarded-For/-Proto (uvicorn's forwarded_allow_ips); empty
     # trusts none. Behind a TLS proxy this makes session cookies Secure.
     forwarded_allow_ips: str = ""
