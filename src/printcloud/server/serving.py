@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import socket
 from collections.abc import Awaitable, Callable
 
 import structlog
 import uvicorn
 from starlette.types import ASGIApp
+from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
 from printcloud.server.settings import Settings
 
@@ -32,9 +34,31 @@ def uvicorn_config(app: ASGIApp, settings: Settings, **overrides: object) -> uvi
         "ws_ping_interval": settings.ws_ping_interval,
         "ws_ping_timeout": settings.ws_ping_timeout,
         "timeout_graceful_shutdown": 10,
+        "http": JsonBadRequestProtocol,
     }
     options.update(overrides)
     return uvicorn.Config(app, **options)  # type: ignore[arg-type]
+
+
+class JsonBadRequestProtocol(AutoHTTPProtocol):  # type: ignore[misc,valid-type]
+    """uvicorn's HTTP protocol (httptools, or h11 without it), with its own 400 for a
+    request it cannot parse (a request line of 10,000 ids, bytes that are not HTTP) in
+    the API's ``{"code", "message"}`` rather than plain text: it is answered before any
+    app sees the request, so the app's error handlers cannot."""
+
+    def send_400_response(self, msg: str) -> None:
+        body = json.dumps({"code": "BadRequest", "message": msg}).encode()
+        head = [b"HTTP/1.1 400 Bad Request"]
+        head += [name + b": " + value for name, value in self.server_state.default_headers]
+        head += [
+            b"content-type: application/json",
+            b"content-length: " + str(len(body)).encode(),
+            b"connection: close",
+        ]
+        # Written whole, outside h11's state machine when it is h11: the connection
+        # closes right after, as uvicorn's own answer does.
+        self.transport.write(b"\r\n".join(head) + b"\r\n\r\n" + body)
+        self.transport.close()
 
 
 class Server(uvicorn.Server):
