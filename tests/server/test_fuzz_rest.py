@@ -23,11 +23,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from bench.load.measure import rss_bytes
 
 from printcloud.server.runtime import Runtime
 from tests.helpers.accounts import TestAccount, make_account
 from tests.helpers.jobs import printer_id
+from tests.helpers.memory import rss_bytes
 from tests.helpers.server_process import ServerProcess
 from tests.helpers.tenants import furnish, holdings
 
@@ -70,7 +70,7 @@ async def server(database_url: str, tmp_path: Path) -> AsyncIterator[ServerProce
 
 
 async def test_the_api_answers_fuzzed_requests_within_its_document(
-    server: ServerProcess, runtime: Runtime
+    server: ServerProcess, runtime: Runtime, tmp_path: Path
 ) -> None:
     owner = await make_account(runtime)
     other = await make_account(runtime)
@@ -84,15 +84,17 @@ async def test_the_api_answers_fuzzed_requests_within_its_document(
         before = await holdings(http, other)
         memory_before = rss_bytes(server.process.pid)
 
-        print(await schemathesis_run(server.url, owner))  # shown by pytest -s, or on a failure
+        print(
+            await schemathesis_run(server.url, owner, tmp_path)
+        )  # shown by pytest -s, or on a failure
 
         assert rss_bytes(server.process.pid) - memory_before < MEMORY_GROWTH_BOUND
         assert await holdings(http, other) == before
 
 
-async def schemathesis_run(url: str, account: TestAccount) -> str:
+async def schemathesis_run(url: str, account: TestAccount, workdir: Path) -> str:
     """``schemathesis run`` against the server at ``url`` as ``account``; its report, or a
-    failure with it."""
+    failure with it. It keeps its cache of failures under ``workdir``."""
     process = await asyncio.create_subprocess_exec(
         str(SCHEMATHESIS),
         "run",
@@ -112,7 +114,7 @@ async def schemathesis_run(url: str, account: TestAccount) -> str:
         "--generation-database",
         "none",
         "--no-color",
-        cwd=ROOT,
+        cwd=workdir,
         env={
             **os.environ,
             "SCHEMATHESIS_HOOKS": "tests.helpers.fuzz_checks",
