@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp
 
@@ -21,6 +21,7 @@ from printcloud.server.jobs.fast_route import FastJobRoute
 from printcloud.server.jobs.routes import router as jobs_router
 from printcloud.server.middleware import BodySizeLimit, StripTrailingSlash
 from printcloud.server.openapi import install_openapi
+from printcloud.server.parameters import refuse_nul_parameters
 from printcloud.server.runtime import Runtime
 from printcloud.server.schemas import ErrorBody
 from printcloud.server.settings import Settings
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         lifespan=lifespan,
         redirect_slashes=False,
         responses=_ERROR_RESPONSES,
+        dependencies=[Depends(refuse_nul_parameters)],
     )
     app.state.ports = runtime.ports
     app.state.runtime = runtime  # the server's shutdown lets its agents go first

@@ -17,6 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 log = structlog.get_logger(__name__)
 
@@ -149,9 +150,30 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
             message = str(exc.detail)
     elif exc.status_code == 405:
         message = f"Method {request.method} is not allowed on {request.url.path}"
+        allow = {"Allow": allowed_methods(request)}
+        return error_response(405, message, {**(exc.headers or {}), **allow})
     else:
         message = str(exc.detail)
     return error_response(exc.status_code, message, exc.headers)
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method the request's path answers, for a 405's ``Allow``. Starlette names
+    only those of the first route that matched the path, where a path served by two
+    routes (``GET`` and ``DELETE /api/printjobs/{ids}``) has more. Asked of the router
+    itself, method by method: only on this error's path."""
+    routes = request.app.router.routes
+    allowed = [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes
+        )
+    ]
+    return ", ".join(allowed)
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:

@@ -34,8 +34,11 @@ def install_openapi(app: FastAPI) -> None:
                     del responses["422"]
                 if (path, method) in _NO_AUTH:
                     operation["security"] = []
-                    for status in ("401", "403"):
-                        operation["responses"].pop(status, None)
+                    operation["responses"].pop("403", None)
+                    operation["responses"]["401"] = {
+                        **operation["responses"]["401"],
+                        "description": "Unauthorized: wrong e-mail or password",
+                    }
         for name in ("HTTPValidationError", "ValidationError"):
             schema["components"].get("schemas", {}).pop(name, None)
         app.openapi_schema = schema

@@ -16,11 +16,12 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from printcloud.protocol.events import EventType
 from printcloud.protocol.job_states import JobState
+from printcloud.protocol.nul import described, first_nul
 from printcloud.protocol.presence import ComputerState, PrinterState
 from printcloud.server.dashboard import csrf, i18n, job_words, sessions
 from printcloud.server.dashboard.sessions import WebLogin
 from printcloud.server.deps import PortsDep, SessionDep
-from printcloud.server.errors import PrintCloudError
+from printcloud.server.errors import BadRequest, PrintCloudError
 
 _HERE = Path(__file__).parent
 STATIC_DIR = _HERE / "static"
@@ -101,6 +102,7 @@ class DashboardRoute(APIRoute):
 
         async def handle(request: Request) -> Response:
             try:
+                await _refuse_nul_in_form(request)
                 return await handler(request)
             except LoginRequired:
                 if request.method != "GET":
@@ -124,6 +126,21 @@ class DashboardRoute(APIRoute):
                 )
 
         return handle
+
+
+_FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+async def _refuse_nul_in_form(request: Request) -> None:
+    """The dashboard's forms under the rule of :mod:`printcloud.protocol.nul`, checked
+    once for every form post. The form is parsed here for the endpoint too: Starlette
+    keeps it on the request, and FastAPI's ``Form()`` fields read it from there."""
+    content_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if request.method != "POST" or content_type not in _FORMS:
+        return
+    name = first_nul((await request.form()).multi_items())
+    if name is not None:
+        raise BadRequest(described(name))
 
 
 async def _login(request: Request, session: SessionDep, ports: PortsDep) -> WebLogin:
