@@ -78,6 +78,9 @@ class ApiKey(Base):
     permission: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None]
+    # When a request or an agent last authenticated with the key, to within
+    # ``accounts.service.LAST_USED_PRECISION``: written then at most, never per request.
+    last_used_at: Mapped[datetime | None]
 
 
 class WebSession(Base):
