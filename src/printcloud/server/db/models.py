@@ -315,6 +315,9 @@ class WebhookAttempt(Base):
     status_code: Mapped[int | None]
     response_body: Mapped[str] = mapped_column(Text, default="")  # the first KiB
     error: Mapped[str | None] = mapped_column(Text)
+    # Why no answer came (``outbound.Failure``), for people in their language; None
+    # when the receiver answered, or the attempt failed some other way (``error`` says).
+    failure: Mapped[str | None] = mapped_column(String(40))
     duration_ms: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from printcloud.protocol.events import EventType, wants
+from printcloud.protocol.events import TEST_EVENT, EventType, wants
 from printcloud.server import effects, ids
 from printcloud.server.db.models import DeliveryStatus, Event, Webhook, WebhookDelivery, table
 from printcloud.server.db.types import isoformat, utcnow
@@ -97,3 +97,36 @@ async def record_many(session: AsyncSession, new_events: Sequence[NewEvent]) -> 
         await session.execute(_INSERT_DELIVERY, deliveries)
         effects.webhooks_due(session)
     return event_seqs
+
+
+async def record_test(session: AsyncSession, account_id: str, webhook_id: str) -> str:
+    """A ``webhook.test`` event with its one delivery, to ``webhook_id`` only; answers
+    the delivery's message id. Its payload has the shape of every other."""
+    now = utcnow()
+    payload = {"type": TEST_EVENT, "webhookId": webhook_id, "timestamp": isoformat(now)}
+    row = {
+        "id": ids.event_id(),
+        "account_id": account_id,
+        "type": TEST_EVENT,
+        "payload": payload,
+        "created_at": now,
+    }
+    event_seq = (await session.execute(_INSERT_EVENTS, [row])).scalar_one()
+    message_id = ids.message_id()
+    await session.execute(
+        _INSERT_DELIVERY,
+        [
+            {
+                "id": message_id,
+                "webhook_id": webhook_id,
+                "event_seq": event_seq,
+                "status": DeliveryStatus.PENDING,
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+                "updated_at": now,
+            }
+        ],
+    )
+    effects.webhooks_due(session)
+    return message_id

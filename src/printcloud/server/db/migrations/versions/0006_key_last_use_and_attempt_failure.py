@@ -1,4 +1,5 @@
-"""an API key remembers when it was last used, to within a few minutes
+"""an API key remembers when it was last used, to within a few minutes; a webhook
+attempt that got no answer says why in a word the dashboard translates
 
 Revision ID: 0006
 Revises: 0005
@@ -19,8 +20,12 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("api_keys", schema=None) as batch_op:
         batch_op.add_column(sa.Column("last_used_at", sa.DateTime(), nullable=True))
+    with op.batch_alter_table("webhook_attempts", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("failure", sa.String(length=40), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("webhook_attempts", schema=None) as batch_op:
+        batch_op.drop_column("failure")
     with op.batch_alter_table("api_keys", schema=None) as batch_op:
         batch_op.drop_column("last_used_at")
