@@ -10,10 +10,12 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import update
 
 from printcloud.outbound import Failure
 from printcloud.server.app import create_app
 from printcloud.server.dashboard import deliveries, i18n
+from printcloud.server.db.models import Webhook
 from printcloud.server.runtime import Runtime
 from printcloud.server.webhooks.delivery import MAX_ATTEMPTS, deliver_due
 from printcloud.server.webhooks.schemas import AttemptOut, DeliveryOut
@@ -150,6 +152,23 @@ async def test_a_test_event_needs_the_forms_token(
     webhook_id = await _webhook(web, owner, "http://127.0.0.1:9/hook")
     refused = await web.post(f"/webhooks/{webhook_id}/test", data={"csrf_token": "x" * 43})
     assert refused.status_code == 403
+    assert await _deliveries(web, owner, webhook_id) == []
+
+
+async def test_a_disabled_webhook_offers_no_test_event_and_refuses_one(
+    web: httpx.AsyncClient, hooks_runtime: Runtime, owner: TestAccount
+) -> None:
+    webhook_id = await _webhook(web, owner, "http://127.0.0.1:9/hook")
+    token = await page_token(web, f"/webhooks/{webhook_id}")
+    async with hooks_runtime.sessionmaker() as session:
+        await session.execute(update(Webhook).where(Webhook.id == webhook_id).values(active=False))
+        await session.commit()
+
+    page = (await web.get(f"/webhooks/{webhook_id}")).text
+    assert _in("en", "webhooks.send_test") not in page
+    refused = await web.post(f"/webhooks/{webhook_id}/test", data={"csrf_token": token})
+    assert refused.status_code == 400
+    assert "enable it" in refused.text
     assert await _deliveries(web, owner, webhook_id) == []
 
 

@@ -280,6 +280,7 @@ async def webhook_page(
         older=shown[-1].id if len(rows) > DELIVERIES_PAGE else None,
         paged=bool(after),
         notice_key=request.query_params.get("done"),
+        cursor=await repository.last_event_seq(session, login.account_id),
     )
 
 

@@ -116,6 +116,8 @@ async def send_test_event(session: AsyncSession, account_id: str, webhook_id: st
     """Queue a ``webhook.test`` event for this webhook alone, delivered by the worker as
     any other; answers its delivery's message id."""
     webhook = await get(session, account_id, webhook_id)
+    if not webhook.active:  # it would wait, unsent, until the webhook is enabled
+        raise BadRequest("The webhook is disabled: enable it, then send a test event")
     message_id = await events.record_test(session, account_id, webhook.id)
     log.info("webhook_test_event", webhook_id=webhook_id, message_id=message_id)
     return message_id

@@ -58,6 +58,39 @@
   }
   document.querySelectorAll("time[datetime]").forEach(showLocal);
 
+  // A webhook's delivery log (its newest page) follows the worker: it is fetched again
+  // while a delivery waits for its first try, and when the live stream brings an event
+  // (each may have made a delivery). Deliveries that were open stay open.
+  const deliveryLog = document.querySelector("[data-delivery-log]");
+  let refreshing = false;
+  function refreshDeliveries() {
+    if (!deliveryLog || refreshing) return;
+    refreshing = true;
+    fetch(window.location.href, { credentials: "same-origin", headers: { Accept: "text/html" } })
+      .then(function (response) { return response.ok ? response.text() : null; })
+      .then(function (html) {
+        if (html === null) return;
+        const fresh = new DOMParser().parseFromString(html, "text/html").querySelector("[data-delivery-log]");
+        if (!fresh) return;
+        const open = {};
+        deliveryLog.querySelectorAll("details[open]").forEach(function (el) { open[el.dataset.delivery] = true; });
+        fresh.querySelectorAll("details[data-delivery]").forEach(function (el) {
+          if (open[el.dataset.delivery]) el.open = true;
+        });
+        deliveryLog.replaceChildren.apply(deliveryLog, Array.from(fresh.childNodes));
+        deliveryLog.querySelectorAll("time[datetime]").forEach(showLocal);
+      })
+      .catch(function () { /* the next event or poll tries again */ })
+      .finally(function () { refreshing = false; watchUntried(); });
+  }
+  let untriedDelay = 500;  // doubling to 30 s: a worker that is not running is not asked every second
+  function watchUntried() {
+    if (!deliveryLog || !deliveryLog.querySelector("[data-untried]")) return;
+    untriedDelay = Math.min(untriedDelay * 2, 30000);
+    setTimeout(refreshDeliveries, untriedDelay);
+  }
+  watchUntried();
+
   if (!("liveCursor" in body.dataset) || !window.EventSource) return;
 
   // The last known state of each job on the page, so the counts can move.
@@ -101,6 +134,7 @@
 
   function onEvent(event) {
     const payload = JSON.parse(event.data);
+    refreshDeliveries();
     if (payload.type === words.jobCreated) {
       known[payload.jobId] = payload.state;
       bump(payload.state, 1);
