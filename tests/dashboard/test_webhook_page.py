@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import AsyncIterator, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -16,6 +16,7 @@ from printcloud.outbound import Failure
 from printcloud.server.app import create_app
 from printcloud.server.dashboard import deliveries, i18n
 from printcloud.server.db.models import Webhook
+from printcloud.server.db.types import utcnow
 from printcloud.server.runtime import Runtime
 from printcloud.server.webhooks.delivery import MAX_ATTEMPTS, deliver_due
 from printcloud.server.webhooks.schemas import AttemptOut, DeliveryOut
@@ -23,6 +24,8 @@ from tests.helpers.accounts import TestAccount, make_account
 from tests.helpers.asgi_client import client_for
 from tests.helpers.dashboard import page_token, web_login
 from tests.helpers.webhooks import webhook_receiver
+
+ONE_DAY = timedelta(days=1)
 
 
 @pytest.fixture
@@ -98,7 +101,8 @@ async def test_a_test_event_is_pending_then_a_refused_connection_reads_failed_re
     assert delivery["eventType"] == "webhook.test"
     assert delivery["payload"]["webhookId"] == webhook_id
     assert delivery["attempts"][0]["failure"] == "connection_refused"
-    at = datetime.fromisoformat(delivery["nextAttemptAt"]).strftime("%H:%M")
+    next_at = datetime.fromisoformat(delivery["nextAttemptAt"])
+    at = next_at.strftime("%H:%M" if next_at.date() == utcnow().date() else "%Y-%m-%d %H:%M")
 
     for lang in ("en", "he"):
         web.cookies.set("lang", lang)
@@ -233,7 +237,7 @@ def _attempt(
 @pytest.mark.parametrize("lang", ["en", "he"])
 def test_every_status_and_answer_reads_in_words_in_both_languages(lang: str) -> None:
     t = i18n.translator(lang)
-    next_at = datetime(2026, 11, 30, 14, 5)
+    now, next_at = datetime(2026, 11, 30, 13, 55), datetime(2026, 11, 30, 14, 5)
     failed = [_attempt(n, status_code=500) for n in range(1, MAX_ATTEMPTS + 1)]
     cases = {
         "succeeded": _delivery("succeeded", [_attempt(1, status_code=204)], None),
@@ -244,9 +248,9 @@ def test_every_status_and_answer_reads_in_words_in_both_languages(lang: str) -> 
     said = {
         name: t(v.status.key, **v.status.values)
         for name, d in cases.items()
-        for v in [deliveries.view(d, webhook_active=True)]
+        for v in [deliveries.view(d, webhook_active=True, now=now)]
     }
-    on_hold = deliveries.view(cases["retrying"], webhook_active=False).status
+    on_hold = deliveries.view(cases["retrying"], webhook_active=False, now=now).status
     assert t(on_hold.key, **on_hold.values) != said["retrying"]
     assert "14:05" in said["retrying"]
     assert f"3 {'of' if lang == 'en' else 'מתוך'} 11" in said["retrying"]
@@ -259,6 +263,9 @@ def test_every_status_and_answer_reads_in_words_in_both_languages(lang: str) -> 
             "pending": "Pending",
             "retrying": "Failed — retrying (attempt 3 of 11), next attempt at 14:05",
         }
+
+    tomorrow = deliveries.status(cases["retrying"], webhook_active=True, now=now - ONE_DAY)[0]
+    assert "2026-11-30 14:05" in t(tomorrow.key, **tomorrow.values)
 
     answers = [
         t(w.key, **w.values)

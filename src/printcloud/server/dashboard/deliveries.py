@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from printcloud.outbound import Failure
 from printcloud.server.db.models import DeliveryStatus
@@ -50,7 +51,14 @@ def answer(attempt: AttemptOut) -> Words:
     return Words(f"answer.{_OTHER}")
 
 
-def status(delivery: DeliveryOut, *, webhook_active: bool) -> tuple[Words, str]:
+def _at(when: datetime | None, now: datetime) -> str:
+    """A time of today as HH:MM, of another day with its date (retries wait up to 12 h)."""
+    if when is None:
+        return "—"
+    return when.strftime("%H:%M" if when.date() == now.date() else "%Y-%m-%d %H:%M")
+
+
+def status(delivery: DeliveryOut, *, webhook_active: bool, now: datetime) -> tuple[Words, str]:
     """The delivery's headline and its tone."""
     tried = len(delivery.attempts)
     if delivery.status == DeliveryStatus.SUCCEEDED:
@@ -61,15 +69,14 @@ def status(delivery: DeliveryOut, *, webhook_active: bool) -> tuple[Words, str]:
         return Words("delivery.pending"), "muted"
     if not webhook_active:  # nothing is sent to a disabled webhook until it is enabled
         return Words("delivery.on_hold", {"attempt": tried, "max": MAX_ATTEMPTS}), "bad"
-    at = delivery.next_attempt_at
     return Words(
         "delivery.retrying",
-        {"attempt": tried, "max": MAX_ATTEMPTS, "at": at.strftime("%H:%M") if at else "—"},
+        {"attempt": tried, "max": MAX_ATTEMPTS, "at": _at(delivery.next_attempt_at, now)},
     ), "warn"
 
 
-def view(delivery: DeliveryOut, *, webhook_active: bool) -> DeliveryView:
-    headline, tone = status(delivery, webhook_active=webhook_active)
+def view(delivery: DeliveryOut, *, webhook_active: bool, now: datetime) -> DeliveryView:
+    headline, tone = status(delivery, webhook_active=webhook_active, now=now)
     return DeliveryView(
         delivery,
         headline,

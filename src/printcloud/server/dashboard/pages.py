@@ -271,12 +271,13 @@ async def webhook_page(
         after or None,
     )
     shown = rows[:DELIVERIES_PAGE]
+    now = utcnow()
     return render(
         request,
         "webhook.html",
         login=login,
         webhook=webhook,
-        deliveries=[deliveries.view(d, webhook_active=webhook.active) for d in shown],
+        deliveries=[deliveries.view(d, webhook_active=webhook.active, now=now) for d in shown],
         older=shown[-1].id if len(rows) > DELIVERIES_PAGE else None,
         paged=bool(after),
         notice_key=request.query_params.get("done"),
