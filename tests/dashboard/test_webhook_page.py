@@ -102,7 +102,8 @@ async def test_a_test_event_is_pending_then_a_refused_connection_reads_failed_re
     assert delivery["payload"]["webhookId"] == webhook_id
     assert delivery["attempts"][0]["failure"] == "connection_refused"
     next_at = datetime.fromisoformat(delivery["nextAttemptAt"])
-    at = next_at.strftime("%H:%M" if next_at.date() == utcnow().date() else "%Y-%m-%d %H:%M")
+    today = next_at.date() == utcnow().date()
+    at = next_at.strftime("%H:%M UTC" if today else "%Y-%m-%d %H:%M UTC")
 
     for lang in ("en", "he"):
         web.cookies.set("lang", lang)
@@ -261,7 +262,7 @@ def test_every_status_and_answer_reads_in_words_in_both_languages(lang: str) -> 
             "succeeded": "Succeeded",
             "given up": "Failed — given up after 11 attempts",
             "pending": "Pending",
-            "retrying": "Failed — retrying (attempt 3 of 11), next attempt at 14:05",
+            "retrying": "Failed — retrying (attempt 3 of 11), next attempt at 14:05 UTC",
         }
 
     tomorrow = deliveries.status(cases["retrying"], webhook_active=True, now=now - ONE_DAY)[0]

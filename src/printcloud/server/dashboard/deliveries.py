@@ -1,5 +1,5 @@
 """A webhook delivery in words a person reads, as an event log does: what became of it
-("Failed — retrying (attempt 3 of 11), next attempt at 14:05"), and each attempt's
+("Failed — retrying (attempt 3 of 11), next attempt at 14:05 UTC"), and each attempt's
 answer ("HTTP 500", "Connection refused", "Timed out after 10 s").
 
 Each is a catalog key with its values, so the page says it in its own language; the
@@ -52,10 +52,11 @@ def answer(attempt: AttemptOut) -> Words:
 
 
 def _at(when: datetime | None, now: datetime) -> str:
-    """A time of today as HH:MM, of another day with its date (retries wait up to 12 h)."""
+    """A time of today as HH:MM, of another day with its date (retries wait up to 12 h);
+    in UTC, as the page's other times, and saying so."""
     if when is None:
         return "—"
-    return when.strftime("%H:%M" if when.date() == now.date() else "%Y-%m-%d %H:%M")
+    return when.strftime("%H:%M UTC" if when.date() == now.date() else "%Y-%m-%d %H:%M UTC")
 
 
 def status(delivery: DeliveryOut, *, webhook_active: bool, now: datetime) -> tuple[Words, str]:
