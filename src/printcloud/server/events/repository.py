@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select
@@ -80,16 +81,7 @@ async def record_many(session: AsyncSession, new_events: Sequence[NewEvent]) -> 
             result = await session.execute(_ACTIVE_WEBHOOKS, {"account_id": account_id})
             webhooks[account_id] = [(webhook_id, wanted) for webhook_id, wanted in result.all()]
         deliveries += [
-            {
-                "id": ids.message_id(),
-                "webhook_id": webhook_id,
-                "event_seq": event_seq,
-                "status": DeliveryStatus.PENDING,
-                "attempts": 0,
-                "next_attempt_at": now,
-                "created_at": now,
-                "updated_at": now,
-            }
+            _delivery(webhook_id, event_seq, now)
             for webhook_id, wanted in webhooks[account_id]
             if wants(wanted, event_type)
         ]
@@ -112,21 +104,21 @@ async def record_test(session: AsyncSession, account_id: str, webhook_id: str) -
         "created_at": now,
     }
     event_seq = (await session.execute(_INSERT_EVENTS, [row])).scalar_one()
-    message_id = ids.message_id()
-    await session.execute(
-        _INSERT_DELIVERY,
-        [
-            {
-                "id": message_id,
-                "webhook_id": webhook_id,
-                "event_seq": event_seq,
-                "status": DeliveryStatus.PENDING,
-                "attempts": 0,
-                "next_attempt_at": now,
-                "created_at": now,
-                "updated_at": now,
-            }
-        ],
-    )
+    delivery = _delivery(webhook_id, event_seq, now)
+    await session.execute(_INSERT_DELIVERY, [delivery])
     effects.webhooks_due(session)
-    return message_id
+    return str(delivery["id"])
+
+
+def _delivery(webhook_id: str, event_seq: int, now: datetime) -> dict[str, Any]:
+    """A new delivery's row: a new message id, due at once."""
+    return {
+        "id": ids.message_id(),
+        "webhook_id": webhook_id,
+        "event_seq": event_seq,
+        "status": DeliveryStatus.PENDING,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+        "updated_at": now,
+    }

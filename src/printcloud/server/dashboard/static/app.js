@@ -62,9 +62,12 @@
   // while a delivery waits for its first try, and when the live stream brings an event
   // (each may have made a delivery). Deliveries that were open stay open.
   const deliveryLog = document.querySelector("[data-delivery-log]");
+  // Events in a burst ask for one fetch a second at most.
   let refreshing = false;
+  let asked = false;
   function refreshDeliveries() {
-    if (!deliveryLog || refreshing) return;
+    if (!deliveryLog) return;
+    if (refreshing) { asked = true; return; }
     refreshing = true;
     fetch(window.location.href, { credentials: "same-origin", headers: { Accept: "text/html" } })
       .then(function (response) { return response.ok ? response.text() : null; })
@@ -81,13 +84,17 @@
         deliveryLog.querySelectorAll("time[datetime]").forEach(showLocal);
       })
       .catch(function () { /* the next event or poll tries again */ })
-      .finally(function () { refreshing = false; watchUntried(); });
+      .finally(function () {
+        if (!asked) { refreshing = false; watchUntried(); return; }
+        setTimeout(function () { refreshing = false; asked = false; refreshDeliveries(); }, 1000);
+      });
   }
-  let untriedDelay = 500;  // doubling to 30 s: a worker that is not running is not asked every second
+  // Every second for 20 s, then every 30 s: a worker that is not running (or a receiver
+  // that keeps the worker waiting) is not asked about every second for hours.
+  let untriedPolls = 0;
   function watchUntried() {
     if (!deliveryLog || !deliveryLog.querySelector("[data-untried]")) return;
-    untriedDelay = Math.min(untriedDelay * 2, 30000);
-    setTimeout(refreshDeliveries, untriedDelay);
+    setTimeout(refreshDeliveries, untriedPolls++ < 20 ? 1000 : 30000);
   }
   watchUntried();
 
