@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import functools
 import ipaddress
 import re
@@ -36,6 +37,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
@@ -308,13 +310,40 @@ async def _read_at_most(response: httpx.Response, limit: int) -> bytes:
     return bytes(body)
 
 
+class Failure(StrEnum):
+    """Why no answer came, for a caller to tell a person in their words."""
+
+    CONNECTION_REFUSED = "connection_refused"
+    TIMED_OUT = "timed_out"
+    HOST_NOT_FOUND = "host_not_found"
+    CONNECTION_FAILED = "connection_failed"
+    UNSAFE_TARGET = "unsafe_target"  # refused by the policy: no connection was made
+
+
 class RequestFailed(Exception):
     """``SafeClient``: no answer came (the connection failed or broke; the message says
-    how)."""
+    how, ``failure`` says which way)."""
+
+    def __init__(self, message: str, failure: Failure = Failure.CONNECTION_FAILED) -> None:
+        super().__init__(message)
+        self.failure = failure
 
 
 class RequestTimedOut(RequestFailed):
     """``SafeClient``: no whole answer within the time allowed."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, Failure.TIMED_OUT)
+
+
+def _refused(exc: BaseException) -> bool:
+    """Whether the receiver's host answered that nothing listens on the port."""
+    # aiohttp's connector errors carry the socket's error (aiohttp is not imported here:
+    # the agent never loads it).
+    exc = getattr(exc, "os_error", None) or exc
+    return isinstance(exc, ConnectionRefusedError) or (
+        isinstance(exc, OSError) and exc.errno == errno.ECONNREFUSED
+    )
 
 
 class SafeClient:
@@ -416,10 +445,13 @@ class SafeClient:
             raise RequestTimedOut(f"no answer from {target.host} within {timeout:g} s") from None
         except aiohttp.ClientConnectorDNSError as exc:
             why = exc.os_error.strerror or exc.os_error
-            raise RequestFailed(f"cannot resolve {target.host}: {why}") from None
+            raise RequestFailed(
+                f"cannot resolve {target.host}: {why}", Failure.HOST_NOT_FOUND
+            ) from None
         except (aiohttp.ClientError, OSError) as exc:
             raise RequestFailed(
-                f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+                f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__,
+                Failure.CONNECTION_REFUSED if _refused(exc) else Failure.CONNECTION_FAILED,
             ) from None
 
     def _check(self, url: str) -> yarl.URL:

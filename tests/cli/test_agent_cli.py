@@ -258,3 +258,12 @@ def test_a_key_that_cannot_connect_a_computer_is_refused_at_login_and_run_is_fat
     ran = run_printcloud(env, "agent", "run", "--no-cups", timeout=60)
     assert ran.returncode == exit_codes.FATAL, ran.stderr
     assert "refused the API key" in ran.stderr
+
+
+def test_login_names_its_key_after_the_computer(env: dict[str, str], server: str) -> None:
+    saved = _login(env, server, "--name", "Front-Desk")
+
+    listed = httpx.get(f"{server}/api/account/apikeys", auth=(saved["api_key"], ""), timeout=30)
+    assert listed.status_code == 200
+    [key] = [k for k in listed.json() if saved["api_key"].startswith(k["prefix"])]
+    assert key["description"] == "Agent on Front-Desk"

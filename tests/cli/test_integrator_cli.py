@@ -122,6 +122,22 @@ def test_listing_commands_print_tables_and_json(server: tuple[str, str]) -> None
     assert server[1] not in cli(server, "keys").stdout
 
 
+def test_keys_show_when_each_was_last_used(server: tuple[str, str]) -> None:
+    unused = client_login(server[0], "i@example.com")  # a second key, never used
+
+    keys = json.loads(cli(server, "keys", "--json").stdout)
+    table = cli(server, "keys", env={"COLUMNS": "200"}).stdout
+
+    [in_use] = [k for k in keys if server[1].startswith(k["prefix"])]
+    [never] = [k for k in keys if unused.startswith(k["prefix"])]
+    assert in_use["lastUsedAt"] is not None
+    assert never["lastUsedAt"] is None
+    assert "last used" in table
+    rows = {line.split()[1]: line for line in table.splitlines() if "key_" in line}
+    assert in_use["lastUsedAt"][:10] in rows[in_use["id"]]
+    assert "never" in rows[never["id"]]
+
+
 def test_errors_are_one_line_with_a_non_zero_exit(server: tuple[str, str]) -> None:
     missing = cli(server, "job", "pj_doesnotexist")
     assert missing.returncode == 1

@@ -108,10 +108,11 @@ class Either:
             return await asyncio.to_thread(use, self.client)
         return await use(self.client)
 
-    async def login(self, email: str, password: str) -> ClientLogin:
+    async def login(self, email: str, password: str, **named: Any) -> ClientLogin:
+        options = {**self.options, **named}
         if self.mode == "sync":
-            return await asyncio.to_thread(Client.login, email, password, BASE, **self.options)
-        return await AsyncClient.login(email, password, BASE, **self.options)
+            return await asyncio.to_thread(Client.login, email, password, BASE, **options)
+        return await AsyncClient.login(email, password, BASE, **options)
 
     async def close(self) -> None:
         if isinstance(self.client, Client):
@@ -290,3 +291,20 @@ async def types_as_a_user_sees_them(client: Client, async_client: AsyncClient) -
     assert_type(await listing, list[Job])
     assert_type(await async_client.wait("pj_x"), Job)
     assert_type(await AsyncClient.login("e", "p", BASE), ClientLogin)
+
+
+async def test_a_login_key_is_named_login_from_the_sdk_and_shows_its_last_use(
+    sdk: Either, account: TestAccount
+) -> None:
+    default = await sdk.login(account.user.email, PASSWORD)
+    named = await sdk.login(account.user.email, PASSWORD, key_description="Nightly export")
+    listed = {k.prefix: k for k in await sdk.run(lambda c: c.api_keys.list())}
+
+    def listed_key(api_key: str) -> Any:
+        return next(k for prefix, k in listed.items() if api_key.startswith(prefix))
+
+    assert listed_key(default.api_key).description == "Login from the SDK"
+    assert listed_key(named.api_key).description == "Nightly export"
+    assert listed_key(default.api_key).last_used_at is None
+    # The fixture's own key has just listed the keys.
+    assert listed_key(account.keys[Permission.FULL]).last_used_at is not None

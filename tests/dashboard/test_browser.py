@@ -127,16 +127,60 @@ async def test_a_webhook_is_added_and_its_deliveries_shown(dash: LiveServer) -> 
         assert await deliver_due(dash.runtime.sessionmaker, dash.runtime.settings) == 1
         [first] = receiver.received
         await page.reload()
-        await expect(page.locator("[data-status-code]", has_text="204")).to_be_visible()
-        row = page.locator("tr[data-delivery]").first
-        await expect(row).to_contain_text("Job created")
-        await expect(row).to_contain_text("Delivered")
+        row = page.locator("[data-delivery]").first
+        await expect(row.locator("summary")).to_contain_text("Job created")
+        await expect(row.locator("summary")).to_contain_text("Succeeded")
+        await expect(row.locator("summary [data-answer]")).to_have_text("HTTP 204")
 
+        await row.locator("summary").click()
         await row.get_by_role("button", name="Send again").click()
         await expect(page.get_by_text("The event will be sent again.")).to_be_visible()
         assert await deliver_due(dash.runtime.sessionmaker, dash.runtime.settings) == 1
         [_, again] = receiver.received
         assert again.body == first.body
+
+
+async def test_a_test_event_is_sent_from_the_webhook_page_and_its_delivery_opened(
+    dash: LiveServer,
+) -> None:
+    account = await make_account(dash.runtime)
+    async with webhook_receiver(status=503) as receiver, chromium() as browser:
+        async with httpx.AsyncClient(base_url=dash.url) as api:
+            hook = await api.post(
+                "/api/webhooks",
+                auth=account.auth(),
+                json={"url": receiver.url + "/hook", "events": ["printer.state"]},
+            )
+        page = await browser.new_page(locale="en-US")
+        await log_in(page, dash.url, account)
+        await page.goto(f"{dash.url}/webhooks/{hook.json()['id']}")
+        await expect(page.get_by_text("Nothing delivered yet.")).to_be_visible()
+
+        await page.get_by_role("button", name="Send a test event").click()
+        await expect(page.get_by_text("A test event was queued")).to_be_visible()
+        delivery = page.locator("[data-delivery]")
+        await expect(delivery.locator("summary")).to_contain_text("Test event")
+        await expect(delivery.locator("summary")).to_contain_text("Pending")
+
+        # The server has no delivery worker: the test delivers, as the worker would.
+        assert await deliver_due(dash.runtime.sessionmaker, dash.runtime.settings) == 1
+        [received] = receiver.received
+        assert received.json["type"] == "webhook.test"
+        # No reload: the page follows a delivery that waits for its first try.
+        summary = delivery.locator("summary")
+        await expect(summary).to_contain_text("Failed — retrying (attempt 1 of 11)")
+        await expect(summary).to_contain_text("next attempt at")
+        await expect(summary.locator("[data-answer]")).to_have_text("HTTP 503")
+        payload = delivery.locator("[data-payload]")
+        await expect(payload).to_be_hidden()  # closed until opened
+
+        await summary.click()
+        await expect(payload).to_be_visible()
+        await expect(payload).to_contain_text('"type": "webhook.test"')
+        attempt = delivery.locator('tr[data-attempt="1"]')
+        await expect(attempt.locator("[data-attempt-answer]")).to_have_text("HTTP 503")
+        await expect(attempt).to_contain_text("answer 503")
+        await expect(delivery.locator("[data-next-attempt]")).to_be_visible()
 
 
 async def test_switching_to_hebrew_and_back(dash: LiveServer) -> None:

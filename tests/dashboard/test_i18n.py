@@ -9,6 +9,7 @@ import httpx
 from sqlalchemy import select
 
 from printcloud.protocol.content import ContentType
+from printcloud.protocol.events import TEST_EVENT
 from printcloud.protocol.job_states import JobState
 from printcloud.server.accounts.permissions import Permission
 from printcloud.server.dashboard import i18n, job_words
@@ -38,8 +39,7 @@ def test_every_key_a_template_uses_is_in_the_catalogs() -> None:
     families = {
         "state.": STATES,
         "perm.": [p.value for p in Permission],
-        "event.": WEBHOOK_EVENTS,
-        "delivery.": ["pending", "succeeded", "failed"],
+        "event.": [*WEBHOOK_EVENTS, TEST_EVENT],
         "content_type.": [c.value for c in ContentType],
     }
     assert used - fixed == set(families)

@@ -72,6 +72,7 @@ async def test_another_accounts_objects_are_not_found(
         f"/webhooks/{theirs['webhook']}/enable",
         f"/webhooks/{theirs['webhook']}/delete",
         f"/webhooks/{theirs['webhook']}/deliveries/msg_x/replay",
+        f"/webhooks/{theirs['webhook']}/test",
     ):
         response = await client.post(path, data={"csrf_token": token})
         assert response.status_code == 404, path
@@ -83,6 +84,8 @@ async def test_another_accounts_objects_are_not_found(
     # Nothing of theirs moved: the key works, the webhook is there, no job was added.
     assert (await client.get("/api/printers", auth=account.auth(Permission.READ_ONLY))).is_success
     assert (await client.get(f"/api/webhooks/{theirs['webhook']}", auth=account.auth())).is_success
+    deliveries = f"/api/webhooks/{theirs['webhook']}/deliveries"
+    assert (await client.get(deliveries, auth=account.auth())).json() == []
     assert len((await client.get("/api/printjobs", auth=account.auth())).json()) == 1
 
 

@@ -255,6 +255,29 @@ async def test_keys_are_created_shown_once_and_revoked(
     assert (await client.get("/api/printers", auth=(key, ""))).status_code == 401
 
 
+async def test_the_keys_page_shows_when_each_key_was_last_used_in_both_languages(
+    client: httpx.AsyncClient, account: TestAccount
+) -> None:
+    await web_login(client, account.user.email)
+    token = await page_token(client)
+    await client.post(
+        "/keys", data={"description": "Unused", "permission": "full", "csrf_token": token}
+    )
+    assert (await client.get("/api/printers", auth=account.auth())).status_code == 200
+    keys = (await client.get("/api/account/apikeys", auth=account.auth())).json()
+    used = next(k for k in keys if account.keys[Permission.FULL].startswith(k["prefix"]))
+
+    for lang, header, never in (("en", "Last used", "Never"), ("he", "שימוש אחרון", "אף פעם")):
+        client.cookies.set("lang", lang)
+        page = (await client.get("/keys")).text
+        assert f">{header}</th>" in page
+        rows = {row.split('"')[0]: row for row in page.split('<tr data-key="')[1:]}
+        cell = rows[used["id"]].split("data-last-used>")[1].split("</td>")[0]
+        assert f'datetime="{used["lastUsedAt"][:19]}' in cell
+        unused = next(k["id"] for k in keys if k["description"] == "Unused")
+        assert f"data-last-used>{never}</td>" in rows[unused]
+
+
 async def test_a_test_page_is_a_pdf_job_with_a_thumbnail(
     client: httpx.AsyncClient, account: TestAccount, printer_id: str
 ) -> None:

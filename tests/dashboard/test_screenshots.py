@@ -17,6 +17,8 @@ from playwright.async_api import Page
 from printcloud.server.accounts.permissions import Permission
 from printcloud.server.dashboard.testpage import make_test_page
 from printcloud.server.db.types import utcnow
+from printcloud.server.db.uow import unit_of_work
+from printcloud.server.webhooks import service as webhooks
 from printcloud.server.webhooks.delivery import deliver_due
 from tests.helpers.accounts import PASSWORD, make_account
 from tests.helpers.browser import chromium
@@ -59,6 +61,11 @@ async def _log_in(page: Page, base_url: str, email: str) -> None:
 async def _capture(page: Page, path: Path) -> None:
     data = await page.screenshot(path=str(path), full_page=True)
     assert data.startswith(_PNG)
+
+
+async def _send_test_event(dash: LiveServer, account_id: str, webhook_id: str) -> None:
+    async with unit_of_work(dash.runtime.sessionmaker) as session:
+        await webhooks.send_test_event(session, account_id, webhook_id)
 
 
 async def _shot(page: Page, url: str, path: Path) -> None:
@@ -108,6 +115,11 @@ async def test_screenshots_of_the_main_pages(dash: LiveServer, target: Path) -> 
         await _print(api, key, printers["Brother HL-L2350"], "Packing list", pdf=False)
         # Deliveries to show on the webhook page; the server has no worker: the test sends.
         assert await deliver_due(dash.runtime.sessionmaker, dash.runtime.settings) >= 5
+        # Then the receiver fails a test event (retrying), and another waits its first try.
+        receiver.status = 503
+        await _send_test_event(dash, account.account_id, hook.json()["id"])
+        assert await deliver_due(dash.runtime.sessionmaker, dash.runtime.settings) == 1
+        await _send_test_event(dash, account.account_id, hook.json()["id"])
         for lang in ("en", "he"):
             context = await browser.new_context(viewport={"width": 1200, "height": 800})
             await context.add_cookies([{"name": "lang", "value": lang, "url": dash.url}])
@@ -121,7 +133,10 @@ async def test_screenshots_of_the_main_pages(dash: LiveServer, target: Path) -> 
                 "connect": "/connect",
             }
             for name, path in pages.items():
-                await _shot(page, dash.url + path, target / f"{name}-{lang}.png")
+                await page.goto(dash.url + path)
+                if name == "webhooks":  # the failed delivery, opened onto its attempts
+                    await page.locator("[data-delivery] summary").nth(1).click()
+                await _capture(page, target / f"{name}-{lang}.png")
                 written.append(f"{name}-{lang}.png")
             await page.goto(dash.url + "/keys")
             await page.locator("#description").fill("Web shop" if lang == "en" else "חנות אונליין")

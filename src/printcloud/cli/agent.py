@@ -137,23 +137,23 @@ def login(
         settings = AgentConfig(server=server, api_key="unset")
     except ValidationError as exc:
         raise _fail(f"--server {server!r}: {_invalid(exc).removeprefix('server: ')}") from None
+    try:
+        updated = AgentConfig.load(path).model_copy(update={"server": settings.server})
+    except ConfigError:
+        updated = settings
+    if updated.machine_id is None:  # a re-login keeps the id the server knows this machine by
+        updated = updated.model_copy(update={"machine_id": new_machine_id()})
+    if name:
+        updated = updated.model_copy(update={"name": name})
     if not api_key:
         if email is None:
             raise _fail("give --email (and the password when asked), or --api-key")
         if password is None:
             password = typer.prompt("Password", hide_input=True)
-        api_key = _client_login(settings.server, email, password)
+        api_key = _client_login(settings.server, email, password, updated.name)
     else:
         _check_key(settings.server, api_key)
-    try:
-        previous = AgentConfig.load(path)
-        updated = previous.model_copy(update={"server": settings.server, "api_key": api_key})
-    except ConfigError:
-        updated = AgentConfig(server=settings.server, api_key=api_key)
-    if updated.machine_id is None:  # a re-login keeps the id the server knows this machine by
-        updated = updated.model_copy(update={"machine_id": new_machine_id()})
-    if name:
-        updated = updated.model_copy(update={"name": name})
+    updated = updated.model_copy(update={"api_key": api_key})
     if data_dir:
         updated = updated.model_copy(update={"data_dir": data_dir.absolute()})
     updated.save(path)
@@ -166,9 +166,17 @@ def login(
 
 
 # One attempt each: a person is waiting, and a locked-out login's Retry-After is long.
-def _client_login(server: str, email: str, password: str) -> str:
+def _client_login(server: str, email: str, password: str, computer_name: str) -> str:
     with _server_errors(server):
-        return Client.login(email, password, server, max_retries=0).api_key
+        return Client.login(
+            email, password, server, key_description=_key_description(computer_name), max_retries=0
+        ).api_key
+
+
+def _key_description(computer_name: str) -> str:
+    """What the agent's key is called in the account's key list: the computer it is on
+    (within the server's 200 characters for a description)."""
+    return f"Agent on {computer_name}"[:200]
 
 
 def _check_key(server: str, api_key: str) -> None:

@@ -305,6 +305,7 @@ def keys(api_key: ApiKeyOption = None, url: UrlOption = None, json_: JsonOption 
             "permission",
             "prefix",
             "created",
+            "last used",
             "revoked",
             rows=[
                 (
@@ -313,6 +314,7 @@ def keys(api_key: ApiKeyOption = None, url: UrlOption = None, json_: JsonOption 
                     k.permission,
                     k.prefix,
                     _when(k.created_at),
+                    _when(k.last_used_at) if k.last_used_at else "never",
                     _when(k.revoked_at),
                 )
                 for k in found

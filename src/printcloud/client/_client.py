@@ -54,6 +54,8 @@ Tr = TypeVar("Tr", httpx.BaseTransport, httpx.AsyncBaseTransport)
 
 Source = str | os.PathLike[str] | bytes
 MAX_BACKOFF = 8.0
+# What a key from ``Client.login`` is called in the account's key list, unless told.
+SDK_LOGIN_DESCRIPTION = "Login from the SDK"
 _IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE", "PUT"})
 
 
@@ -172,8 +174,8 @@ class BaseClient(Part[M], Generic[M, Tr]):
             yield Sleep(min(poll_interval, remaining))
 
     @endpoint
-    def _login(self, email: str, password: str) -> Call[ClientLogin]:
-        body = {"email": email, "password": password}
+    def _login(self, email: str, password: str, key_description: str) -> Call[ClientLogin]:
+        body = {"email": email, "password": password, "keyDescription": key_description}
         return Call("POST", "/api/client/login", ClientLogin.model_validate, json=body)
 
     # -- one request, with its retries ----------------------------------------------
@@ -302,17 +304,20 @@ class Client(BaseClient[Sync, httpx.BaseTransport]):
         email: str,
         password: str,
         base_url: str | None = None,
+        *,
+        key_description: str = SDK_LOGIN_DESCRIPTION,
         **options: Unpack[ClientOptions[httpx.BaseTransport]],
     ) -> ClientLogin:
         """A new ``full`` API key for a user's e-mail address and password, as the agent
         gets one: ``POST /api/client/login``, the one endpoint that needs no API key.
+        ``key_description`` is what the key is called in the account's key list.
         ``base_url`` and the options are those of ``Client()``; a wrong e-mail or
         password is an ``AuthenticationError``.
 
         >>> key = Client.login("user@example.com", password, "https://print.example.com").api_key
         """
         with cls._without_key(base_url, options) as client:
-            return client._login(email, password)
+            return client._login(email, password, key_description)
 
     def _open(self, transport: httpx.BaseTransport | None, **options: Any) -> httpx.Client:
         return httpx.Client(transport=transport, **options)
@@ -374,11 +379,13 @@ class AsyncClient(BaseClient[Async, httpx.AsyncBaseTransport]):
         email: str,
         password: str,
         base_url: str | None = None,
+        *,
+        key_description: str = SDK_LOGIN_DESCRIPTION,
         **options: Unpack[ClientOptions[httpx.AsyncBaseTransport]],
     ) -> ClientLogin:
         """``Client.login``, awaited."""
         async with cls._without_key(base_url, options) as client:
-            return await client._login(email, password)
+            return await client._login(email, password, key_description)
 
     def _open(
         self, transport: httpx.AsyncBaseTransport | None, **options: Any

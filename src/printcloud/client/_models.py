@@ -123,6 +123,8 @@ class ApiKey(_Model):
     prefix: str
     created_at: datetime
     revoked_at: datetime | None = None
+    # When the key was last used, to within a few minutes; None if never.
+    last_used_at: datetime | None = None
 
 
 class ApiKeyCreated(_Model):

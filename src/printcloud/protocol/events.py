@@ -16,6 +16,9 @@ class EventType(StrEnum):
 # A subscription to every event, present and future.
 ALL_EVENTS = "all"
 SUBSCRIBABLE = (ALL_EVENTS, *EventType)
+# [ext] Sent to one webhook when its owner asks for a test ("Send a test event" in the
+# dashboard): not an event anyone subscribes to, so not among the types above.
+TEST_EVENT = "webhook.test"
 
 
 def wants(subscribed: list[str] | tuple[str, ...], event: EventType) -> bool:

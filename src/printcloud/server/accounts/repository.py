@@ -44,14 +44,32 @@ async def add_api_key(session: AsyncSession, key: ApiKey) -> None:
 _KEYS = table(ApiKey).c
 # Every API request runs this: a statement built once, read as a plain row (no ORM
 # object), costs a quarter of ``select(ApiKey)`` built per call.
-_KEY_BY_HASH = select(_KEYS.id, _KEYS.account_id, _KEYS.permission, _KEYS.revoked_at).where(
-    _KEYS.key_hash == bindparam("key_hash")
+_KEY_BY_HASH = select(
+    _KEYS.id, _KEYS.account_id, _KEYS.permission, _KEYS.revoked_at, _KEYS.last_used_at
+).where(_KEYS.key_hash == bindparam("key_hash"))
+# Conditional, so that instances reading the same stale value write it once.
+_TOUCH_KEY = (
+    update(table(ApiKey))
+    .where(
+        _KEYS.id == bindparam("key_id"),
+        _KEYS.last_used_at.is_(None) | (_KEYS.last_used_at < bindparam("stale_before")),
+    )
+    .values(last_used_at=bindparam("now"))
 )
 
 
-async def api_key_by_hash(session: AsyncSession, key_hash: str) -> Row[Any, Any, Any, Any] | None:
-    """The key's ``id``, ``account_id``, ``permission`` and ``revoked_at``."""
+async def api_key_by_hash(
+    session: AsyncSession, key_hash: str
+) -> Row[Any, Any, Any, Any, Any] | None:
+    """The key's ``id``, ``account_id``, ``permission``, ``revoked_at`` and ``last_used_at``."""
     return (await session.execute(_KEY_BY_HASH, {"key_hash": key_hash})).first()
+
+
+async def touch_api_key(
+    session: AsyncSession, key_id: str, now: datetime, stale_before: datetime
+) -> None:
+    """The key was used ``now``: written unless its last use is after ``stale_before``."""
+    await session.execute(_TOUCH_KEY, {"key_id": key_id, "now": now, "stale_before": stale_before})
 
 
 async def api_keys(session: AsyncSession, account_id: str) -> Sequence[ApiKey]:

@@ -26,7 +26,9 @@ async def client_login(
     body: LoginIn, request: Request, session: SessionDep, ports: PortsDep
 ) -> LoginOut:
     address = request.client.host if request.client else "unknown"
-    attempt = service.LoginAttempt(body.email, body.password, address)
+    attempt = service.LoginAttempt(
+        body.email, body.password, address, (body.key_description or "").strip() or None
+    )
     user, api_key = await service.client_login(session, ports.limiter, ports.settings, attempt)
     return LoginOut(
         api_key=api_key,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import structlog
 from sqlalchemy.exc import IntegrityError
@@ -24,6 +25,12 @@ log = structlog.get_logger(__name__)
 
 # Deliberately loose: one "@", something on each side, a dot in the domain, no spaces.
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# A key's last use is written when the one read with it is older than this: a key in
+# steady use costs a write every few minutes, not one per request (and its row is read
+# only when the key cache forgets it, every ``keycache.DEFAULT_TTL`` seconds).
+LAST_USED_PRECISION = timedelta(minutes=5)
+# What a key made by a client login without a description of its own is called.
+CLIENT_LOGIN_DESCRIPTION = "Client login {now:%Y-%m-%d %H:%M} UTC"
 
 
 def normalize_email(email: str) -> str:
@@ -147,6 +154,9 @@ async def _authenticate_hash(session: AsyncSession, key_hash: str) -> Principal:
         raise KeyRefused("Invalid API key")
     if row.revoked_at is not None:
         raise KeyRefused("This API key has been revoked", revoked=True)
+    now = utcnow()
+    if row.last_used_at is None or now - row.last_used_at >= LAST_USED_PRECISION:
+        await repository.touch_api_key(session, row.id, now, now - LAST_USED_PRECISION)
     return Principal(row.account_id, row.id, Permission(row.permission))
 
 
@@ -157,6 +167,8 @@ class LoginAttempt:
     email: str
     password: str = field(repr=False)
     address: str
+    # What the new key is called; the original's "Client login <date>" without it.
+    key_description: str | None = None
 
 
 async def check_login(
@@ -200,7 +212,7 @@ async def client_login(
         session,
         account_id=user.account_id,
         user_id=user.id,
-        description=f"Client login {utcnow():%Y-%m-%d %H:%M} UTC",
+        description=attempt.key_description or CLIENT_LOGIN_DESCRIPTION.format(now=utcnow()),
         permission=Permission.FULL,
     )
     return user, secret

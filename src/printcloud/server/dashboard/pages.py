@@ -21,7 +21,7 @@ from printcloud.protocol.job_states import JobState
 from printcloud.server.accounts import service as accounts
 from printcloud.server.accounts.permissions import Permission
 from printcloud.server.computers import service as computers
-from printcloud.server.dashboard import i18n, repository
+from printcloud.server.dashboard import deliveries, i18n, repository
 from printcloud.server.dashboard.testpage import make_test_page
 from printcloud.server.dashboard.thumbnails import Thumbnailer
 from printcloud.server.dashboard.web import DashboardRoute, LoginDep, PostLoginDep, render
@@ -37,6 +37,8 @@ from printcloud.server.webhooks.schemas import WebhookIn
 router = APIRouter(route_class=DashboardRoute, include_in_schema=False)
 
 PAGE_SIZE = 25
+# A page of an event log, not a wall of rows: the newest, and a link to older ones.
+DELIVERIES_PAGE = 20
 JOB_STATES = [s.value for s in JobState]
 WEBHOOK_EVENTS = [str(e) for e in SUBSCRIBABLE]
 
@@ -271,16 +273,35 @@ async def create_webhook(
 
 @router.get("/webhooks/{webhook_id}")
 async def webhook_page(
-    request: Request, webhook_id: str, login: LoginDep, session: SessionDep
+    request: Request, webhook_id: str, login: LoginDep, session: SessionDep, after: str = ""
 ) -> Response:
+    webhook = await webhooks.get(session, login.account_id, webhook_id)
+    rows = await webhooks.list_deliveries(
+        session,
+        login.account_id,
+        webhook_id,
+        DELIVERIES_PAGE + 1,  # one more tells whether there is an older page
+        after or None,
+    )
+    shown = rows[:DELIVERIES_PAGE]
+    now = utcnow()
     return render(
         request,
         "webhook.html",
         login=login,
-        webhook=await webhooks.get(session, login.account_id, webhook_id),
-        deliveries=await webhooks.list_deliveries(session, login.account_id, webhook_id, 50),
+        webhook=webhook,
+        deliveries=[deliveries.view(d, webhook_active=webhook.active, now=now) for d in shown],
+        older=shown[-1].id if len(rows) > DELIVERIES_PAGE else None,
+        paged=bool(after),
         notice_key=request.query_params.get("done"),
+        cursor=await repository.last_event_seq(session, login.account_id),
     )
+
+
+@router.post("/webhooks/{webhook_id}/test")
+async def send_test_event(webhook_id: str, login: PostLoginDep, session: SessionDep) -> Response:
+    await webhooks.send_test_event(session, login.account_id, webhook_id)
+    return RedirectResponse(f"/webhooks/{webhook_id}?done=test_sent", status_code=303)
 
 
 @router.post("/webhooks/{webhook_id}/deliveries/{delivery_id}/replay")

@@ -78,6 +78,9 @@ class ApiKey(Base):
     permission: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None]
+    # When a request or an agent last authenticated with the key, to within
+    # ``accounts.service.LAST_USED_PRECISION``: written then at most, never per request.
+    last_used_at: Mapped[datetime | None]
 
 
 class WebSession(Base):
@@ -312,6 +315,9 @@ class WebhookAttempt(Base):
     status_code: Mapped[int | None]
     response_body: Mapped[str] = mapped_column(Text, default="")  # the first KiB
     error: Mapped[str | None] = mapped_column(Text)
+    # Why no answer came (``outbound.Failure``), for people in their language; None
+    # when the receiver answered, or the attempt failed some other way (``error`` says).
+    failure: Mapped[str | None] = mapped_column(String(40))
     duration_ms: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

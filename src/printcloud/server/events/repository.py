@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from printcloud.protocol.events import EventType, wants
+from printcloud.protocol.events import TEST_EVENT, EventType, wants
 from printcloud.server import effects, ids
 from printcloud.server.db.models import DeliveryStatus, Event, Webhook, WebhookDelivery, table
 from printcloud.server.db.types import isoformat, utcnow
@@ -80,16 +81,7 @@ async def record_many(session: AsyncSession, new_events: Sequence[NewEvent]) -> 
             result = await session.execute(_ACTIVE_WEBHOOKS, {"account_id": account_id})
             webhooks[account_id] = [(webhook_id, wanted) for webhook_id, wanted in result.all()]
         deliveries += [
-            {
-                "id": ids.message_id(),
-                "webhook_id": webhook_id,
-                "event_seq": event_seq,
-                "status": DeliveryStatus.PENDING,
-                "attempts": 0,
-                "next_attempt_at": now,
-                "created_at": now,
-                "updated_at": now,
-            }
+            _delivery(webhook_id, event_seq, now)
             for webhook_id, wanted in webhooks[account_id]
             if wants(wanted, event_type)
         ]
@@ -97,3 +89,36 @@ async def record_many(session: AsyncSession, new_events: Sequence[NewEvent]) -> 
         await session.execute(_INSERT_DELIVERY, deliveries)
         effects.webhooks_due(session)
     return event_seqs
+
+
+async def record_test(session: AsyncSession, account_id: str, webhook_id: str) -> str:
+    """A ``webhook.test`` event with its one delivery, to ``webhook_id`` only; answers
+    the delivery's message id. Its payload has the shape of every other."""
+    now = utcnow()
+    payload = {"type": TEST_EVENT, "webhookId": webhook_id, "timestamp": isoformat(now)}
+    row = {
+        "id": ids.event_id(),
+        "account_id": account_id,
+        "type": TEST_EVENT,
+        "payload": payload,
+        "created_at": now,
+    }
+    event_seq = (await session.execute(_INSERT_EVENTS, [row])).scalar_one()
+    delivery = _delivery(webhook_id, event_seq, now)
+    await session.execute(_INSERT_DELIVERY, [delivery])
+    effects.webhooks_due(session)
+    return str(delivery["id"])
+
+
+def _delivery(webhook_id: str, event_seq: int, now: datetime) -> dict[str, Any]:
+    """A new delivery's row: a new message id, due at once."""
+    return {
+        "id": ids.message_id(),
+        "webhook_id": webhook_id,
+        "event_seq": event_seq,
+        "status": DeliveryStatus.PENDING,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+        "updated_at": now,
+    }

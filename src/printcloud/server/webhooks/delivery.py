@@ -41,7 +41,7 @@ import structlog
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from printcloud.outbound import RequestFailed, RequestTimedOut, SafeClient, UnsafeTarget
+from printcloud.outbound import Failure, RequestFailed, SafeClient, UnsafeTarget
 from printcloud.server.db.models import (
     DeliveryStatus,
     Event,
@@ -60,6 +60,7 @@ log = structlog.get_logger(__name__)
 
 # Seconds before attempt 2, 3, ...: about 26 hours in all, then the delivery is given up.
 RETRY_DELAYS = (10, 30, 120, 600, 1800, 3600, 7200, 14400, 28800, 43200)
+MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
 MAX_RETRY_AFTER = 24 * 3600
 # Deliveries claimed in a pass: a larger batch shares its claim, its record and the
 # event loop's turns among more requests (50 -> 200: 400 -> 260 CPU-us a delivery to
@@ -79,6 +80,7 @@ class Outcome:
     error: str | None
     duration_ms: int
     retry_after: float | None
+    failure: Failure | None = None
 
     @property
     def ok(self) -> bool:
@@ -117,6 +119,7 @@ async def send(claimed: _Claimed, settings: Settings, client: SafeClient) -> Out
     """One HTTP attempt; never raises (but for cancellation): any error is the outcome."""
     timestamp = int(time.time())
     started = time.monotonic()
+    failure: Failure | None = None
     try:
         response = await client.request(
             "POST",
@@ -127,11 +130,14 @@ async def send(claimed: _Claimed, settings: Settings, client: SafeClient) -> Out
             max_response_bytes=KEPT_RESPONSE,
         )
     except UnsafeTarget as exc:
-        error = f"refused: {exc}"
-    except RequestTimedOut:
-        error = f"no answer within {settings.webhook_timeout:g} s"
+        error, failure = f"refused: {exc}", Failure.UNSAFE_TARGET
     except RequestFailed as exc:
-        error = str(exc)
+        failure = exc.failure
+        error = (
+            f"no answer within {settings.webhook_timeout:g} s"
+            if failure == Failure.TIMED_OUT
+            else str(exc)
+        )
     except Exception as exc:
         # Whatever else went wrong is this attempt's failure, not the batch's: the
         # others' outcomes are still recorded, and this one is retried as usual.
@@ -145,7 +151,7 @@ async def send(claimed: _Claimed, settings: Settings, client: SafeClient) -> Out
             int((time.monotonic() - started) * 1000),
             _retry_after(response.headers.get("retry-after")),
         )
-    return Outcome(None, "", error, int((time.monotonic() - started) * 1000), None)
+    return Outcome(None, "", error, int((time.monotonic() - started) * 1000), None, failure)
 
 
 _DELIVERIES = table(WebhookDelivery).c
@@ -323,6 +329,7 @@ async def _record(
                 "status_code": outcome.status_code,
                 "response_body": outcome.body,
                 "error": outcome.error,
+                "failure": outcome.failure,
                 "duration_ms": outcome.duration_ms,
                 "created_at": now,
             }
@@ -376,7 +383,7 @@ async def _record_with_rules(
             f"Every delivery failed since {webhook.failing_since:%Y-%m-%d %H:%M} "
             f"UTC; the last: {outcome.error or f'HTTP {outcome.status_code}'}",
         )
-    if claimed.attempt > len(RETRY_DELAYS):
+    if claimed.attempt >= MAX_ATTEMPTS:
         delivery.status = DeliveryStatus.FAILED
         return
     delay = RETRY_DELAYS[claimed.attempt - 1] * random.uniform(0.8, 1.2)  # noqa: S311 - spread

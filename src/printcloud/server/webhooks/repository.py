@@ -37,15 +37,17 @@ async def remove(session: AsyncSession, account_id: str, webhook_id: str) -> Non
 
 
 async def deliveries(
-    session: AsyncSession, webhook_id: str, limit: int
+    session: AsyncSession, webhook_id: str, limit: int, before_seq: int | None = None
 ) -> Sequence[tuple[WebhookDelivery, Event]]:
-    result = await session.execute(
+    """Newest first, ``limit`` of the webhook's deliveries older than ``before_seq``."""
+    query = (
         select(WebhookDelivery, Event)
         .join(Event, Event.seq == WebhookDelivery.event_seq)
         .where(WebhookDelivery.webhook_id == webhook_id)
-        .order_by(WebhookDelivery.seq.desc())
-        .limit(limit)
     )
+    if before_seq is not None:
+        query = query.where(WebhookDelivery.seq < before_seq)
+    result = await session.execute(query.order_by(WebhookDelivery.seq.desc()).limit(limit))
     return [(row[0], row[1]) for row in result.all()]
 
 

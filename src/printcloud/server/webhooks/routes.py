@@ -62,8 +62,12 @@ async def list_deliveries(
     principal: CanRead,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    after: Annotated[
+        str | None,
+        Query(max_length=40, description="A delivery id: the deliveries older than it"),
+    ] = None,
 ) -> list[DeliveryOut]:
-    return await service.list_deliveries(session, principal.account_id, webhook_id, limit)
+    return await service.list_deliveries(session, principal.account_id, webhook_id, limit, after)
 
 
 @router.post(

@@ -74,6 +74,12 @@ class AttemptOut(ApiModel):
     status_code: int | None
     response_body: str = Field(description="The first KiB of the receiver's answer")
     error: str | None
+    failure: str | None = Field(
+        default=None,
+        description="Why no answer came: connection_refused | timed_out | host_not_found | "
+        "connection_failed | unsafe_target; null when the receiver answered, or the attempt "
+        "failed some other way (error says)",
+    )
     duration_ms: int
     created_at: datetime
 

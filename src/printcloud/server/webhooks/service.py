@@ -14,6 +14,7 @@ from printcloud.server import ids
 from printcloud.server.db.models import DeliveryStatus, Webhook, WebhookDelivery
 from printcloud.server.db.types import utcnow
 from printcloud.server.errors import BadRequest, NotFound
+from printcloud.server.events import repository as events
 from printcloud.server.webhooks import repository, signing
 from printcloud.server.webhooks.schemas import AttemptOut, DeliveryOut, WebhookIn
 
@@ -60,10 +61,17 @@ async def delete(session: AsyncSession, account_id: str, webhook_id: str) -> Non
 
 
 async def list_deliveries(
-    session: AsyncSession, account_id: str, webhook_id: str, limit: int
+    session: AsyncSession, account_id: str, webhook_id: str, limit: int, after: str | None = None
 ) -> list[DeliveryOut]:
+    """Newest first; with ``after`` (a delivery id), those older than that one."""
     await get(session, account_id, webhook_id)
-    rows = await repository.deliveries(session, webhook_id, limit)
+    before_seq = None
+    if after:
+        cursor = await repository.delivery(session, webhook_id, after)
+        if cursor is None:
+            raise NotFound(f"Delivery {after} not found")
+        before_seq = cursor.seq
+    rows = await repository.deliveries(session, webhook_id, limit, before_seq)
     by_delivery: dict[int, list[AttemptOut]] = {}
     for attempt in await repository.attempts(session, [d.seq for d, _ in rows]):
         by_delivery.setdefault(attempt.delivery_seq, []).append(AttemptOut.model_validate(attempt))
@@ -102,6 +110,17 @@ async def replay(
     await repository.add_delivery(session, again)
     log.info("webhook_replay", webhook_id=webhook_id, message_id=message_id, new=again.id)
     return again
+
+
+async def send_test_event(session: AsyncSession, account_id: str, webhook_id: str) -> str:
+    """Queue a ``webhook.test`` event for this webhook alone, delivered by the worker as
+    any other; answers its delivery's message id."""
+    webhook = await get(session, account_id, webhook_id)
+    if not webhook.active:  # it would wait, unsent, until the webhook is enabled
+        raise BadRequest("The webhook is disabled: enable it, then send a test event")
+    message_id = await events.record_test(session, account_id, webhook.id)
+    log.info("webhook_test_event", webhook_id=webhook_id, message_id=message_id)
+    return message_id
 
 
 async def enable(session: AsyncSession, account_id: str, webhook_id: str) -> Webhook:

@@ -58,6 +58,46 @@
   }
   document.querySelectorAll("time[datetime]").forEach(showLocal);
 
+  // A webhook's delivery log (its newest page) follows the worker: it is fetched again
+  // while a delivery waits for its first try, and when the live stream brings an event
+  // (each may have made a delivery). Deliveries that were open stay open.
+  const deliveryLog = document.querySelector("[data-delivery-log]");
+  // Events in a burst ask for one fetch a second at most.
+  let refreshing = false;
+  let asked = false;
+  function refreshDeliveries() {
+    if (!deliveryLog) return;
+    if (refreshing) { asked = true; return; }
+    refreshing = true;
+    fetch(window.location.href, { credentials: "same-origin", headers: { Accept: "text/html" } })
+      .then(function (response) { return response.ok ? response.text() : null; })
+      .then(function (html) {
+        if (html === null) return;
+        const fresh = new DOMParser().parseFromString(html, "text/html").querySelector("[data-delivery-log]");
+        if (!fresh) return;
+        const open = {};
+        deliveryLog.querySelectorAll("details[open]").forEach(function (el) { open[el.dataset.delivery] = true; });
+        fresh.querySelectorAll("details[data-delivery]").forEach(function (el) {
+          if (open[el.dataset.delivery]) el.open = true;
+        });
+        deliveryLog.replaceChildren.apply(deliveryLog, Array.from(fresh.childNodes));
+        deliveryLog.querySelectorAll("time[datetime]").forEach(showLocal);
+      })
+      .catch(function () { /* the next event or poll tries again */ })
+      .finally(function () {
+        if (!asked) { refreshing = false; watchUntried(); return; }
+        setTimeout(function () { refreshing = false; asked = false; refreshDeliveries(); }, 1000);
+      });
+  }
+  // Every second for 20 s, then every 30 s: a worker that is not running (or a receiver
+  // that keeps the worker waiting) is not asked about every second for hours.
+  let untriedPolls = 0;
+  function watchUntried() {
+    if (!deliveryLog || !deliveryLog.querySelector("[data-untried]")) return;
+    setTimeout(refreshDeliveries, untriedPolls++ < 20 ? 1000 : 30000);
+  }
+  watchUntried();
+
   if (!("liveCursor" in body.dataset) || !window.EventSource) return;
 
   // The last known state of each job on the page, so the counts can move.
@@ -101,6 +141,7 @@
 
   function onEvent(event) {
     const payload = JSON.parse(event.data);
+    refreshDeliveries();
     if (payload.type === words.jobCreated) {
       known[payload.jobId] = payload.state;
       bump(payload.state, 1);
