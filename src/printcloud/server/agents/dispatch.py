@@ -33,6 +33,7 @@ from printcloud.protocol.content import ContentType
 from printcloud.protocol.job_states import JobState
 from printcloud.protocol.messages import Feature, JobPayload
 from printcloud.protocol.session import CLOSE_KEY_REVOKED, CLOSE_REMOVED, CLOSE_REPLACED
+from printcloud.server.availability import DependencyUnavailable
 from printcloud.server.bus import Bus, BusMessage
 from printcloud.server.computers import presence
 from printcloud.server.db.database import Database
@@ -115,7 +116,8 @@ class Dispatcher:
     # life cycle
 
     async def start(self) -> None:
-        await self._bus.start(self._on_bus)
+        # Wake-ups published while the bus was broken are lost: sweep at once for them.
+        await self._bus.start(self._on_bus, on_gap=self._sweeper.wake)
         await self.sweep()
         self._sweeper.start()
         log.info("dispatcher_started", instance_id=self.instance_id)
@@ -177,6 +179,11 @@ class Dispatcher:
             del self._local[link.computer_id]
 
     @property
+    def bus_connected(self) -> bool:
+        """Wake-ups from the other instances of a cluster reach this one."""
+        return self._bus.connected
+
+    @property
     def connection_count(self) -> int:
         return len(self._local)
 
@@ -236,7 +243,7 @@ class Dispatcher:
             log.info("connection_closed_key_revoked", computer_id=local.link.computer_id)
 
     def _spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
-        task = asyncio.create_task(work, name=name)
+        task = asyncio.create_task(_logged(work, name), name=name)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -374,6 +381,17 @@ def _payload(job: JobRow, content: str, downloaded: str | None) -> JobPayload:
         options=job.options,
         qty=job.qty,
     )
+
+
+async def _logged(work: Coroutine[Any, Any, None], name: str) -> None:
+    """A background delivery or download: what fails it is logged, not left in the task.
+    With the database away its jobs stay as they are, and the sweep after it sends them."""
+    try:
+        await work
+    except DependencyUnavailable:
+        log.info("delivery_postponed", task=name)
+    except Exception:
+        log.exception("background_task_failed", task=name)
 
 
 async def _quietly(sending: Awaitable[None], link: AgentLink, job_id: str) -> bool:
