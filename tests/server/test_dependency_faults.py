@@ -19,6 +19,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from printcloud.protocol.retry_hint import CLOSE_TRY_AGAIN_LATER, retry_after
+from printcloud.protocol.session import CLOSE_KEY_REVOKED
 from printcloud.server.accounts.permissions import Permission
 from printcloud.server.db.database import Database
 from printcloud.server.runtime import Runtime
@@ -101,6 +102,12 @@ async def test_redis_killed_under_load_degrades_then_recovers_without_a_restart(
             httpx.AsyncClient(base_url=on_b.url, timeout=30) as http_b,
         ):
             printer = await printer_id(http_b, owner, "HP")
+            # A second computer, on a key of its own, which B revokes during the outage.
+            made = await http_b.post(
+                "/api/account/apikeys", auth=owner.auth(), json={"description": "reception"}
+            )
+            reception = WsAgent(on_a.ws_url, made.json()["key"], "Reception-PC")
+            await reception.connect(printers=["Label printer"])
             with capture_logs() as logs:
                 async with SteadyLoad(http_b, owner, printer) as load:
                     await load.more(10)
@@ -113,6 +120,10 @@ async def test_redis_killed_under_load_degrades_then_recovers_without_a_restart(
                     assert (await http_b.get("/healthz")).json() == {"status": "ok"}
                     printers = await http_b.get("/api/printers", auth=owner.auth())
                     assert printers.status_code == 200, printers.text
+                    revoked = await http_b.delete(
+                        f"/api/account/apikeys/{made.json()['id']}", auth=owner.auth()
+                    )
+                    assert revoked.status_code == 200, revoked.text
 
                     redis.start()
                     await eventually(lambda: _ready(http_a), timeout=30)
@@ -133,6 +144,9 @@ async def test_redis_killed_under_load_degrades_then_recovers_without_a_restart(
             after = await http_b.post("/api/printjobs", auth=owner.auth(), json=job(printer))
             assert after.status_code == 201
             await _jobs_received(agent, {after.json()})
+            # The revocation B could not announce: A found it by reading, once its bus was
+            # back, and closed the key's connection.
+            assert (await reception.closed())[0] == CLOSE_KEY_REVOKED
         await agent.close()
 
 
