@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from tests.helpers import services
 from tests.helpers.live_server import free_port
 
 _STARTUP_TIMEOUT = 30.0
@@ -146,13 +147,18 @@ class _Service:
 class PrivateRedis(_Service):
     name = "redis"
 
+    def __init__(self, directory: Path) -> None:
+        if shutil.which("redis-server") is None:
+            services.unavailable("redis-server (Debian's redis-server package)", "PATH")
+        super().__init__(directory)
+
     @property
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def _command(self) -> list[str]:
         return [
-            shutil.which("redis-server") or "redis-server",
+            "redis-server",
             "--port", str(self.port),
             "--bind", "127.0.0.1",
             "--save", "",
@@ -175,9 +181,9 @@ class PrivatePostgres(_Service):
     stop_signal = signal.SIGINT
 
     def __init__(self, directory: Path) -> None:
-        super().__init__(directory)
         if not _PG_BIN:
-            raise RuntimeError("no PostgreSQL server under /usr/lib/postgresql/*/bin")
+            services.unavailable("PostgreSQL's server programs", "/usr/lib/postgresql/*/bin")
+        super().__init__(directory)
         self._bin = _PG_BIN[-1].parent
         self.data = directory / "data"
         subprocess.run(
@@ -208,7 +214,8 @@ def private_directory() -> Iterator[Path]:
     directory = Path(tempfile.mkdtemp(prefix="printcloud-services-"))
     try:
         if os.geteuid() == 0:
-            shutil.chown(directory, "postgres")
+            with contextlib.suppress(LookupError):  # no postgres user: no PostgreSQL here
+                shutil.chown(directory, "postgres")
         yield directory
     finally:
         shutil.rmtree(directory, ignore_errors=True)
