@@ -61,10 +61,11 @@ def watch(engine: AsyncEngine, availability: Availability) -> None:
 
     @event.listens_for(sync_engine, "handle_error")
     def failed(context: ExceptionContext) -> BaseException | None:
-        # A failed pre-ping only makes the pool connect again: that connection tells.
-        if context.is_pre_ping:
-            return None
+        # A failed pre-ping only makes the pool connect again: that connection tells. A
+        # cancellation (a worker stopping) drops its connection too, and must stay one.
         error = context.original_exception
+        if context.is_pre_ping or not isinstance(error, Exception):
+            return None
         if not (context.is_disconnect or _unavailable(error)):
             return None
         availability.down(error)
