@@ -59,9 +59,15 @@ async def postgres_url() -> AsyncIterator[str]:
         .set(drivername="postgresql")
         .render_as_string(hide_password=False)
     )
-    admin = await asyncpg.connect(admin_dsn)
     try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
+        admin = await asyncpg.connect(admin_dsn)
+    except (asyncpg.PostgresError, OSError) as exc:  # no such role or database, a password
+        services.unusable("PostgreSQL", services.POSTGRES_SETTINGS, exc)
+    try:
+        try:
+            await admin.execute(f'CREATE DATABASE "{name}"')
+        except asyncpg.InsufficientPrivilegeError as exc:
+            services.unusable("PostgreSQL", services.POSTGRES_SETTINGS, exc)
         url = services.postgres_url(name)
         await migrated(url)
         yield url

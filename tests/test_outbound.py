@@ -61,6 +61,11 @@ def test_public_http_urls_are_accepted(url: str) -> None:
         ("http://localhost/", "localhost"),
         ("http://api.localhost/", "localhost"),
         ("https://example.com/" + "a" * 2100, "longer than"),
+        # Python's urlsplit reads the host as example.com; WHATWG parsers (browsers,
+        # many HTTP clients) turn the backslash into a slash and read 127.0.0.1.
+        ("http://127.0.0.1:8080\\@example.com/x", "backslash"),
+        ("https://example.com\\.evil/x", "backslash"),
+        ("https://example.com/a\x00b", "control characters"),
     ],
 )
 def test_refused_urls_say_why(url: str, reason: str) -> None:
@@ -72,5 +77,6 @@ def test_refused_urls_say_why(url: str, reason: str) -> None:
 def test_private_addresses_are_allowed_when_configured() -> None:
     assert url_problem("http://127.0.0.1:9000/hook", allow_private=True) is None
     assert url_problem("http://localhost/hook", allow_private=True) is None
-    # The scheme is checked all the same.
+    # The scheme and the URL's form are checked all the same.
     assert url_problem("file:///etc/passwd", allow_private=True) is not None
+    assert url_problem("http://127.0.0.1:1\\@example.com/", allow_private=True) is not None

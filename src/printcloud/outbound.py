@@ -83,6 +83,12 @@ def url_problem(url: str, *, allow_private: bool) -> str | None:  # noqa: PLR091
         return f"the URL is longer than {MAX_URL_LENGTH} characters"
     if any(ch.isspace() for ch in url):
         return "the URL must not contain spaces"
+    if any(ch < " " or ch == "\x7f" for ch in url):
+        return "the URL must not contain control characters"
+    if "\\" in url:
+        # Python reads the host of "http://127.0.0.1:80\\@example.com/" as example.com,
+        # browsers and other WHATWG parsers (a customer's own agent) as 127.0.0.1.
+        return "the URL must not contain a backslash (write / in a path, %5C in a query)"
     try:
         parts = urlsplit(url)
         host = parts.hostname

@@ -14,7 +14,7 @@ from tests.helpers.printrig import PrintRig, PrivateRig, closed_port, load, run_
 
 @pytest.fixture(scope="session")
 def printrig() -> PrintRig:
-    """The running print rig (shared/printrig), or the test is skipped (failed under
+    """The running print rig (scripts/printrig.sh), or the test is skipped (failed under
     PRINTCLOUD_TEST_REQUIRE_SERVICES=1)."""
     return load()
 

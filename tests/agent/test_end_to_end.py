@@ -1,6 +1,6 @@
 """The whole way: a job POSTed to the API, the server, the agent, CUPS, the printer.
 
-On the print rig (shared/printrig): a private CUPS whose PDFQ queue prints to an IPP
+On the print rig (scripts/printrig.sh): a private CUPS whose PDFQ queue prints to an IPP
 Everywhere printer emulator and whose ZPLQ queue sends raw data to a socket sink.
 """
 

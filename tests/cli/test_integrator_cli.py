@@ -36,9 +36,11 @@ def server(tmp_path: Path, database_url: str, runtime: Runtime) -> Iterator[tupl
         process.stop()
 
 
-def cli(server: tuple[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+def cli(
+    server: tuple[str, str], *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     url, key = server
-    env = {**os.environ, "PRINTCLOUD_URL": url, "PRINTCLOUD_API_KEY": key}
+    env = {**os.environ, "PRINTCLOUD_URL": url, "PRINTCLOUD_API_KEY": key, **(env or {})}
     return subprocess.run(
         [*PRINTCLOUD, *args], env=env, capture_output=True, text=True, timeout=120, check=False
     )
@@ -138,3 +140,35 @@ def test_errors_are_one_line_with_a_non_zero_exit(server: tuple[str, str]) -> No
     no_file = cli(server, "print", "/nonexistent.pdf", "--printer", "prn_x")
     assert no_file.returncode == 1
     assert "Traceback" not in no_file.stderr
+
+
+def test_a_printer_by_name_a_title_from_the_file_and_ids_never_cut(
+    server: tuple[str, str], tmp_path: Path
+) -> None:
+    ready = threading.Event()
+    thread = threading.Thread(target=agent, args=(server, "completed", ready), daemon=True)
+    thread.start()
+    assert ready.wait(15)
+    document = tmp_path / "invoice-456.pdf"
+    document.write_bytes(PDF)
+
+    printed = cli(server, "print", str(document), "--printer", "hp", "--wait", "--timeout", "30")
+    thread.join(10)
+    assert printed.returncode == 0, printed.stderr
+    job_id = printed.stdout.split(":")[0].strip()
+    [shown] = json.loads(cli(server, "jobs", "--json").stdout)
+    assert (shown["id"], shown["title"]) == (job_id, "invoice-456.pdf")
+
+    # An 80-column terminal: every id whole, so that it can be copied into `job`.
+    narrow = {"COLUMNS": "80"}
+    assert job_id in cli(server, "jobs", env=narrow).stdout
+    printers = json.loads(cli(server, "printers", "--json").stdout)
+    table = cli(server, "printers", env=narrow).stdout
+    assert printers[0]["id"] in table
+    assert printers[0]["computerId"] in table
+    keys = json.loads(cli(server, "keys", "--json").stdout)
+    assert all(key["id"] in cli(server, "keys", env=narrow).stdout for key in keys)
+
+    unknown = cli(server, "print", str(document), "--printer", "Canon")
+    assert unknown.returncode == 1
+    assert unknown.stderr.strip() == "error: no printer named 'Canon'; the account's printers: 'HP'"

@@ -453,6 +453,14 @@ async def test_the_same_idempotency_key_gives_the_same_job_from_the_server(
     )
     assert first == again
     assert [j.id for j in await sdk.jobs.list()] == [first]
+    with pytest.raises(ValidationError) as caught:  # the key again, for another job
+        await sdk.jobs.create(
+            printer_id=printer,
+            content_type="raw_base64",
+            content="XlhBXlhB",
+            idempotency_key="order-77",
+        )
+    assert (caught.value.status_code, caught.value.code) == (422, "UnprocessableContent")
 
 
 async def test_printers_by_id_and_a_webhooks_deliveries_replay_and_enable(

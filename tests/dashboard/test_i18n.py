@@ -6,13 +6,20 @@ import re
 from pathlib import Path
 
 import httpx
+from sqlalchemy import select
 
+from printcloud.protocol.content import ContentType
+from printcloud.protocol.job_states import JobState
 from printcloud.server.accounts.permissions import Permission
-from printcloud.server.dashboard import i18n
+from printcloud.server.dashboard import i18n, job_words
 from printcloud.server.dashboard.pages import WEBHOOK_EVENTS
 from printcloud.server.dashboard.web import STATES
+from printcloud.server.db.models import PrintJob
+from printcloud.server.jobs import service as job_service
+from printcloud.server.runtime import Runtime
 from tests.helpers.accounts import TestAccount
 from tests.helpers.dashboard import web_login
+from tests.helpers.documents import PDF_B64
 
 TEMPLATES = Path(i18n.__file__).parent / "templates"
 _KEY_USE = re.compile(r"""\bt\(\s*["']([a-z_.]+)["']""")
@@ -33,6 +40,7 @@ def test_every_key_a_template_uses_is_in_the_catalogs() -> None:
         "perm.": [p.value for p in Permission],
         "event.": WEBHOOK_EVENTS,
         "delivery.": ["pending", "succeeded", "failed"],
+        "content_type.": [c.value for c in ContentType],
     }
     assert used - fixed == set(families)
     for prefix, values in families.items():
@@ -95,3 +103,71 @@ def test_accept_language_parsing() -> None:
     assert pick("en;q=0.2,he;q=0.8") == "he"
     assert pick("de,fr") is None
     assert pick("he;q=0") is None
+
+
+# What PrintCloud writes into a job's history (the server, and our agent's backends), as
+# the API stores it, and what the Hebrew page shows instead.
+HISTORY_IN_HEBREW = {
+    "Job created": "העבודה נוצרה",
+    "Sent to Office-PC": "נשלחה אל Office-PC",
+    "Printing on HP LaserJet": "מודפסת ב־HP LaserJet",
+    "Printed on HP LaserJet (CUPS job 12)": "הודפסה ב־HP LaserJet",
+    "Printed on HP LaserJet (CUPS jobs 12, 13)": "הודפסה ב־HP LaserJet",
+    "Printed on HP LaserJet with SumatraPDF": "הודפסה ב־HP LaserJet",
+    "Printed on vm": "הודפסה ב־vm",
+    "Printing failed on vm": "ההדפסה נכשלה ב־vm",
+    "Written to /tmp/demo/pj_1.bin": "נכתבה אל /tmp/demo/pj_1.bin",
+    "Not delivered before its expiry": "לא נמסרה לפני שפג תוקפה",
+    "The computer was removed from the account": "המחשב הוסר מהחשבון",
+    job_service.DISCONNECTED: "המחשב התנתק לפני שדיווח איך הסתיימה העבודה; ייתכן שהיא הודפסה",
+    "The server could not get the document: HTTP 404": "השרת לא הצליח להשיג את המסמך: HTTP 404",
+}
+
+
+def test_every_history_message_printcloud_writes_is_shown_in_the_pages_language() -> None:
+    he, en = i18n.translator("he"), i18n.translator("en")
+    for stored, shown in HISTORY_IN_HEBREW.items():
+        assert job_words.history_message(he, stored) == shown
+    assert job_words.history_message(en, "Printed on HP (CUPS job 12)") == "Printed on HP"
+    # A printer's or an agent's own words are shown as they came.
+    assert job_words.history_message(he, "Paper jam in tray 2") == "Paper jam in tray 2"
+    # Each shape the catalogs translate is among the messages above.
+    covered = {
+        key
+        for stored in HISTORY_IN_HEBREW
+        for shape, key in job_words._MESSAGES
+        if shape.fullmatch(stored)
+    }
+    assert covered == {key for key in i18n.EN if key.startswith("history.")}
+
+
+async def test_a_jobs_page_in_hebrew_has_no_english_words(
+    client: httpx.AsyncClient, runtime: Runtime, account: TestAccount, printer_id: str
+) -> None:
+    created = await client.post(
+        "/api/printjobs",
+        auth=account.auth(),
+        json={
+            "printerId": printer_id,
+            "contentType": "pdf_base64",
+            "content": PDF_B64,
+            "title": "Invoice",
+            "options": {"copies": 2, "duplex": "long-edge", "color": False},
+        },
+    )
+    job_id = created.json()
+    async with runtime.sessionmaker() as session:
+        job = await session.scalar(select(PrintJob).where(PrintJob.id == job_id))
+        assert job is not None
+        await job_service.move_job(session, job, JobState.SENT, "Sent to Office-PC")
+        await job_service.move_job(session, job, JobState.PRINTING, "Printing on HP LaserJet")
+        await session.commit()
+    await web_login(client, account.user.email)
+    await client.get("/lang/he")
+    page = (await client.get(f"/jobs/{job_id}")).text
+    for hebrew in ("עותקים", "לאורך הצד הארוך", "צבע", "לא", "PDF (נשלח עם העבודה)"):
+        assert hebrew in page
+    for hebrew in ("העבודה נוצרה", "נשלחה אל Office-PC", "מודפסת ב־HP LaserJet"):
+        assert hebrew in page
+    for english in ("copies", "duplex", "long-edge", "pdf_base64", "Job created", "Sent to"):
+        assert english not in page.split("<main", 1)[1], english

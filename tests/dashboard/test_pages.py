@@ -329,3 +329,26 @@ async def test_read_only_api_key_permission_is_offered(
     page = await client.get("/keys")
     for permission in Permission:
         assert f'value="{permission.value}"' in page.text
+
+
+async def test_sign_ups_from_one_address_are_throttled_failed_ones_included(
+    runtime_factory: Callable[..., Runtime],
+) -> None:
+    """Each attempt tells whether an e-mail has an account: the budget bounds how many
+    e-mails one address can try, and how many accounts it can make."""
+    runtime = runtime_factory(signups_per_address="2/h")
+    async with client_for(create_app(runtime=runtime)) as client:
+
+        async def sign_up(email: str) -> httpx.Response:
+            page = await client.get("/signup")
+            return await client.post(
+                "/signup",
+                data={"email": email, "password": "short", "csrf_token": csrf_of(page.text)},
+            )
+
+        assert (await sign_up("one@example.com")).status_code == 400
+        assert (await sign_up("two@example.com")).status_code == 400
+        throttled = await sign_up("three@example.com")
+        assert throttled.status_code == 429
+        assert "Too many sign-ups from your address" in throttled.text
+        assert int(throttled.headers["Retry-After"]) > 0

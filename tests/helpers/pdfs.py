@@ -18,10 +18,13 @@ def shade_of_page(number: int) -> int:
 
 
 def shaded_pdf(
-    pages: int = 1, size: tuple[float, float] = A4, sizes: Sequence[tuple[float, float]] = ()
+    pages: int = 1,
+    size: tuple[float, float] = A4,
+    sizes: Sequence[tuple[float, float]] = (),
+    rotate: int = 0,
 ) -> bytes:
     """A valid PDF of ``pages`` pages of ``size`` points (or one page per ``sizes``), page n
-    filled with the grey shade_of_page(n)."""
+    filled with the grey shade_of_page(n), each turned by ``rotate`` degrees (/Rotate)."""
     sizes = list(sizes) or [size] * pages
     count = len(sizes)
     # Objects: 1 catalog, 2 page tree, then a page and its content for each page.
@@ -34,8 +37,8 @@ def shaded_pdf(
         grey = shade_of_page(number) / 255
         stream = b"%.4f g 0 0 %.2f %.2f re f" % (grey, width, height)
         objects.append(
-            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %.2f %.2f] /Contents %d 0 R >>"
-            % (width, height, 4 + 2 * (number - 1))
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %.2f %.2f] /Rotate %d"
+            b" /Contents %d 0 R >>" % (width, height, rotate, 4 + 2 * (number - 1))
         )
         objects.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
     return pdf_of(objects)

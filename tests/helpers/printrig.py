@@ -1,4 +1,4 @@
-"""The test print rig of these machines (shared/printrig/printrig.sh), and what to do
+"""The test print rig (scripts/printrig.sh), and what to do
 when it is not running.
 
 The rig is a private cupsd with two queues, PDFQ (IPP Everywhere, to an
@@ -31,8 +31,7 @@ from printcloud.agent.printers.ipp import GroupTag, Operation, ValueTag, attr
 from tests.helpers import services
 from tests.helpers.waiting import eventually
 
-# shared/ is beside the repository: <repo>/../shared/printrig/printrig.sh
-SCRIPT = Path(__file__).resolve().parents[2].parent / "shared" / "printrig" / "printrig.sh"
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "printrig.sh"
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import socket
+from typing import NoReturn
 
 import pytest
 
@@ -28,6 +29,20 @@ def reachable(host: str, port: int) -> bool:
 
 def unavailable(name: str, where: str) -> None:
     message = f"{name} is not reachable at {where}"
+    if REQUIRED:
+        pytest.fail(f"{message}, and PRINTCLOUD_TEST_REQUIRE_SERVICES=1 requires it")
+    pytest.skip(f"{message}: its tests are skipped")
+
+
+POSTGRES_SETTINGS = (
+    "PRINTCLOUD_TEST_PG_HOST, _PORT, _USER (a role that may create databases) and _DB"
+    " (one it may connect to); see the README's Development section"
+)
+
+
+def unusable(name: str, settings: str, exc: BaseException) -> NoReturn:
+    """Reachable, but not usable as configured (no such role, no such database)."""
+    message = f"{name} refused the tests ({type(exc).__name__}: {exc}); set {settings}"
     if REQUIRED:
         pytest.fail(f"{message}, and PRINTCLOUD_TEST_REQUIRE_SERVICES=1 requires it")
     pytest.skip(f"{message}: its tests are skipped")

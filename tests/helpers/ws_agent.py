@@ -81,6 +81,15 @@ class WsAgent:
         answer = await self.recv()
         assert answer == {"type": "printers_ok", "count": len(set(names))}, answer
 
+    async def replies_before_probe(self, probe: str) -> list[dict[str, Any]]:
+        """Report job ``probe``, which does not exist; every message that arrived before
+        the server's answer to it (the answers to what was sent before, in order)."""
+        await self.report(probe, "completed")
+        replies = []
+        while (answer := await self.recv()) != {"type": "error", "message": f"Unknown job {probe}"}:
+            replies.append(answer)
+        return replies
+
     async def send(self, message: dict[str, Any] | str) -> None:
         assert self.ws is not None
         await self.ws.send(message if isinstance(message, str) else json.dumps(message))

@@ -67,6 +67,45 @@ async def test_wrong_method(client: httpx.AsyncClient, account: TestAccount) -> 
     assert_error(response, 405, "MethodNotAllowed")
 
 
+@pytest.mark.parametrize(
+    ("path", "allow"),
+    [
+        ("/api/printjobs", "GET, POST"),
+        ("/api/printjobs/pj_1,pj_2", "GET, DELETE"),
+        ("/api/webhooks/wh_1", "GET, DELETE"),
+        ("/api/account/apikeys", "GET, POST"),
+        ("/api/computers/cmp_1", "DELETE"),
+    ],
+)
+async def test_a_405_allows_every_method_of_the_path(
+    client: httpx.AsyncClient, account: TestAccount, path: str, allow: str
+) -> None:
+    """Not only those of the first route that matched: two routes serve these paths."""
+    response = await client.request("OPTIONS", path, auth=account.auth())
+
+    assert_error(response, 405, "MethodNotAllowed")
+    assert response.headers["allow"] == allow
+
+
+def test_the_openapi_document_says_login_answers_401_for_wrong_credentials(app: FastAPI) -> None:
+    responses = app.openapi()["paths"]["/api/client/login"]["post"]["responses"]
+
+    assert responses["401"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ErrorBody"
+    }
+    assert "403" not in responses
+
+
+async def test_login_with_a_wrong_password_answers_its_documented_401(
+    client: httpx.AsyncClient, account: TestAccount
+) -> None:
+    response = await client.post(
+        "/api/client/login", json={"email": account.user.email, "password": "wrong password"}
+    )
+
+    assert_error(response, 401, "Unauthorized")
+
+
 async def test_body_over_the_limit_is_refused_before_it_is_read(
     runtime_factory: Any, account: TestAccount
 ) -> None:

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import timedelta
 
 import httpx
+from fastapi import FastAPI
 from sqlalchemy import update
 
 from printcloud.server.db.models import IdempotencyKey
@@ -82,3 +84,59 @@ async def test_a_malformed_key_is_refused(
         response = await post(client, account, printer_id, key)
         assert response.status_code == 400
         assert response.json()["message"].startswith("Idempotency-Key:")
+
+
+async def test_the_same_key_with_another_job_is_refused_not_answered_with_the_first(
+    client: httpx.AsyncClient, account: TestAccount, printer_id: str
+) -> None:
+    headers = {"Idempotency-Key": "invoice-77"}
+    first = await client.post(
+        "/api/printjobs", auth=account.auth(), json=job(printer_id), headers=headers
+    )
+    other = await client.post(
+        "/api/printjobs",
+        auth=account.auth(),
+        json=job(printer_id, title="Invoice #78"),
+        headers=headers,
+    )
+    assert first.status_code == 201
+    assert other.status_code == 422
+    assert other.json() == {
+        "code": "UnprocessableContent",
+        "message": "Idempotency-Key: this key was used within the last 24 hours for a"
+        " different job; use a new key for each job",
+    }
+    assert await history(client, account) == [first.json()]
+    # The same job written another way (key order, spacing) is the same request.
+    body = job(printer_id)
+    again = await client.post(
+        "/api/printjobs",
+        auth=account.auth(),
+        content=json.dumps(dict(reversed(body.items())), indent=2),
+        headers={**headers, "Content-Type": "application/json"},
+    )
+    assert again.status_code == 201
+    assert again.json() == first.json()
+
+
+async def test_a_key_kept_from_before_fingerprints_still_answers_its_job(
+    client: httpx.AsyncClient, runtime: Runtime, account: TestAccount, printer_id: str
+) -> None:
+    first = await post(client, account, printer_id, "from-0004")
+    async with runtime.sessionmaker() as session:
+        await session.execute(update(IdempotencyKey).values(fingerprint=None))
+        await session.commit()
+    again = await client.post(
+        "/api/printjobs",
+        auth=account.auth(),
+        json=job(printer_id, title="changed"),
+        headers={"Idempotency-Key": "from-0004"},
+    )
+    assert again.status_code == 201
+    assert again.json() == first.json()
+
+
+def test_the_documented_answers_include_the_idempotency_refusal(app: FastAPI) -> None:
+    responses = app.openapi()["paths"]["/api/printjobs"]["post"]["responses"]
+    assert responses["422"]["description"].startswith("[ext]")
+    assert "HTTPValidationError" not in str(app.openapi())

@@ -131,6 +131,7 @@ async def test_all_options_are_accepted_and_kept(
         ({"contentType": "pdf_uri", "content": "http://localhost:8080/a.pdf"}, "content"),
         ({"contentType": "pdf_uri", "content": "http://[::ffff:10.0.0.1]/a.pdf"}, "content"),
         ({"contentType": "pdf_uri", "content": "http://169.254.169.254/latest"}, "content"),
+        ({"contentType": "pdf_uri", "content": "http://127.0.0.1:9\\@example.com/x"}, "content"),
         ({"contentType": "raw_base64", "content": "===="}, "content"),
     ],
 )

@@ -212,27 +212,34 @@ def _server_message(exc: PrintCloudError) -> str:
     return f"{exc.message} (HTTP {exc.status_code})"
 
 
+# The printers a run reports; `agent printers` takes the same, to show what a run would.
+PrintersOption = Annotated[
+    list[str] | None,
+    typer.Option("--printers", help="Report only these printers (repeat, or comma-separated)"),
+]
+FolderOption = Annotated[
+    list[str] | None, typer.Option(help="A folder printer: NAME=DIR (repeatable)")
+]
+RawOption = Annotated[
+    list[str] | None, typer.Option(help="A raw socket printer: NAME=HOST:PORT (repeatable)")
+]
+CupsOption = Annotated[
+    bool | None,
+    typer.Option(
+        "--cups/--no-cups",
+        help="Report the CUPS queues",
+        show_default="the configuration's cups, else on, on Linux and macOS",
+    ),
+]
+
+
 @agent_app.command()
 def run(
     name: Annotated[str | None, typer.Option(help="This computer's name")] = None,
-    printers: Annotated[
-        list[str] | None,
-        typer.Option("--printers", help="Report only these printers (repeat, or comma-separated)"),
-    ] = None,
-    folder: Annotated[
-        list[str] | None, typer.Option(help="A folder printer: NAME=DIR (repeatable)")
-    ] = None,
-    raw: Annotated[
-        list[str] | None, typer.Option(help="A raw socket printer: NAME=HOST:PORT (repeatable)")
-    ] = None,
-    cups: Annotated[
-        bool | None,
-        typer.Option(
-            "--cups/--no-cups",
-            help="Report the CUPS queues",
-            show_default="the configuration's cups, else on, on Linux and macOS",
-        ),
-    ] = None,
+    printers: PrintersOption = None,
+    folder: FolderOption = None,
+    raw: RawOption = None,
+    cups: CupsOption = None,
     allow_private_urls: Annotated[
         bool | None,
         typer.Option(
@@ -386,16 +393,21 @@ def list_printers(
     json_output: Annotated[
         bool, typer.Option("--json", help="JSON, as sent to the server")
     ] = False,
+    printers: PrintersOption = None,
+    folder: FolderOption = None,
+    raw: RawOption = None,
+    cups: CupsOption = None,
     sumatra: SumatraOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """The printers the agent would report, with their capabilities."""
+    """The printers the agent would report (with the same flags as `agent run`), with
+    their capabilities."""
     from printcloud.agent.backends import build_backends
     from printcloud.agent.reconnect import AgentFatal
     from printcloud.agent.runner import collect_printers
 
     loaded, _ = _load(config)
-    settings = _with_overrides(loaded, None, None, None, None, None, sumatra=sumatra)
+    settings = _with_overrides(loaded, None, printers, folder, raw, cups, sumatra=sumatra)
 
     async def collect() -> list[tuple[str, str, bool, dict[str, object]]]:
         try:
@@ -422,8 +434,8 @@ def list_printers(
         return
     if not rows:
         err.print(
-            "No printers found. Add one with --folder/--raw on `agent run`, or in the "
-            "configuration file; check that CUPS is running."
+            "No printers found. Add one with --folder/--raw (here, and on `agent run`), or in "
+            "the configuration file; check that CUPS is running."
         )
         raise typer.Exit(code=1 if not rows else 0)
     table = Table("printer", "backend", "default", "capabilities")

@@ -29,6 +29,27 @@ app.add_typer(users_app, name="users")
 app.add_typer(agent_app, name="agent")
 register_integrator_commands(app)
 
+
+def _show_version(value: bool) -> None:
+    if value:
+        from printcloud._version import __version__
+
+        typer.echo(f"printcloud {__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_show_version, is_eager=True, help="Show the version and exit"
+        ),
+    ] = False,
+) -> None:
+    """PrintCloud: cloud printing, self-hosted."""
+
+
 err = Console(stderr=True, soft_wrap=True)
 
 

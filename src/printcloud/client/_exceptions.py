@@ -5,7 +5,7 @@
     ├── PermissionDeniedError    403: the key's permission does not allow it
     ├── NotFoundError            404: none of the ids exists in your account
     ├── RateLimitError           429: too many requests; see ``retry_after``
-    ├── ValidationError          400, 413: the request was refused as it is
+    ├── ValidationError          400, 413, 422: the request was refused as it is
     └── APIError                 500 and anything else
         └── APIConnectionError   the server could not be reached, after the retries
 
@@ -69,7 +69,8 @@ class RateLimitError(PrintCloudError):
 
 
 class ValidationError(PrintCloudError):
-    """400 or 413: the request was refused as it is; the message names the field."""
+    """400, 413 or 422 (an Idempotency-Key used for another job): the request was
+    refused as it is; the message names the field."""
 
 
 class APIError(PrintCloudError):
@@ -86,6 +87,7 @@ _BY_STATUS: dict[int, type[PrintCloudError]] = {
     403: PermissionDeniedError,
     404: NotFoundError,
     413: ValidationError,
+    422: ValidationError,
 }
 
 

@@ -11,10 +11,19 @@ import json
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
 from printcloud.protocol.job_states import AGENT_REPORTS, JobState
+from printcloud.protocol.nul import refuse_nul
 from printcloud.protocol.presence import PrinterState
 
 MAX_NAME_LENGTH = 200
@@ -58,7 +67,17 @@ class _Message(BaseModel):
 # client -> server
 
 
-class Auth(_Message):
+class _FromClient(_Message):
+    """What the server reads: text with NUL anywhere is refused, naming where
+    (:mod:`printcloud.protocol.nul`), as the REST API's bodies are."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data: Any) -> Any:
+        return refuse_nul(data)
+
+
+class Auth(_FromClient):
     type: Literal["auth"] = "auth"
     api_key: str = Field(min_length=1, max_length=200)
     computer_name: str = Field(min_length=1, max_length=MAX_NAME_LENGTH)
@@ -84,12 +103,12 @@ class PrinterInfo(_Message):
     state: PrinterState | None = None
 
 
-class Printers(_Message):
+class Printers(_FromClient):
     type: Literal["printers"] = "printers"
     printers: list[PrinterInfo] = Field(max_length=MAX_PRINTERS)
 
 
-class JobStateReport(_Message):
+class JobStateReport(_FromClient):
     type: Literal["job_state"] = "job_state"
     job_id: str = Field(min_length=1, max_length=40)
     state: JobState
@@ -222,8 +241,9 @@ def _decode(text: str | bytes) -> dict[str, Any]:
 def _describe(exc: ValidationError) -> str:
     parts = []
     for error in exc.errors()[:3]:
-        loc = ".".join(str(p) for p in error["loc"][1:] if p != "type") or "message"
-        parts.append(f"{loc}: {error['msg']}")
+        loc = ".".join(str(p) for p in error["loc"][1:] if p != "type")
+        # A rule of the whole message (NUL anywhere) names its field in its text.
+        parts.append(f"{loc}: {error['msg']}" if loc else error["msg"])
     return "; ".join(parts)
 
 

@@ -5,15 +5,16 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp
 
 from printcloud._version import __version__
 from printcloud.server.accounts.routes import router as accounts_router
 from printcloud.server.agents.socket import AgentSockets
+from printcloud.server.api_docs import install_api_docs
 from printcloud.server.computers.routes import router as computers_router
-from printcloud.server.dashboard import mount as mount_dashboard
+from printcloud.server.dashboard.routes import mount as mount_dashboard
 from printcloud.server.errors import install_error_handlers
 from printcloud.server.health import router as health_router
 from printcloud.server.install import install_router
@@ -21,6 +22,7 @@ from printcloud.server.jobs.fast_route import FastJobRoute
 from printcloud.server.jobs.routes import router as jobs_router
 from printcloud.server.middleware import BodySizeLimit, StripTrailingSlash
 from printcloud.server.openapi import install_openapi
+from printcloud.server.parameters import refuse_nul_parameters
 from printcloud.server.runtime import Runtime
 from printcloud.server.schemas import ErrorBody
 from printcloud.server.settings import Settings
@@ -60,22 +62,24 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         "offices. Authenticate with HTTP Basic: the API key as the user name, "
         "an empty password.",
         openapi_url="/api/openapi.json",
-        docs_url="/api/docs",
+        docs_url=None,  # install_api_docs: no CDN
         redoc_url=None,
         lifespan=lifespan,
         redirect_slashes=False,
         responses=_ERROR_RESPONSES,
+        dependencies=[Depends(refuse_nul_parameters)],
     )
     app.state.ports = runtime.ports
     app.state.runtime = runtime  # the server's shutdown lets its agents go first
     app.state.readiness = runtime.readiness
     install_error_handlers(app)
     install_openapi(app)
+    install_api_docs(app)
     for router in (computers_router, jobs_router, webhooks_router, accounts_router):
         app.include_router(router)
     app.include_router(install_router())
     app.include_router(health_router)
-    mount_dashboard(app)
+    mount_dashboard(app, runtime.settings)
     if runtime.settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -19,6 +19,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from printcloud.server.availability import RETRY_AFTER, DependencyUnavailable
 
@@ -30,8 +31,10 @@ _CODES = {
     403: "Forbidden",
     404: "NotFound",
     405: "MethodNotAllowed",
+    408: "RequestTimeout",
     413: "PayloadTooLarge",
     415: "UnsupportedMediaType",
+    422: "UnprocessableContent",
     429: "TooManyRequests",
     500: "InternalServerError",
     503: "ServiceUnavailable",
@@ -78,6 +81,10 @@ class NotFound(PrintCloudError):
 
 class PayloadTooLarge(PrintCloudError):
     status_code = 413
+
+
+class UnprocessableContent(PrintCloudError):
+    status_code = 422
 
 
 class TooManyRequests(PrintCloudError):
@@ -162,6 +169,8 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
             message = str(exc.detail)
     elif exc.status_code == 405:
         message = f"Method {request.method} is not allowed on {request.url.path}"
+        allow = {"Allow": allowed_methods(request)}
+        return error_response(405, message, {**(exc.headers or {}), **allow})
     else:
         message = str(exc.detail)
     return error_response(exc.status_code, message, exc.headers)
@@ -170,6 +179,25 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 async def _dependency_unavailable(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DependencyUnavailable)
     return unexpected_error_response(exc)
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method the request's path answers, for a 405's ``Allow``. Starlette names
+    only those of the first route that matched the path, where a path served by two
+    routes (``GET`` and ``DELETE /api/printjobs/{ids}``) has more. Asked of the router
+    itself, method by method: only on this error's path."""
+    routes = request.app.router.routes
+    allowed = [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes
+        )
+    ]
+    return ", ".join(allowed)
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:

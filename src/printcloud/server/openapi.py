@@ -27,12 +27,18 @@ def install_openapi(app: FastAPI) -> None:
         schema["security"] = [{"apiKey": []}]
         for path, operations in schema.get("paths", {}).items():
             for method, operation in operations.items():
-                # Invalid input is answered 400 with {"code", "message"}, never 422.
-                operation.get("responses", {}).pop("422", None)
+                # Invalid input is answered 400 with {"code", "message"}, never FastAPI's
+                # 422 (a route's own 422, such as an Idempotency-Key's, stays).
+                responses = operation.get("responses", {})
+                if "HTTPValidationError" in str(responses.get("422", "")):
+                    del responses["422"]
                 if (path, method) in _NO_AUTH:
                     operation["security"] = []
-                    for status in ("401", "403"):
-                        operation["responses"].pop(status, None)
+                    operation["responses"].pop("403", None)
+                    operation["responses"]["401"] = {
+                        **operation["responses"]["401"],
+                        "description": "Unauthorized: wrong e-mail or password",
+                    }
         for name in ("HTTPValidationError", "ValidationError"):
             schema["components"].get("schemas", {}).pop(name, None)
         app.openapi_schema = schema

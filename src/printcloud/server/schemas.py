@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, model_validator
 from pydantic.alias_generators import to_camel
+
+from printcloud.protocol.nul import refuse_nul
 
 
 class ApiModel(BaseModel):
@@ -20,7 +24,8 @@ class ApiModel(BaseModel):
 
 
 class ApiInput(ApiModel):
-    """A request body: unknown fields are ignored, as the original API does."""
+    """A request body: unknown fields are ignored, as the original API does; text with
+    NUL anywhere is refused, naming where (:mod:`printcloud.protocol.nul`)."""
 
     model_config = ConfigDict(
         alias_generator=to_camel,
@@ -29,6 +34,11 @@ class ApiInput(ApiModel):
         extra="ignore",
         str_strip_whitespace=False,
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data: Any) -> Any:
+        return refuse_nul(data)
 
 
 class ErrorBody(BaseModel):

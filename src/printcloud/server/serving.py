@@ -9,6 +9,7 @@ import structlog
 import uvicorn
 from starlette.types import ASGIApp
 
+from printcloud.server.http_protocol import http_protocol
 from printcloud.server.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -32,6 +33,7 @@ def uvicorn_config(app: ASGIApp, settings: Settings, **overrides: object) -> uvi
         "ws_ping_interval": settings.ws_ping_interval,
         "ws_ping_timeout": settings.ws_ping_timeout,
         "timeout_graceful_shutdown": 10,
+        "http": http_protocol(settings.http_header_timeout),
     }
     options.update(overrides)
     return uvicorn.Config(app, **options)  # type: ignore[arg-type]

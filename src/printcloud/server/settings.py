@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     # Failed client logins allowed per e-mail address and per client address.
     login_failures_per_email: str = "5/15m"
     login_failures_per_address: str = "30/15m"
+    # Dashboard sign-ups (made or failed) per client address.
+    signups_per_address: str = "5/h"
     max_body_size: int = Field(default=50 * 1024 * 1024, gt=0)
     # A decoded base64 document larger than this is refused with 413.
     max_document_size: int = Field(default=50 * 1024 * 1024, gt=0)
@@ -52,6 +54,9 @@ class Settings(BaseSettings):
     # without ``resume`` to report the jobs they were sent, before it closes them (1012).
     ws_shutdown_grace: float = Field(default=3.0, ge=0)
     max_connections_per_account: int = Field(default=1000, gt=0)
+    # Messages one agent may send: a burst of COUNT, then COUNT per PERIOD. More are
+    # read more slowly (the agent waits), never refused.
+    agent_message_rate: str = "50/s"
     # How often each instance heartbeats, expires jobs and re-sends what a lost wake-up
     # missed; an instance silent for ``instance_timeout`` is dead and its computers offline.
     sweep_interval: float = Field(default=5.0, gt=0)
@@ -71,6 +76,11 @@ class Settings(BaseSettings):
     session_lifetime: float = Field(default=14 * 24 * 3600.0, gt=0)  # idle seconds
     # How often a dashboard's live view reads new events from the outbox.
     dashboard_live_interval: float = Field(default=1.0, gt=0)
+    # A job page's thumbnail is rendered in a worker process of its own, within these
+    # bounds (the memory is address space, enforced on Linux); more waits its turn.
+    thumbnail_memory_limit: int = Field(default=512 * 1024 * 1024, gt=0)
+    thumbnail_timeout: float = Field(default=10.0, gt=0)
+    thumbnail_concurrency: int = Field(default=2, ge=1)
     # Proxies trusted for X-Forwarded-For/-Proto (uvicorn's forwarded_allow_ips); empty
     # trusts none. Behind a TLS proxy this makes session cookies Secure.
     forwarded_allow_ips: str = ""
@@ -79,13 +89,21 @@ class Settings(BaseSettings):
     job_retention_days: float = Field(default=30.0, gt=0)
     event_retention_days: float = Field(default=7.0, gt=0)
     prune_interval: float = Field(default=600.0, gt=0)
+    # A request's headers must arrive within this many seconds of its connection (or of
+    # the answer before it on a kept-alive one); else 408 and the connection closes.
+    http_header_timeout: float = Field(default=10.0, gt=0)
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
     log_level: str = "info"
     log_json: bool = False
 
     @field_validator(
-        "rate_limit", "login_failures_per_email", "login_failures_per_address", mode="before"
+        "rate_limit",
+        "login_failures_per_email",
+        "login_failures_per_address",
+        "agent_message_rate",
+        "signups_per_address",
+        mode="before",
     )
     @classmethod
     def _check_rate(cls, value: object) -> object:
@@ -100,6 +118,14 @@ class Settings(BaseSettings):
     @cached_property
     def api_rate(self) -> Rate:
         return Rate.parse(self.rate_limit)
+
+    @cached_property
+    def signup_rate(self) -> Rate:
+        return Rate.parse(self.signups_per_address)
+
+    @cached_property
+    def agent_rate(self) -> Rate:
+        return Rate.parse(self.agent_message_rate)
 
     @cached_property
     def login_email_rate(self) -> Rate:

@@ -47,6 +47,7 @@ from printcloud.server.jobs import repository as jobs
 from printcloud.server.jobs import service as jobs_service
 from printcloud.server.jobs.service import move_job
 from printcloud.server.keycache import KeyCache
+from printcloud.server.ratelimit import Rate
 from printcloud.server.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -80,9 +81,11 @@ class AgentConnection:
 
     # Ten thousand of these live for months: no per-instance dict.
     __slots__ = (
+        "_paced_until",
         "_send_lock",
         "_settled",
         "_unanswered",
+        "_warnings",
         "account_id",
         "computer_id",
         "computer_name",
@@ -121,6 +124,27 @@ class AgentConnection:
         # first needed: most sockets are idle.
         self._unanswered: set[str] | None = None
         self._settled: asyncio.Event | None = None
+        self._paced_until = 0.0  # when its message budget is whole again (loop time)
+        self._warnings = 0
+
+    def pace(self, rate: Rate, now: float) -> float:
+        """Seconds to wait before acting on one more message of this agent.
+
+        A burst of ``rate.count`` messages goes at once, then one every interval. Past
+        that the socket is read more slowly rather than closed: an agent flushing its
+        journal after a long night offline is not misbehaving, and the wait holds the
+        flood in its own TCP buffers, not in the server."""
+        interval = rate.period / rate.count
+        start = max(self._paced_until, now)
+        self._paced_until = start + interval
+        return max(0.0, start + interval - rate.count * interval - now)
+
+    def worth_logging(self) -> int:
+        """Count one more warning about this agent; its number if it is worth a log
+        line (the first ten, then the hundredth, the thousandth...), else 0."""
+        self._warnings += 1
+        count = self._warnings
+        return count if count <= 10 or str(count).strip("0") == "1" else 0
 
     @property
     def features(self) -> frozenset[Feature]:
@@ -394,6 +418,8 @@ async def _principal(ports: AgentPorts, api_key: str) -> Principal:
 
 async def _serve(connection: AgentConnection, ports: AgentPorts) -> None:
     max_size = ports.settings.ws_max_message_size
+    loop = asyncio.get_running_loop()
+    paced = False  # logged once per connection
     with structlog.contextvars.bound_contextvars(
         computer_id=connection.computer_id, account_id=connection.account_id
     ):
@@ -405,9 +431,17 @@ async def _serve(connection: AgentConnection, ports: AgentPorts) -> None:
             except _TooBig:
                 await connection.close(CLOSE_TOO_BIG, "message too big")
                 return
+            wait = connection.pace(ports.settings.agent_rate, loop.time())
+            if wait:
+                if not paced:
+                    log.info("agent_paced", rate=str(ports.settings.agent_rate))
+                paced = True
+                await asyncio.sleep(wait)
             try:
                 if not await _on_message(connection, ports, text):
                     return
+            except WebSocketDisconnect:
+                return  # it left while being answered
             except DependencyUnavailable as exc:
                 # What the agent said was not recorded: it says it again on its next
                 # connection (a job's outcome from its journal), once the database is back.
@@ -433,17 +467,25 @@ async def _on_message(connection: AgentConnection, ports: AgentPorts, text: str)
 
 
 async def _on_printers(connection: AgentConnection, ports: AgentPorts, message: Printers) -> None:
-    async def report(db: AsyncSession) -> int | None:
+    async def report(db: AsyncSession) -> presence.PrintersRecorded | None:
         return await presence.report_printers(
             db, connection.computer_id, connection.account_id, message.printers
         )
 
-    count = await ports.transactions.run(report)
-    if count is None:  # removed through the API while connected
+    recorded = await ports.transactions.run(report)
+    if recorded is None:  # removed through the API while connected
         await connection.send(connection.session.error("This computer was removed"))
         return
+    if recorded.refused:
+        await connection.send(
+            connection.session.error(
+                f"{len(recorded.refused)} new printers were not recorded: a computer keeps at"
+                f" most {presence.MAX_PRINTERS_PER_COMPUTER}, and those it has wait for jobs"
+                " (remove the computer to start afresh)"
+            )
+        )
     first = not connection.session.printers_answered
-    await connection.send(connection.session.printers_ok(count))
+    await connection.send(connection.session.printers_ok(recorded.count))
     if first:  # jobs may go now, in the original's order
         await ports.dispatcher.deliver(connection.computer_id)
         connection.ticket.release(completed=True)
@@ -469,5 +511,6 @@ async def _on_job_state(
     if not applied or report.state in FINAL_STATES:
         connection.answered(report.job_id)
     if not applied:
-        log.warning("job_state_refused", job_id=report.job_id)
+        if count := connection.worth_logging():
+            log.warning("job_state_refused", job_id=report.job_id, count=count)
         await connection.send(connection.session.error(f"Unknown job {report.job_id}"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -9,17 +10,20 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from printcloud.protocol.events import EventType
-from printcloud.protocol.messages import Auth, AuthRefusal, PrinterInfo
+from printcloud.protocol.messages import MAX_PRINTERS, Auth, AuthRefusal, PrinterInfo
 from printcloud.protocol.presence import ComputerState, PrinterState
 from printcloud.server import ids
 from printcloud.server.accounts.permissions import Permission
 from printcloud.server.accounts.service import Principal
 from printcloud.server.computers import repository
-from printcloud.server.computers.repository import ComputerRow
+from printcloud.server.computers.repository import ComputerRow, PrinterRow
 from printcloud.server.db.types import utcnow
 from printcloud.server.events import repository as events
 
 log = structlog.get_logger(__name__)
+
+# As many as one report may hold.
+MAX_PRINTERS_PER_COMPUTER = MAX_PRINTERS
 
 
 class ConnectionRefused(Exception):
@@ -151,17 +155,31 @@ async def disconnect(session: AsyncSession, computer_id: str, connection_id: str
     return True
 
 
+@dataclass(frozen=True)
+class PrintersRecorded:
+    count: int  # the computer's printers now online (or in another reported state)
+    refused: list[str]  # new names not recorded: the computer has as many as it may
+
+
 async def report_printers(
     session: AsyncSession, computer_id: str, account_id: str, reported: list[PrinterInfo]
-) -> int | None:
+) -> PrintersRecorded | None:
     """Create or update the reported printers; the others become offline, not deleted.
     What did not change is not written: a computer coming back after a restart reports
-    the same printers, and only their state moves. None: the computer was removed."""
+    the same printers, and only their state moves. None: the computer was removed.
+
+    A computer keeps at most ``MAX_PRINTERS_PER_COMPUTER`` printers: past that, the
+    unreported ones seen longest ago make room (unless a job still waits for one), and
+    new names that still do not fit are refused. Without the bound, an agent reporting
+    new names each time fills the account with printers that never come back."""
     if not await repository.computer_exists(session, computer_id):
         return None
     now = utcnow()
     by_name = {p.name: p for p in reported}  # a repeated name: the last report wins
     existing = {p.name: p for p in await repository.printer_rows(session, computer_id)}
+    refused = await _make_room(session, account_id, existing, by_name)
+    for name in refused:
+        del by_name[name]
     added: list[dict[str, Any]] = []
     changed: list[dict[str, Any]] = []
     news: list[events.NewEvent] = []
@@ -210,7 +228,35 @@ async def report_printers(
     await repository.update_printers(session, changed)
     if news:
         await events.record_many(session, news)
-    return len(by_name)
+    return PrintersRecorded(len(by_name), refused)
+
+
+async def _make_room(
+    session: AsyncSession,
+    account_id: str,
+    existing: dict[str, PrinterRow],
+    reported: dict[str, PrinterInfo],
+) -> list[str]:
+    """Forget old printers for the new names that would not fit; the names that
+    still do not fit. ``existing`` loses what is forgotten."""
+    new = [name for name in reported if name not in existing]
+    over = len(existing) + len(new) - MAX_PRINTERS_PER_COMPUTER
+    if over <= 0:
+        return []
+    unreported = sorted(
+        (p for name, p in existing.items() if name not in reported),
+        key=lambda p: (p.updated_at, p.created_at),
+    )
+    busy = await repository.printers_with_unfinished_jobs(
+        session, account_id, [p.id for p in unreported]
+    )
+    forgotten = [p for p in unreported if p.id not in busy][:over]
+    await repository.delete_printers(session, account_id, [p.id for p in forgotten])
+    for printer in forgotten:
+        del existing[printer.name]
+    if forgotten:
+        log.info("printers_forgotten", account_id=account_id, count=len(forgotten))
+    return new[len(new) - (over - len(forgotten)) :] if over > len(forgotten) else []
 
 
 def _printer_update(

@@ -9,8 +9,10 @@ from typing import Any, NamedTuple
 from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from printcloud.protocol.job_states import UNFINISHED_STATES
 from printcloud.protocol.presence import ComputerState, PrinterState
-from printcloud.server.db.models import Computer, Printer, ServerInstance, table
+from printcloud.server.db.models import Computer, Printer, PrintJob, ServerInstance, table
+from printcloud.server.db.predicates import one_of
 
 
 async def computers(session: AsyncSession, account_id: str) -> Sequence[Computer]:
@@ -189,6 +191,8 @@ class PrinterRow(NamedTuple):
     state: str
     capabilities: dict[str, Any]
     is_default: bool
+    updated_at: datetime
+    created_at: datetime
 
 
 _ROW = (_C.id, _C.account_id, _C.name, _C.state)
@@ -229,9 +233,9 @@ _ONLINE = (
     )
 )
 _EXISTS = select(_C.id).where(_C.id == bindparam("computer_id"))
-_PRINTERS_OF = select(_P.id, _P.name, _P.state, _P.capabilities, _P.is_default).where(
-    _P.computer_id == bindparam("computer_id")
-)
+_PRINTERS_OF = select(
+    _P.id, _P.name, _P.state, _P.capabilities, _P.is_default, _P.updated_at, _P.created_at
+).where(_P.computer_id == bindparam("computer_id"))
 _INSERT_PRINTERS = insert(table(Printer))
 _UPDATE_PRINTER = (
     update(table(Printer))
@@ -286,6 +290,30 @@ async def computer_exists(session: AsyncSession, computer_id: str) -> bool:
 async def printer_rows(session: AsyncSession, computer_id: str) -> list[PrinterRow]:
     result = await session.execute(_PRINTERS_OF, {"computer_id": computer_id})
     return [PrinterRow(*row) for row in result.all()]
+
+
+async def printers_with_unfinished_jobs(
+    session: AsyncSession, account_id: str, printer_ids: Sequence[str]
+) -> set[str]:
+    if not printer_ids:
+        return set()
+    result = await session.scalars(
+        select(PrintJob.printer_id)
+        .where(
+            PrintJob.account_id == account_id,
+            PrintJob.printer_id.in_(printer_ids),
+            one_of(PrintJob.state, UNFINISHED_STATES),
+        )
+        .distinct()
+    )
+    return {printer_id for printer_id in result.all() if printer_id is not None}
+
+
+async def delete_printers(session: AsyncSession, account_id: str, ids: Sequence[str]) -> None:
+    if ids:
+        await session.execute(
+            delete(Printer).where(Printer.account_id == account_id, Printer.id.in_(ids))
+        )
 
 
 async def insert_printers(session: AsyncSession, rows: list[dict[str, Any]]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from fastapi import APIRouter, Form, Request
@@ -96,6 +97,23 @@ async def signup(
     if not ports.settings.signup_enabled:
         return render(request, "signup_disabled.html", status_code=404)
     await _check_prelogin(request)
+    # Every attempt counts, the failed ones too: each answers whether an e-mail has an
+    # account, and each that succeeds makes an account, with its API keys and budgets.
+    allowed = await ports.limiter.hit(
+        f"signup:addr:{_client_address(request)}", ports.settings.signup_rate
+    )
+    if not allowed.allowed:
+        response = _prelogin_page(
+            request,
+            "signup.html",
+            status_code=429,
+            error_key="signup.throttled",
+            email=email,
+            first_name=first_name,
+            last_name=last_name,
+        )
+        response.headers["Retry-After"] = str(max(1, math.ceil(allowed.retry_after)))
+        return response
     try:
         user = await accounts.create_user(
             session, email=email, password=password, first_name=first_name, last_name=last_name

@@ -11,11 +11,12 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from typing import Any
 
 from fastapi import APIRouter, Request
 from starlette.responses import StreamingResponse
 
-from printcloud.server.dashboard import repository, sessions
+from printcloud.server.dashboard import i18n, job_words, repository, sessions
 from printcloud.server.dashboard.sessions import WebLogin
 from printcloud.server.dashboard.web import DashboardRoute, LoginDep
 from printcloud.server.deps import PortsDep
@@ -37,6 +38,7 @@ async def _stream(
     request: Request, ports: Ports, login: WebLogin, cursor: int
 ) -> AsyncIterator[str]:
     interval = ports.settings.dashboard_live_interval
+    t = i18n.translator(i18n.language(request))
     quiet = 0.0
     since_check = 0.0
     yield "retry: 2000\n\n"
@@ -50,7 +52,7 @@ async def _stream(
                     return
         for event in events:
             cursor = event.seq
-            yield f"id: {event.seq}\ndata: {json.dumps(event.payload)}\n\n"
+            yield f"id: {event.seq}\ndata: {json.dumps(_shown(event.payload, t))}\n\n"
         if events:
             quiet = 0.0
             if len(events) == _BATCH:
@@ -61,6 +63,14 @@ async def _stream(
         await asyncio.sleep(interval)
         quiet += interval
         since_check += interval
+
+
+def _shown(payload: dict[str, Any], t: i18n.Translator) -> dict[str, Any]:
+    """The event as the page shows it: a job's history message in the page's language."""
+    message = payload.get("message")
+    if isinstance(message, str) and message:
+        return {**payload, "message": job_words.history_message(t, message)}
+    return payload
 
 
 @router.get("/dashboard/events")

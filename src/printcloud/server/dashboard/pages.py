@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import base64
 from datetime import timedelta
-from typing import Any
+from typing import Annotated, Any
 
-import anyio.to_thread
-from fastapi import APIRouter, Form, Request
+import structlog
+from fastapi import APIRouter, Depends, Form, Request
 from pydantic import ValidationError
 from starlette.responses import RedirectResponse, Response
 
@@ -21,8 +21,9 @@ from printcloud.protocol.job_states import JobState
 from printcloud.server.accounts import service as accounts
 from printcloud.server.accounts.permissions import Permission
 from printcloud.server.computers import service as computers
-from printcloud.server.dashboard import i18n, repository, thumbnails
+from printcloud.server.dashboard import i18n, repository
 from printcloud.server.dashboard.testpage import make_test_page
+from printcloud.server.dashboard.thumbnails import Thumbnailer
 from printcloud.server.dashboard.web import DashboardRoute, LoginDep, PostLoginDep, render
 from printcloud.server.db.types import utcnow
 from printcloud.server.deps import SessionDep, SettingsDep
@@ -115,8 +116,19 @@ async def job_page(request: Request, job_id: str, login: LoginDep, session: Sess
     )
 
 
+async def _thumbnailer(request: Request) -> Thumbnailer:
+    thumbnailer = request.app.state.thumbnailer
+    assert isinstance(thumbnailer, Thumbnailer)
+    return thumbnailer
+
+
 @router.get("/jobs/{job_id}/thumbnail.png")
-async def job_thumbnail(job_id: str, login: LoginDep, session: SessionDep) -> Response:
+async def job_thumbnail(
+    job_id: str,
+    login: LoginDep,
+    session: SessionDep,
+    thumbnailer: Annotated[Thumbnailer, Depends(_thumbnailer)],
+) -> Response:
     job = await repository.job(session, login.account_id, job_id)
     if job is None or job.content_type != ContentType.PDF_BASE64.value:
         raise NotFound(f"No preview for print job {job_id}")
@@ -124,7 +136,8 @@ async def job_thumbnail(job_id: str, login: LoginDep, session: SessionDep) -> Re
     # Rendering takes a while: let the database connection go first (SQLite has one).
     await session.commit()
     # A PDF from a URI is not fetched: the server never downloads customers' documents.
-    png = await anyio.to_thread.run_sync(thumbnails.first_page_png, content or "")
+    with structlog.contextvars.bound_contextvars(job_id=job_id):
+        png = await thumbnailer.first_page_png(content or "")
     if png is None:
         raise NotFound(f"No preview for print job {job_id}")
     return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})

@@ -1,4 +1,5 @@
-"""Mounting the dashboard on the app: its routers and its static files."""
+"""Mounting the dashboard on the app: its routers, its static files and the process's
+thumbnail renderer."""
 
 from __future__ import annotations
 
@@ -6,12 +7,15 @@ from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
 from printcloud.server.dashboard import auth, live, pages
+from printcloud.server.dashboard.thumbnails import RenderLimits, Thumbnailer
 from printcloud.server.dashboard.web import STATIC_DIR
+from printcloud.server.settings import Settings
 
 STATIC_PATH = "/dashboard/static"
 
 
-def mount(app: FastAPI) -> None:
+def mount(app: FastAPI, settings: Settings) -> None:
+    app.state.thumbnailer = Thumbnailer(RenderLimits.from_settings(settings))
     for router in (auth.router, pages.router, live.router):
         app.include_router(router)
     app.mount(STATIC_PATH, StaticFiles(directory=STATIC_DIR), name="dashboard-static")

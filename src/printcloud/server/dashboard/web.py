@@ -16,12 +16,13 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from printcloud.protocol.events import EventType
 from printcloud.protocol.job_states import JobState
+from printcloud.protocol.nul import described, first_nul
 from printcloud.protocol.presence import ComputerState, PrinterState
 from printcloud.server.availability import DependencyUnavailable
-from printcloud.server.dashboard import csrf, i18n, sessions
+from printcloud.server.dashboard import csrf, i18n, job_words, sessions
 from printcloud.server.dashboard.sessions import WebLogin
 from printcloud.server.deps import PortsDep, SessionDep
-from printcloud.server.errors import PrintCloudError, unavailable
+from printcloud.server.errors import BadRequest, PrintCloudError, unavailable
 
 _HERE = Path(__file__).parent
 STATIC_DIR = _HERE / "static"
@@ -36,6 +37,9 @@ templates.filters["tojson_attr"] = lambda value: json.dumps(value, ensure_ascii=
 # Every state a job, computer or printer can be in; the live script relabels with them.
 STATES = (*JobState, *PrinterState)
 templates.globals["state_labels"] = lambda t: {state: t(f"state.{state}") for state in STATES}
+templates.globals["history_message"] = job_words.history_message
+templates.globals["option_name"] = job_words.option_name
+templates.globals["option_value"] = job_words.option_value
 # The protocol's words the live script acts on, so that it spells none of its own.
 templates.globals["live_words"] = {
     "jobCreated": EventType.JOB_CREATED,
@@ -99,6 +103,7 @@ class DashboardRoute(APIRoute):
 
         async def handle(request: Request) -> Response:
             try:
+                await _refuse_nul_in_form(request)
                 return await handler(request)
             except LoginRequired:
                 if request.method != "GET":
@@ -127,6 +132,21 @@ class DashboardRoute(APIRoute):
                 return page
 
         return handle
+
+
+_FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+async def _refuse_nul_in_form(request: Request) -> None:
+    """The dashboard's forms under the rule of :mod:`printcloud.protocol.nul`, checked
+    once for every form post. The form is parsed here for the endpoint too: Starlette
+    keeps it on the request, and FastAPI's ``Form()`` fields read it from there."""
+    content_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if request.method != "POST" or content_type not in _FORMS:
+        return
+    name = first_nul((await request.form()).multi_items())
+    if name is not None:
+        raise BadRequest(described(name))
 
 
 async def _login(request: Request, session: SessionDep, ports: PortsDep) -> WebLogin:

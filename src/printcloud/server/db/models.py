@@ -222,6 +222,8 @@ class IdempotencyKey(Base):
     account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
     key: Mapped[str] = mapped_column(String(255))
     job_id: Mapped[str] = mapped_column(String(40))
+    # SHA-256 of the request's validated body; None for keys kept from before it was.
+    fingerprint: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -2,11 +2,14 @@
 
 A client that did not hear the answer to its POST (a timeout, a dropped connection)
 sends it again with the same key and gets the job id of the first, instead of a
-second print.
+second print. The same key with a different body is a client's bug (a key reused
+for another invoice), answered 422 as the IETF draft and Stripe do, rather than
+silently with a job that is not the one asked for.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -18,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from printcloud.server import effects
 from printcloud.server.db.models import IdempotencyKey
 from printcloud.server.db.types import utcnow
-from printcloud.server.errors import BadRequest
+from printcloud.server.errors import BadRequest, UnprocessableContent
 
 WINDOW = timedelta(hours=24)
 _KEY = re.compile(r"^[\x21-\x7e]{1,255}$")  # visible ASCII, as in HTTP header values
@@ -30,7 +33,17 @@ def check_key(key: str) -> str:
     return key
 
 
-async def _known(session: AsyncSession, account_id: str, key: str) -> str | None:
+_MISMATCH = (
+    "Idempotency-Key: this key was used within the last 24 hours for a different job;"
+    " use a new key for each job"
+)
+
+
+def fingerprint(body: str) -> str:
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+async def _known(session: AsyncSession, account_id: str, key: str, fingerprint: str) -> str | None:
     row = await session.scalar(
         select(IdempotencyKey).where(
             IdempotencyKey.account_id == account_id, IdempotencyKey.key == key
@@ -42,18 +55,33 @@ async def _known(session: AsyncSession, account_id: str, key: str) -> str | None
         await session.execute(delete(IdempotencyKey).where(IdempotencyKey.seq == row.seq))
         await session.flush()
         return None
+    if row.fingerprint is not None and row.fingerprint != fingerprint:
+        raise UnprocessableContent(_MISMATCH)
     return row.job_id
 
 
 async def once(
-    session: AsyncSession, account_id: str, key: str, create: Callable[[], Awaitable[str]]
+    session: AsyncSession,
+    account_id: str,
+    key: str,
+    fingerprint: str,
+    create: Callable[[], Awaitable[str]],
 ) -> tuple[str, bool]:
-    """The job id for ``key``: the earlier one, or ``create()``'s. And whether it is new."""
-    earlier = await _known(session, account_id, key)
+    """The job id for ``key``: the earlier one, or ``create()``'s. And whether it is new.
+    ``fingerprint`` tells the request's body: the same key with another is refused."""
+    earlier = await _known(session, account_id, key, fingerprint)
     if earlier is not None:
         return earlier, False
     job_id = await create()
-    session.add(IdempotencyKey(account_id=account_id, key=key, job_id=job_id, created_at=utcnow()))
+    session.add(
+        IdempotencyKey(
+            account_id=account_id,
+            key=key,
+            job_id=job_id,
+            fingerprint=fingerprint,
+            created_at=utcnow(),
+        )
+    )
     try:
         await session.flush()
     except IntegrityError:
@@ -61,7 +89,7 @@ async def once(
         # what ours asked to happen after its commit.
         await session.rollback()
         effects.discard(session)
-        winner = await _known(session, account_id, key)
+        winner = await _known(session, account_id, key, fingerprint)
         if winner is None:
             raise
         return winner, False

@@ -9,6 +9,7 @@ from printcloud.server.deps import SessionDep, SettingsDep
 from printcloud.server.ids import split_ids
 from printcloud.server.jobs import service
 from printcloud.server.jobs.schemas import JobStateOut, PrintJobIn, PrintJobOut
+from printcloud.server.schemas import ErrorBody
 
 router = APIRouter(prefix="/api", tags=["print jobs"])
 
@@ -23,7 +24,11 @@ router = APIRouter(prefix="/api", tags=["print jobs"])
             "content": {
                 "application/json": {"schema": {"type": "string", "example": "pj_a8f3b2c1d4e5f6g7"}}
             }
-        }
+        },
+        422: {
+            "model": ErrorBody,
+            "description": "[ext] The Idempotency-Key was used for a different job",
+        },
     },
 )
 async def create_print_job(

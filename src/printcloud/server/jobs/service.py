@@ -186,7 +186,11 @@ async def submit_job(
     if idempotency_key is None:
         return await create()
     job_id, _ = await idempotency.once(
-        session, account_id, idempotency.check_key(idempotency_key), create
+        session,
+        account_id,
+        idempotency.check_key(idempotency_key),
+        idempotency.fingerprint(body.model_dump_json()),
+        create,
     )
     return job_id
 

@@ -39,6 +39,25 @@
     });
   });
 
+  // Times are written in UTC; the computer's own time goes beside each, when it differs.
+  const localFormat = new Intl.DateTimeFormat(document.documentElement.lang || undefined, {
+    year: "numeric", month: "2-digit", day: "2-digit",
+    hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false,
+  });
+  function showLocal(time) {
+    if (time.dataset.local) return;
+    const iso = /(Z|[+-]\d\d:?\d\d)$/.test(time.dateTime) ? time.dateTime : time.dateTime + "Z";
+    const date = new Date(iso);
+    if (isNaN(date.getTime()) || date.getTimezoneOffset() === 0) return;
+    time.dataset.local = localFormat.format(date);
+    const local = document.createElement("span");
+    local.className = "local-time";
+    local.dir = "ltr";
+    local.textContent = " (" + time.dataset.local + ")";
+    time.after(local);
+  }
+  document.querySelectorAll("time[datetime]").forEach(showLocal);
+
   if (!("liveCursor" in body.dataset) || !window.EventSource) return;
 
   // The last known state of each job on the page, so the counts can move.
@@ -77,6 +96,7 @@
     time.textContent = timestamp.replace("T", " ").replace(/\.\d+Z$/, "");
     row.lastChild.appendChild(time);
     tbody.appendChild(row);
+    showLocal(time);
   }
 
   function onEvent(event) {
