@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
+from structlog.testing import capture_logs
+
+from printcloud.server.db.outage import DatabaseUnavailable
 from printcloud.server.periodic import Periodic
 
 
@@ -76,3 +79,27 @@ async def test_stop_ends_the_worker_and_may_be_called_twice() -> None:
     await asyncio.wait_for(started.wait(), 10)
     await worker.stop()
     await worker.stop()
+
+
+async def test_a_pass_the_database_outage_failed_is_not_logged_as_a_failure() -> None:
+    # The outage is logged once where it is noticed; a worker polling twice a second
+    # through it would otherwise write a traceback each time.
+    calls = 0
+    second = asyncio.Event()
+
+    async def work() -> bool:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise DatabaseUnavailable("connection refused")
+        second.set()
+        return False
+
+    worker = Periodic("test", work, interval=0.01, first_delay=0)
+    with capture_logs() as logs:
+        worker.start()
+        try:
+            await asyncio.wait_for(second.wait(), 10)
+        finally:
+            await worker.stop()
+    assert [e["event"] for e in logs if e["log_level"] != "debug"] == []

@@ -5,11 +5,19 @@ from typing import Any
 
 import pytest
 from redis.asyncio import Redis
+from structlog.testing import capture_logs
 
 from printcloud.server.app import create_app
-from printcloud.server.ratelimit import MemoryRateLimiter, Rate, RedisRateLimiter
+from printcloud.server.ratelimit import (
+    FallbackRateLimiter,
+    MemoryRateLimiter,
+    Rate,
+    RedisRateLimiter,
+)
+from printcloud.server.runtime import redis_client
 from tests.helpers.accounts import TestAccount
 from tests.helpers.asgi_client import client_for
+from tests.helpers.private_services import PrivateRedis, private_directory
 
 
 class FakeClock:
@@ -135,3 +143,36 @@ async def test_accounts_have_separate_budgets(
         assert (await client.get("/api/printers", auth=account.auth())).status_code == 200
         assert (await client.get("/api/printers", auth=account.auth())).status_code == 429
         assert (await client.get("/api/printers", auth=other_account.auth())).status_code == 200
+
+
+async def test_without_redis_the_limiter_counts_here_and_says_so_once() -> None:
+    now = [100.0]
+    with private_directory() as directory:
+        redis = PrivateRedis(directory)  # its port: nothing listens there yet
+        limiter = FallbackRateLimiter(
+            RedisRateLimiter(redis_client(redis.url)),
+            MemoryRateLimiter(clock=lambda: now[0]),
+            clock=lambda: now[0],
+        )
+        rate = Rate(2, 1.0)
+        try:
+            with capture_logs() as logs:
+                # The in-process budget, not an error: two, then refused.
+                decisions = [(await limiter.hit("api:acc", rate)).allowed for _ in range(3)]
+                assert decisions == [True, True, False]
+                assert not (await limiter.peek("api:acc", rate)).allowed
+                redis.start()
+                try:
+                    # Redis is asked again once the retry interval has passed.
+                    now[0] += 1.5
+                    assert (await limiter.hit("api:other", rate)).allowed
+                    assert (await limiter.hit("api:other", rate)).allowed
+                    assert not (await limiter.hit("api:other", rate)).allowed
+                finally:
+                    redis.kill()
+        finally:
+            await limiter.close()
+    assert [(e["event"], e["dependency"]) for e in logs if "dependency" in e] == [
+        ("dependency_unavailable", "redis"),
+        ("dependency_available_again", "redis"),
+    ]

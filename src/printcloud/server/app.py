@@ -16,6 +16,7 @@ from printcloud.server.api_docs import install_api_docs
 from printcloud.server.computers.routes import router as computers_router
 from printcloud.server.dashboard.routes import mount as mount_dashboard
 from printcloud.server.errors import install_error_handlers
+from printcloud.server.health import router as health_router
 from printcloud.server.install import install_router
 from printcloud.server.jobs.fast_route import FastJobRoute
 from printcloud.server.jobs.routes import router as jobs_router
@@ -37,6 +38,7 @@ _ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
         (413, "PayloadTooLarge: body or document over the configured limit"),
         (429, "TooManyRequests: rate limit; see Retry-After"),
         (500, "InternalServerError"),
+        (503, "ServiceUnavailable: the database is not answering; see Retry-After"),
     ]
 }
 
@@ -69,12 +71,14 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     )
     app.state.ports = runtime.ports
     app.state.runtime = runtime  # the server's shutdown lets its agents go first
+    app.state.readiness = runtime.readiness
     install_error_handlers(app)
     install_openapi(app)
     install_api_docs(app)
     for router in (computers_router, jobs_router, webhooks_router, accounts_router):
         app.include_router(router)
     app.include_router(install_router())
+    app.include_router(health_router)
     mount_dashboard(app, runtime.settings)
     if runtime.settings.cors_origins:
         app.add_middleware(

@@ -6,7 +6,9 @@ deleted, close its connection"; ``cancel`` says "these jobs of this computer wer
 deleted, tell its agent"; ``revoked`` says "this key was revoked, close every
 connection it opened". Embedded, the bus is a function call;
 in a cluster it is Redis pub/sub, which may drop a message: then the sweep,
-which reads the database, sends the job a few seconds later.
+which reads the database, sends the job a few seconds later. While Redis is away
+publishing drops every message and the subscription is tried again and again; once
+it is back, ``on_gap`` runs (the dispatcher sweeps at once for what was missed).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from typing import Literal, Protocol
@@ -21,9 +24,13 @@ from typing import Literal, Protocol
 import structlog
 from redis.asyncio import Redis
 
+from printcloud.server.availability import Availability
+
 log = structlog.get_logger(__name__)
 
 CHANNEL = "printcloud:bus"
+# While Redis is away, one publish a second tries it; the others are dropped at once.
+PUBLISH_RETRY_INTERVAL = 1.0
 
 
 @dataclass(frozen=True)
@@ -36,12 +43,18 @@ class BusMessage:
 
 
 Handler = Callable[[BusMessage], Awaitable[None]]
+# What to do when messages may have been lost (the subscription was broken and is back).
+GapHandler = Callable[[], None]
 
 
 class Bus(Protocol):
-    async def start(self, handler: Handler) -> None: ...
+    async def start(self, handler: Handler, on_gap: GapHandler = lambda: None) -> None: ...
 
     async def publish(self, message: BusMessage) -> None: ...
+
+    @property
+    def connected(self) -> bool:
+        """Messages from other instances arrive (always, in one process)."""
 
     async def close(self) -> None: ...
 
@@ -52,12 +65,16 @@ class LocalBus:
     def __init__(self) -> None:
         self._handler: Handler | None = None
 
-    async def start(self, handler: Handler) -> None:
+    async def start(self, handler: Handler, on_gap: GapHandler = lambda: None) -> None:
         self._handler = handler
 
     async def publish(self, message: BusMessage) -> None:
         if self._handler is not None:
             await self._handler(message)
+
+    @property
+    def connected(self) -> bool:
+        return True
 
     async def close(self) -> None:
         self._handler = None
@@ -70,30 +87,47 @@ class RedisBus:
         self._redis = redis
         self._channel = channel
         self._task: asyncio.Task[None] | None = None
+        self.availability = Availability(
+            "redis", "wake-ups between instances are lost; the sweep sends their jobs"
+        )
+        # Set while the subscription is live.
+        self.subscribed = asyncio.Event()
+        self._retry_publish_at = 0.0
 
-    async def start(self, handler: Handler) -> None:
+    @property
+    def connected(self) -> bool:
+        return self.subscribed.is_set()
+
+    async def start(self, handler: Handler, on_gap: GapHandler = lambda: None) -> None:
         ready = asyncio.Event()
-        self._task = asyncio.create_task(self._listen(handler, ready), name="redis-bus")
+        self._task = asyncio.create_task(self._listen(handler, on_gap, ready), name="redis-bus")
         # Subscribed before start-up completes, so no wake-up after it is missed.
         await asyncio.wait_for(ready.wait(), timeout=10)
 
-    async def _listen(self, handler: Handler, ready: asyncio.Event) -> None:
+    async def _listen(self, handler: Handler, on_gap: GapHandler, ready: asyncio.Event) -> None:
         delay = 0.5
+        first = True
         while True:
             try:
                 async with self._redis.pubsub(ignore_subscribe_messages=True) as pubsub:
                     await pubsub.subscribe(self._channel)
+                    self.subscribed.set()
                     ready.set()
+                    self.availability.up()
+                    if not first:  # what was published meanwhile never came
+                        on_gap()
+                    first = False
                     delay = 0.5
                     async for raw in pubsub.listen():
                         await self._dispatch(handler, raw)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - Redis away: retry; the sweep covers the gap
-                log.warning("bus_disconnected", error=str(exc), retry_in=delay)
+                self.subscribed.clear()
+                self.availability.down(exc)
                 ready.set()
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, 10.0)
+                delay = min(delay * 2, 5.0)
 
     @staticmethod
     async def _dispatch(handler: Handler, raw: dict[str, object]) -> None:
@@ -110,10 +144,19 @@ class RedisBus:
             log.exception("bus_handler_failed", kind=message.kind)
 
     async def publish(self, message: BusMessage) -> None:
+        now = time.monotonic()
+        if not self.availability.available and now < self._retry_publish_at:
+            return  # a request that committed does not wait on a Redis known to be away
         try:
             await self._redis.publish(self._channel, json.dumps(asdict(message)))
         except Exception as exc:  # noqa: BLE001 - a lost hint is made good by the sweep
-            log.warning("bus_publish_failed", error=str(exc), kind=message.kind)
+            # Told once, by whichever of publishing and listening notices first.
+            self.availability.down(exc)
+            self._retry_publish_at = now + PUBLISH_RETRY_INTERVAL
+            # The pool's other connections may be dead too: each would fail once more.
+            await self._redis.connection_pool.disconnect()
+        else:
+            self.availability.up()
 
     async def close(self) -> None:
         if self._task is not None:

@@ -4,7 +4,9 @@ Every failure a client can see passes through the handlers installed by
 ``install_error_handlers``: our own errors, FastAPI's validation errors (malformed
 JSON included), Starlette's HTTP errors (unknown routes, wrong methods) and any
 unexpected exception, which is logged with its traceback and answered with a
-plain 500 so that no stack trace reaches a client.
+plain 500 so that no stack trace reaches a client. A dependency that is not answering
+(PostgreSQL down or restarting) is not a bug: 503 with ``Retry-After``, and no
+traceback (its outage is logged once, where it is noticed).
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
+
+from printcloud.server.availability import RETRY_AFTER, DependencyUnavailable
 
 log = structlog.get_logger(__name__)
 
@@ -93,6 +97,21 @@ class TooManyRequests(PrintCloudError):
         self.retry_after = seconds
 
 
+class ServiceUnavailable(PrintCloudError):
+    status_code = 503
+
+    def __init__(self, message: str, *, retry_after: int = RETRY_AFTER) -> None:
+        super().__init__(message, headers={"Retry-After": str(retry_after)})
+
+
+def unavailable(exc: DependencyUnavailable) -> ServiceUnavailable:
+    """What a client is told of an outage: which service, and when to come back."""
+    return ServiceUnavailable(
+        f"The service is temporarily unavailable ({exc.dependency} is not answering); "
+        "try again shortly"
+    )
+
+
 def error_response(
     status: int, message: str, headers: Mapping[str, str] | None = None
 ) -> JSONResponse:
@@ -157,6 +176,11 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, message, exc.headers)
 
 
+async def _dependency_unavailable(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DependencyUnavailable)
+    return unexpected_error_response(exc)
+
+
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 
@@ -177,7 +201,15 @@ def allowed_methods(request: Request) -> str:
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
-    log.error("unhandled_exception", method=request.method, path=request.url.path, exc_info=exc)
+    return unexpected_error_response(exc, method=request.method, path=request.url.path)
+
+
+def unexpected_error_response(exc: Exception, *, method: str = "", path: str = "") -> JSONResponse:
+    """503 for a dependency's outage, else the 500 of a bug (logged with its traceback)."""
+    if isinstance(exc, DependencyUnavailable):
+        refusal = unavailable(exc)
+        return error_response(refusal.status_code, refusal.message, refusal.headers)
+    log.error("unhandled_exception", method=method, path=path, exc_info=exc)
     return error_response(500, "Internal server error")
 
 
@@ -185,4 +217,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(PrintCloudError, _printcloud_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    # A handler of its own, not the catch-all below: Starlette re-raises what reaches
+    # that one, and the server would log a traceback for each request of an outage.
+    app.add_exception_handler(DependencyUnavailable, _dependency_unavailable)
     app.add_exception_handler(Exception, _unexpected_error)

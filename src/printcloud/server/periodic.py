@@ -15,6 +15,8 @@ from collections.abc import Awaitable, Callable
 
 import structlog
 
+from printcloud.server.availability import DependencyUnavailable
+
 log = structlog.get_logger(__name__)
 
 # The work's answer: True when it stopped with more to do (a full batch), so that the
@@ -53,6 +55,9 @@ class Periodic:
         while True:
             try:
                 more = await self._work()
+            except DependencyUnavailable as exc:
+                log.debug("periodic_work_postponed", worker=self.name, error=str(exc))
+                more = False
             except Exception:
                 log.exception("periodic_work_failed", worker=self.name)
                 more = False

@@ -4,7 +4,10 @@ GCRA keeps one number per key, the "theoretical arrival time", which gives a
 smooth rate with a bounded burst and an exact ``Retry-After``, unlike a fixed
 one-second window that lets twice the rate through across a window edge. The
 in-process limiter serves the embedded shape; the Redis one runs the same
-arithmetic in a Lua script, so every instance of a cluster shares one budget.
+arithmetic in a Lua script, so every instance of a cluster shares one budget. While
+Redis is away a cluster's instances count in their own processes
+(:class:`FallbackRateLimiter`): each lets the full rate through, so the cluster lets
+that many times the rate, rather than refusing every request.
 """
 
 from __future__ import annotations
@@ -18,6 +21,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from printcloud.server.availability import Availability
 
 _UNITS = {
     "s": 1.0,
@@ -157,5 +163,65 @@ class RedisRateLimiter:
     async def peek(self, key: str, rate: Rate) -> Decision:
         return await self._run(key, rate, count=False)
 
+    async def forget_connections(self) -> None:
+        """Drop the pooled connections: after a failure they may all be dead, and each
+        would fail one call more once Redis is back."""
+        await self._redis.connection_pool.disconnect()
+
     async def close(self) -> None:
         await self._redis.aclose()
+
+
+class FallbackRateLimiter:
+    """Redis's shared budget while Redis answers; this process's own while it does not.
+
+    A failed call marks Redis away for ``retry_interval`` seconds, during which no
+    request waits on it; then one call tries it again. So a Redis that refuses
+    connections, or one that has stopped answering (its calls time out), costs one
+    request a short timeout per interval, not every request.
+    """
+
+    def __init__(
+        self,
+        shared: RedisRateLimiter,
+        local: RateLimiter,
+        *,
+        retry_interval: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._shared = shared
+        self._local = local
+        self._retry_interval = retry_interval
+        self._clock = clock
+        self._retry_at = 0.0
+        self.availability = Availability(
+            "redis", "rate limits are counted by each instance on its own"
+        )
+
+    async def _decide(self, key: str, rate: Rate, *, count: bool) -> Decision:
+        local = self._local.hit if count else self._local.peek
+        if not self.availability.available:
+            if self._clock() < self._retry_at:
+                return await local(key, rate)
+            # This call tries Redis; the others meanwhile keep counting here.
+            self._retry_at = self._clock() + self._retry_interval
+        shared = self._shared.hit if count else self._shared.peek
+        try:
+            decision = await shared(key, rate)
+        except (RedisError, OSError) as exc:  # TimeoutError is an OSError
+            self.availability.down(exc)
+            self._retry_at = self._clock() + self._retry_interval
+            await self._shared.forget_connections()
+            return await local(key, rate)
+        self.availability.up()
+        return decision
+
+    async def hit(self, key: str, rate: Rate) -> Decision:
+        return await self._decide(key, rate, count=True)
+
+    async def peek(self, key: str, rate: Rate) -> Decision:
+        return await self._decide(key, rate, count=False)
+
+    async def close(self) -> None:
+        await self._shared.close()
+        await self._local.close()

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 import structlog
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from printcloud.server import effects
@@ -21,16 +23,37 @@ from printcloud.server.bus import Bus, LocalBus, RedisBus
 from printcloud.server.db.checkpointer import WalCheckpointer
 from printcloud.server.db.database import Database
 from printcloud.server.db.group_commit import Transactions
+from printcloud.server.health import Readiness
 from printcloud.server.jobs.intake import Intake
 from printcloud.server.keycache import KeyCache
 from printcloud.server.periodic import Periodic
 from printcloud.server.ports import Ports
-from printcloud.server.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
+from printcloud.server.ratelimit import (
+    FallbackRateLimiter,
+    MemoryRateLimiter,
+    RateLimiter,
+    RedisRateLimiter,
+)
 from printcloud.server.retention import pruner
 from printcloud.server.settings import Settings
 from printcloud.server.webhooks.delivery import DeliveryWorker
 
 log = structlog.get_logger(__name__)
+
+# A Redis call that takes longer has failed: a request never hangs on a Redis that has
+# stopped answering (the limiter then counts here for a while, the bus drops a hint).
+REDIS_TIMEOUT = 0.5
+
+
+def redis_client(url: str) -> Redis:
+    """A client that fails fast: short timeouts and no retries of its own (redis-py's
+    default retries a refused connection ten times, with back-off, inside one call)."""
+    return Redis.from_url(
+        url,
+        socket_timeout=REDIS_TIMEOUT,
+        socket_connect_timeout=REDIS_TIMEOUT,
+        retry=Retry(NoBackoff(), 0),
+    )
 
 
 @dataclass(frozen=True)
@@ -72,10 +95,18 @@ class Runtime:
     transactions: Transactions
     checkpointer: WalCheckpointer | None  # embedded SQLite only
     admission: Admission = field(init=False)
+    readiness: Readiness = field(init=False)
     started: bool = False
 
     def __post_init__(self) -> None:
         self.admission = Admission(self.settings.ws_max_handshakes)
+        url = self.settings.redis_url
+        self.readiness = Readiness(
+            self.database,
+            redis_client(url) if url else None,
+            stopping=lambda: self.dispatcher.stopping,
+            bus_connected=lambda: self.dispatcher.bus_connected,
+        )
 
     @classmethod
     def create(cls, settings: Settings) -> Runtime:
@@ -83,8 +114,10 @@ class Runtime:
         limiter: RateLimiter
         bus: Bus
         if settings.redis_url:
-            limiter = RedisRateLimiter(Redis.from_url(settings.redis_url))
-            bus = RedisBus(Redis.from_url(settings.redis_url))
+            limiter = FallbackRateLimiter(
+                RedisRateLimiter(redis_client(settings.redis_url)), MemoryRateLimiter()
+            )
+            bus = RedisBus(redis_client(settings.redis_url))
         else:
             limiter = MemoryRateLimiter()
             bus = LocalBus()
@@ -180,4 +213,5 @@ class Runtime:
                 self.checkpointer.stop()
             self.started = False
         await self.limiter.close()
+        await self.readiness.close()
         await self.database.close()

@@ -90,3 +90,11 @@ async def revoke_api_key(session: AsyncSession, account_id: str, key_id: str, at
         update(ApiKey).where(ApiKey.id == key_id, ApiKey.revoked_at.is_(None)).values(revoked_at=at)
     )
     return True
+
+
+async def revoked_among(session: AsyncSession, key_ids: Sequence[str]) -> set[str]:
+    """Which of ``key_ids`` are revoked (or gone)."""
+    live = await session.scalars(
+        select(ApiKey.id).where(ApiKey.id.in_(key_ids), ApiKey.revoked_at.is_(None))
+    )
+    return set(key_ids) - set(live.all())

@@ -124,6 +124,12 @@ async def revoke_api_key(session: AsyncSession, account_id: str, key_id: str) ->
     log.info("api_key_revoked", account_id=account_id, key_id=key_id)
 
 
+async def revoked_keys(session: AsyncSession, key_ids: Sequence[str]) -> set[str]:
+    """Which of ``key_ids`` no longer authenticate: what an instance that may have
+    missed a revocation (its bus was away) checks its connections against."""
+    return await repository.revoked_among(session, key_ids) if key_ids else set()
+
+
 async def authenticate(
     session: AsyncSession, api_key: str, remembered: KeyCache[Principal] | None = None
 ) -> Principal:

@@ -33,6 +33,8 @@ from printcloud.protocol.content import ContentType
 from printcloud.protocol.job_states import JobState
 from printcloud.protocol.messages import Feature, JobPayload
 from printcloud.protocol.session import CLOSE_KEY_REVOKED, CLOSE_REMOVED, CLOSE_REPLACED
+from printcloud.server.accounts import service as accounts
+from printcloud.server.availability import DependencyUnavailable
 from printcloud.server.bus import Bus, BusMessage
 from printcloud.server.computers import presence
 from printcloud.server.db.database import Database
@@ -111,11 +113,13 @@ class Dispatcher:
         self._downloading: set[int] = set()
         self._download_slots = asyncio.Semaphore(DOWNLOADS)
         self._download_clients = ClientPool(settings.document_download_timeout)
+        # Revocations may have been missed (the bus was away): the next sweep checks.
+        self._keys_unchecked = False
 
     # life cycle
 
     async def start(self) -> None:
-        await self._bus.start(self._on_bus)
+        await self._bus.start(self._on_bus, on_gap=self._after_bus_gap)
         await self.sweep()
         self._sweeper.start()
         log.info("dispatcher_started", instance_id=self.instance_id)
@@ -177,6 +181,11 @@ class Dispatcher:
             del self._local[link.computer_id]
 
     @property
+    def bus_connected(self) -> bool:
+        """Wake-ups from the other instances of a cluster reach this one."""
+        return self._bus.connected
+
+    @property
     def connection_count(self) -> int:
         return len(self._local)
 
@@ -235,8 +244,22 @@ class Dispatcher:
             await local.link.close(CLOSE_KEY_REVOKED, "the API key was revoked")
             log.info("connection_closed_key_revoked", computer_id=local.link.computer_id)
 
+    def _after_bus_gap(self) -> None:
+        """The bus was broken and is back: what it carried meanwhile is lost. Wake-ups
+        are made good by a sweep, at once; revocations by reading, in that sweep,
+        whether the keys of this instance's connections still stand."""
+        self._keys_unchecked = True
+        self._sweeper.wake()
+
+    async def _close_revoked(self) -> None:
+        key_ids = sorted({local.link.key_id for local in self._local.values()})
+        async with unit_of_work(self._sessionmaker) as session:
+            revoked = await accounts.revoked_keys(session, key_ids)
+        for key_id in revoked:
+            await self._close_key(key_id)
+
     def _spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
-        task = asyncio.create_task(work, name=name)
+        task = asyncio.create_task(_logged(work, name), name=name)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -343,6 +366,13 @@ class Dispatcher:
         instances that died (and the jobs written to them without ``resume``), jobs past
         their expiry, and jobs waiting for computers connected here."""
         now = utcnow()
+        if self._keys_unchecked:
+            self._keys_unchecked = False
+            try:
+                await self._close_revoked()
+            except BaseException:
+                self._keys_unchecked = True  # the next sweep tries again
+                raise
         async with unit_of_work(self._sessionmaker) as session:
             await presence.heartbeat(
                 session, self.instance_id, now, live_after=self._live_after(now)
@@ -374,6 +404,17 @@ def _payload(job: JobRow, content: str, downloaded: str | None) -> JobPayload:
         options=job.options,
         qty=job.qty,
     )
+
+
+async def _logged(work: Coroutine[Any, Any, None], name: str) -> None:
+    """A background delivery or download: what fails it is logged, not left in the task.
+    With the database away its jobs stay as they are, and the sweep after it sends them."""
+    try:
+        await work
+    except DependencyUnavailable:
+        log.info("delivery_postponed", task=name)
+    except Exception:
+        log.exception("background_task_failed", task=name)
 
 
 async def _quietly(sending: Awaitable[None], link: AgentLink, job_id: str) -> bool:

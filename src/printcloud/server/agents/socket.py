@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import secrets
 from dataclasses import dataclass
 
@@ -35,6 +36,7 @@ from printcloud.server.accounts import service as accounts
 from printcloud.server.accounts.service import KeyRefused, Principal
 from printcloud.server.agents.admission import Admission, Ticket
 from printcloud.server.agents.dispatch import Dispatcher
+from printcloud.server.availability import RETRY_AFTER, DependencyUnavailable
 from printcloud.server.computers import presence
 from printcloud.server.computers.presence import ConnectionRefused
 from printcloud.server.computers.repository import ComputerRow
@@ -247,6 +249,13 @@ class AgentSockets:
             ticket.release()
 
 
+def _come_back_later(exc: DependencyUnavailable) -> Close:
+    """A 1013 for an outage of the database: the agent tries again in a few seconds,
+    each at its own moment (spread over as long again), not all at once."""
+    hint = RETRY_AFTER * (1 + random.random())  # noqa: S311 - spreading, not a secret
+    return Close(CLOSE_TRY_AGAIN_LATER, with_retry_after(f"{exc.dependency} unavailable", hint))
+
+
 def restarting(hint: float) -> Close:
     """The close of a graceful shutdown: come back in ``hint`` seconds."""
     return Close(CLOSE_SERVICE_RESTART, with_retry_after("server restarting", hint))
@@ -305,7 +314,11 @@ async def agent_socket(websocket: WebSocket, ports: AgentPorts, ticket: Ticket) 
     finally:
         ports.dispatcher.unregister(connection)
         if not ports.dispatcher.stopping:  # else they go offline together (Dispatcher.stop)
-            await _went_offline(connection, ports)
+            try:
+                await _went_offline(connection, ports)
+            except DependencyUnavailable:
+                # It reads online until it comes back, which its agent does by itself.
+                log.info("computer_offline_not_recorded", computer_id=connection.computer_id)
 
 
 async def _went_offline(connection: AgentConnection, ports: AgentPorts) -> None:
@@ -351,6 +364,9 @@ async def _authenticate(
         refusal = AuthRefusal.KEY_REVOKED if exc.revoked else AuthRefusal.INVALID_KEY
     except ConnectionRefused as exc:
         reason, refusal = str(exc), exc.refusal
+    except DependencyUnavailable as exc:
+        await _close(websocket, _come_back_later(exc))
+        return None
     else:
         for attempt in range(2):
             try:
@@ -364,6 +380,9 @@ async def _authenticate(
                 if attempt:
                     reason = "Could not register the computer; try again"
                     refusal = AuthRefusal.TRY_AGAIN
+            except DependencyUnavailable as exc:
+                await _close(websocket, _come_back_later(exc))
+                return None
     if computer is None:
         log.info("agent_refused", reason=reason, computer_name=auth.computer_name)
         reply, close = session.reject(reason, refusal)
@@ -423,6 +442,12 @@ async def _serve(connection: AgentConnection, ports: AgentPorts) -> None:
                     return
             except WebSocketDisconnect:
                 return  # it left while being answered
+            except DependencyUnavailable as exc:
+                # What the agent said was not recorded: it says it again on its next
+                # connection (a job's outcome from its journal), once the database is back.
+                close = _come_back_later(exc)
+                await connection.close(close.code, close.reason)
+                return
 
 
 async def _on_message(connection: AgentConnection, ports: AgentPorts, text: str) -> bool:

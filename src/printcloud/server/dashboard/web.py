@@ -18,10 +18,11 @@ from printcloud.protocol.events import EventType
 from printcloud.protocol.job_states import JobState
 from printcloud.protocol.nul import described, first_nul
 from printcloud.protocol.presence import ComputerState, PrinterState
+from printcloud.server.availability import DependencyUnavailable
 from printcloud.server.dashboard import csrf, i18n, job_words, sessions
 from printcloud.server.dashboard.sessions import WebLogin
 from printcloud.server.deps import PortsDep, SessionDep
-from printcloud.server.errors import BadRequest, PrintCloudError
+from printcloud.server.errors import BadRequest, PrintCloudError, unavailable
 
 _HERE = Path(__file__).parent
 STATIC_DIR = _HERE / "static"
@@ -115,15 +116,20 @@ class DashboardRoute(APIRoute):
                 return render(request, "error.html", status_code=400, message_key="error.generic")
             except csrf.CsrfFailed:
                 return render(request, "error.html", status_code=403, message_key="error.csrf")
-            except PrintCloudError as exc:
+            except (PrintCloudError, DependencyUnavailable) as caught:
+                # The database away: a page saying so (503), as the API answers.
+                exc = unavailable(caught) if isinstance(caught, DependencyUnavailable) else caught
                 key = "error.not_found" if exc.status_code == 404 else "error.generic"
-                return render(
+                page = render(
                     request,
                     "error.html",
                     status_code=exc.status_code,
                     message_key=key,
                     detail=exc.message if exc.status_code != 404 else "",
                 )
+                if "Retry-After" in exc.headers:
+                    page.headers["Retry-After"] = exc.headers["Retry-After"]
+                return page
 
         return handle
 

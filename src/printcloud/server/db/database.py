@@ -7,10 +7,12 @@ workers, the agents' dispatcher).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from printcloud.server.availability import Availability
+from printcloud.server.db import outage
 from printcloud.server.db.engine import create_engine, create_sessionmaker
 from printcloud.server.db.migrate import upgrade
 
@@ -19,12 +21,18 @@ from printcloud.server.db.migrate import upgrade
 class Database:
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
+    # Whether PostgreSQL answered last time (SQLite is always there).
+    availability: Availability = field(
+        default_factory=lambda: Availability("database", "requests are answered 503")
+    )
 
     @classmethod
     def open(cls, url: str) -> Database:
         """Nothing connects yet: the first session does."""
         engine = create_engine(url)
-        return cls(engine, create_sessionmaker(engine))
+        database = cls(engine, create_sessionmaker(engine))
+        outage.watch(engine, database.availability)
+        return database
 
     async def migrate(self) -> None:
         """Apply the migrations that ship with the package (instances take turns)."""

@@ -19,6 +19,9 @@ from printcloud.server.db import sqlite_inline
 # How long a statement waits for another process's write lock (``printcloud users
 # create``, a second server on the same file by mistake); it blocks the event loop.
 _SQLITE_BUSY_TIMEOUT = 5.0
+# A PostgreSQL that does not answer a connection within this is down (asyncpg waits a
+# minute by default, and every request would wait with it).
+_PG_CONNECT_TIMEOUT = 5.0
 
 
 def create_engine(url: str) -> AsyncEngine:
@@ -38,7 +41,15 @@ def create_engine(url: str) -> AsyncEngine:
         )
         event.listen(engine.sync_engine, "connect", _sqlite_on_connect)
         return engine
-    return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_async_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=20,
+        connect_args={"timeout": _PG_CONNECT_TIMEOUT}
+        if parsed.get_driver_name() == "asyncpg"
+        else {},
+    )
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:

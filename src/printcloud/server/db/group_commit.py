@@ -28,6 +28,7 @@ from typing import Any, Generic, TypeVar
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from printcloud.server.availability import DependencyUnavailable
 from printcloud.server.db.uow import unit_of_work
 
 log = structlog.get_logger(__name__)
@@ -94,16 +95,18 @@ class GroupCommit(Generic[I, R]):
             async with unit_of_work(self._sessionmaker) as session:
                 results = await self._write_batch(session, [w.item for w in batch])
         except Exception as exc:  # noqa: BLE001 - each item's caller hears it
-            if len(batch) > 1:
-                # Whatever failed the batch (a constraint, the database going away), the
-                # items that were not its cause must not fail with it: each alone.
+            if len(batch) > 1 and not isinstance(exc, DependencyUnavailable):
+                # Whatever failed the batch (a constraint, say), the items that were not
+                # its cause must not fail with it: each alone. A database that is away
+                # fails them all, at once rather than one connection attempt each.
                 log.warning(
                     "group_commit_failed", name=self.name, items=len(batch), error=repr(exc)
                 )
                 for waiting in batch:
                     await self._write([waiting])
                 return
-            _answer(batch[0], exc)
+            for waiting in batch:  # one, or all of them when the database is away
+                _answer(waiting, exc)
             return
         for waiting, result in zip(batch, results, strict=True):
             _answer(waiting, result)

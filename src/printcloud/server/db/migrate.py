@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 # An arbitrary constant: instances of a cluster starting together take turns.
 _PG_MIGRATION_LOCK = 7_310_422_198
@@ -27,3 +30,15 @@ def _upgrade(connection: Connection) -> None:
 async def upgrade(engine: AsyncEngine) -> None:
     async with engine.begin() as connection:
         await connection.run_sync(_upgrade)
+
+
+@cache
+def head_revisions() -> frozenset[str]:
+    """The revisions this code expects the database at (read from the package once)."""
+    return frozenset(ScriptDirectory.from_config(alembic_config()).get_heads())
+
+
+async def applied_revisions(session: AsyncSession) -> frozenset[str]:
+    """The revisions the database is at: a trivial query, one row."""
+    rows = await session.scalars(text("SELECT version_num FROM alembic_version"))
+    return frozenset(rows.all())

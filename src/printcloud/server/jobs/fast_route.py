@@ -26,7 +26,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from printcloud.server.accounts.deps import api_key_from_header, count_request
 from printcloud.server.accounts.permissions import Action, allows
 from printcloud.server.accounts.service import Principal, remembered_principal
-from printcloud.server.errors import PrintCloudError, error_response
+from printcloud.server.errors import (
+    PrintCloudError,
+    error_response,
+    unexpected_error_response,
+)
 from printcloud.server.jobs.intake import Intake
 from printcloud.server.jobs.schemas import PrintJobIn
 from printcloud.server.jobs.service import check_job
@@ -72,9 +76,9 @@ class FastJobRoute:
             # Rare: the app's own rendering, the same bytes as the route's.
             await error_response(exc.status_code, exc.message, exc.headers)(scope, receive, send)
             return
-        except Exception:
-            log.exception("unhandled_exception", method="POST", path=scope["path"])
-            await error_response(500, "Internal server error")(scope, receive, send)
+        except Exception as exc:  # noqa: BLE001 - answered as the app answers it
+            response = unexpected_error_response(exc, method="POST", path=scope["path"])
+            await response(scope, receive, send)
             return
         await _send_created(send, job_id)
 
