@@ -20,7 +20,7 @@ from printcloud.server.jobs import service as job_service
 from printcloud.server.runtime import Runtime
 from tests.helpers.accounts import TestAccount
 from tests.helpers.dashboard import web_login
-from tests.helpers.documents import PDF_B64
+from tests.helpers.jobs import submit
 
 TEMPLATES = Path(i18n.__file__).parent / "templates"
 _KEY_USE = re.compile(r"""\bt\(\s*["']([a-z_.]+)["']""")
@@ -144,18 +144,12 @@ def test_every_history_message_printcloud_writes_is_shown_in_the_pages_language(
 async def test_a_jobs_page_in_hebrew_has_no_english_words(
     client: httpx.AsyncClient, runtime: Runtime, account: TestAccount, printer_id: str
 ) -> None:
-    created = await client.post(
-        "/api/printjobs",
-        auth=account.auth(),
-        json={
-            "printerId": printer_id,
-            "contentType": "pdf_base64",
-            "content": PDF_B64,
-            "title": "Invoice",
-            "options": {"copies": 2, "duplex": "long-edge", "color": False},
-        },
+    job_id = await submit(
+        client,
+        account,
+        printer_id,
+        options={"copies": 2, "duplex": "long-edge", "color": False},
     )
-    job_id = created.json()
     async with runtime.sessionmaker() as session:
         job = await session.scalar(select(PrintJob).where(PrintJob.id == job_id))
         assert job is not None

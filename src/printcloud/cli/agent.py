@@ -13,8 +13,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from pydantic import ValidationError
-from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from printcloud.agent import exit_codes
@@ -25,6 +23,7 @@ from printcloud.agent.config import (
     default_config_path,
     new_machine_id,
 )
+from printcloud.cli.output import err, fail, out
 from printcloud.client import APIConnectionError, Client, PrintCloudError
 
 if TYPE_CHECKING:
@@ -33,8 +32,6 @@ if TYPE_CHECKING:
 agent_app = typer.Typer(
     help="The agent: connects this computer's printers to PrintCloud.", no_args_is_help=True
 )
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
 
 FULL = "full"  # the permission a key needs to connect a computer (API.md, "API keys")
 
@@ -58,18 +55,12 @@ SumatraOption = Annotated[
 ]
 
 
-def _fail(message: str, code: int = exit_codes.FAILED) -> typer.Exit:
-    # escaped: a message may hold brackets (a path, an option) that are not markup
-    err.print(f"[red]error:[/red] {escape(message)}", highlight=False)
-    return typer.Exit(code=code)
-
-
 def _load(path: Path | None, code: int = exit_codes.FAILED) -> tuple[AgentConfig, Path]:
     path = path or default_config_path()
     try:
         return AgentConfig.load(path), path
     except ConfigError as exc:
-        raise _fail(str(exc), code) from None
+        raise fail(str(exc), code) from None
 
 
 def _invalid(exc: ValidationError) -> str:
@@ -86,7 +77,7 @@ def _pairs(values: list[str], what: str) -> dict[str, str]:
     for value in values:
         name, sep, target = value.partition("=")
         if not sep or not name or not target:
-            raise _fail(
+            raise fail(
                 f"{what} must be NAME={'DIR' if what == '--folder' else 'HOST:PORT'}, not {value!r}"
             )
         pairs[name] = target
@@ -129,14 +120,14 @@ def login(
     path = config or default_config_path()
     if "://" not in server:
         # Not guessed: http:// to a server that wants https:// would send the key in clear.
-        raise _fail(
+        raise fail(
             f"--server needs its scheme: http://{server} or https://{server}, as the "
             "dashboard's address starts"
         )
     try:
         settings = AgentConfig(server=server, api_key="unset")
     except ValidationError as exc:
-        raise _fail(f"--server {server!r}: {_invalid(exc).removeprefix('server: ')}") from None
+        raise fail(f"--server {server!r}: {_invalid(exc).removeprefix('server: ')}") from None
     try:
         updated = AgentConfig.load(path).model_copy(update={"server": settings.server})
     except ConfigError:
@@ -147,7 +138,7 @@ def login(
         updated = updated.model_copy(update={"name": name})
     if not api_key:
         if email is None:
-            raise _fail("give --email (and the password when asked), or --api-key")
+            raise fail("give --email (and the password when asked), or --api-key")
         if password is None:
             password = typer.prompt("Password", hide_input=True)
         api_key = _client_login(settings.server, email, password, updated.name)
@@ -189,7 +180,7 @@ def _check_key(server: str, api_key: str) -> None:
         k.permission for k in listed if k.revoked_at is None and api_key.startswith(k.prefix)
     }
     if permissions and FULL not in permissions:
-        raise _fail(
+        raise fail(
             f"this API key is {' or '.join(sorted(permissions))}: the agent needs a full key "
             "(log in with --email instead, or create a full key in the dashboard)"
         )
@@ -201,9 +192,9 @@ def _server_errors(server: str) -> Iterator[None]:
     try:
         yield
     except APIConnectionError as exc:
-        raise _fail(f"cannot reach {server}: {_why(exc)}") from None
+        raise fail(f"cannot reach {server}: {_why(exc)}") from None
     except PrintCloudError as exc:
-        raise _fail(_server_message(exc)) from None
+        raise fail(_server_message(exc)) from None
 
 
 def _why(exc: APIConnectionError) -> str:
@@ -295,7 +286,7 @@ def run(
     try:
         asyncio.run(run_until_signalled(Agent(settings, build_backends(settings), journal)))
     except AgentFatal as exc:
-        raise _fail(str(exc), fatal_exit_code) from None
+        raise fail(str(exc), fatal_exit_code) from None
     except (asyncio.CancelledError, KeyboardInterrupt):
         raise typer.Exit(code=exit_codes.INTERRUPTED) from None
     finally:
@@ -347,7 +338,7 @@ def _with_overrides(
     try:
         return AgentConfig.model_validate({**settings.model_dump(), **overrides})
     except ValidationError as exc:
-        raise _fail(_invalid(exc), fail_code) from None
+        raise fail(_invalid(exc), fail_code) from None
 
 
 @agent_app.command()
@@ -421,7 +412,7 @@ def list_printers(
         try:
             backends = build_backends(settings)
         except AgentFatal as exc:  # a module the Windows printers need is missing
-            raise _fail(str(exc)) from None
+            raise fail(str(exc)) from None
         try:
             found, owners = await collect_printers(backends, settings.only_printers)
         finally:
@@ -530,7 +521,7 @@ def install_service(
     try:
         apply(steps, root=root, run=None if root else run_command)
     except (ServiceError, OSError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     written = ", ".join(str(on_disk(f.path, root)) for f in steps.write)
     if root:
         out.print(f"Wrote {written} ({manager.name}); nothing was started.", highlight=False)
@@ -575,7 +566,7 @@ def uninstall_service(user: ScopeOption = None, root: RootOption = None) -> None
     try:
         apply(steps, root=root, run=None if root else run_command)
     except (ServiceError, OSError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     if present:
         removed = ", ".join(str(p) for p in present)
         out.print(f"Removed the agent's {scope} service ({manager.name}): {removed}")

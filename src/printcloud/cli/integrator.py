@@ -13,15 +13,12 @@ from urllib.parse import urlsplit
 
 import typer
 from pydantic import BaseModel
-from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
+from printcloud.cli.output import err, fail, out
 from printcloud.client import Client, PrintCloudError
 from printcloud.protocol.job_states import FINAL_STATES, JobState
 
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
 T = TypeVar("T")
 
 ApiKeyOption = Annotated[
@@ -35,26 +32,20 @@ UrlOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table")]
 
 
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[red]error:[/red] {escape(message)}", highlight=False)
-    return typer.Exit(code=1)
-
-
 @contextmanager
 def _client(api_key: str | None, url: str | None) -> Iterator[Client]:
     """A client; any error of the API becomes one line and exit code 1, never a traceback."""
     # Said here in the CLI's words: the SDK's own message speaks of api_key= and base_url=.
     if not api_key:
-        raise _fail("no API key: pass --api-key or set PRINTCLOUD_API_KEY")
+        raise fail("no API key: pass --api-key or set PRINTCLOUD_API_KEY")
     if not url:
-        raise _fail("no server URL: pass --url or set PRINTCLOUD_URL (e.g. http://127.0.0.1:8080)")
+        raise fail("no server URL: pass --url or set PRINTCLOUD_URL (e.g. http://127.0.0.1:8080)")
     try:
         with Client(api_key=api_key, base_url=url) as client:
             yield client
     except PrintCloudError as exc:
         code = f" ({exc.code})" if exc.code else ""
-        err.print(f"[red]error:[/red] {escape(exc.message)}{code}", highlight=False)
-        raise typer.Exit(code=1) from None
+        raise fail(f"{exc.message}{code}") from None
 
 
 def _emit(
@@ -225,7 +216,7 @@ def print_(
         try:
             job_id = send(_printer_id(client, printer), source, **options)
         except FileNotFoundError:
-            raise _fail(f"no such file: {source}") from None
+            raise fail(f"no such file: {source}") from None
         if not wait:
             out.print(job_id, highlight=False)
             return
@@ -258,7 +249,7 @@ def _check_pdf(source: str) -> None:
     except OSError:
         return  # the SDK says the file is missing
     if b"%PDF-" not in head:
-        raise _fail(f"{source} is not a PDF: add --raw to send it to the printer as it is")
+        raise fail(f"{source} is not a PDF: add --raw to send it to the printer as it is")
 
 
 def _printer_id(client: Client, printer: str) -> str:
@@ -272,9 +263,9 @@ def _printer_id(client: Client, printer: str) -> str:
         return named[0].id
     if named:
         choices = ", ".join(f"{p.id} on {p.computer_id}" for p in named)
-        raise _fail(f"{len(named)} printers are named {printer!r}: give one id ({choices})")
+        raise fail(f"{len(named)} printers are named {printer!r}: give one id ({choices})")
     names = ", ".join(sorted({repr(p.name) for p in found})) or "none"
-    raise _fail(f"no printer named {printer!r}; the account's printers: {names}")
+    raise fail(f"no printer named {printer!r}; the account's printers: {names}")
 
 
 def _follow(client: Client, job_id: str, timeout: float) -> tuple[str, list[Any]]:
@@ -288,8 +279,7 @@ def _follow(client: Client, job_id: str, timeout: float) -> tuple[str, list[Any]
             if state in FINAL_STATES:
                 return state, list(client.jobs.states(job_id))
             if time.monotonic() > deadline:
-                err.print(f"[red]error:[/red] {job_id} still {state} after {timeout:g} s")
-                raise typer.Exit(code=2)
+                raise fail(f"{job_id} still {state} after {timeout:g} s", code=2)
             time.sleep(0.5)
 
 

@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 
 from printcloud.cli.agent import agent_app
 from printcloud.cli.integrator import register as register_integrator_commands
+from printcloud.cli.output import fail
 
 if TYPE_CHECKING:
     from printcloud.server.settings import Settings
@@ -48,15 +48,6 @@ def _main(
     ] = False,
 ) -> None:
     """PrintCloud: cloud printing, self-hosted."""
-
-
-err = Console(stderr=True, soft_wrap=True)
-
-
-def fail(message: str) -> typer.Exit:
-    # escaped: a message may hold brackets ('printcloud[server]') that are not markup
-    err.print(f"[red]error:[/red] {escape(message)}", highlight=False, markup=True)
-    return typer.Exit(code=1)
 
 
 def _require_server() -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from printcloud.server.dashboard import i18n
 from printcloud.server.dashboard.i18n import Translator
 
 # (shape, catalog key): a message of this shape is the key's text with the named parts.
@@ -45,29 +46,13 @@ def history_message(t: Translator, message: str) -> str:
 
 
 def option_name(t: Translator, name: str) -> str:
-    return t(f"option.{name}") if f"option.{name}" in _OPTION_KEYS else name
+    key = f"option.{name}"
+    return t(key) if key in i18n.EN else name  # an option the catalogs do not name: as is
 
 
 def option_value(t: Translator, value: object) -> str:
     if isinstance(value, bool):
         return t("common.yes" if value else "common.no")
-    if isinstance(value, str) and f"option.{value}" in _OPTION_KEYS:
+    if isinstance(value, str) and f"option.{value}" in i18n.EN:  # duplex's words
         return t(f"option.{value}")
     return str(value)
-
-
-_OPTION_KEYS = frozenset(
-    f"option.{word}"
-    for word in (
-        "copies",
-        "color",
-        "duplex",
-        "paper",
-        "media",
-        "pages",
-        "fit_to_page",
-        "one-sided",
-        "long-edge",
-        "short-edge",
-    )
-)
