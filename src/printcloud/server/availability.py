@@ -28,13 +28,32 @@ class DependencyUnavailable(Exception):
 
 
 class Availability:
-    """Whether ``name`` answered last time, and the two log lines of an outage."""
+    """Whether ``name`` answered last time, the two log lines of an outage, and how often
+    a caller that can do without it tries it while it is away."""
 
-    def __init__(self, name: str, consequence: str) -> None:
+    def __init__(self, name: str, consequence: str, *, retry_interval: float = 1.0) -> None:
         self.name = name
         # What the server does meanwhile, for the operator reading the warning.
         self._consequence = consequence
         self.available = True
+        self._retry_interval = retry_interval
+        self._retry_at = 0.0
+
+    def worth_trying(self, now: float) -> bool:
+        """Whether to call it now: always while it answers; while it is away, one call
+        per ``retry_interval``, so that a service refusing or not answering costs one
+        request a short timeout per interval, not every request."""
+        if self.available:
+            return True
+        if now < self._retry_at:
+            return False
+        self._retry_at = now + self._retry_interval  # this call tries; the others do not
+        return True
+
+    def failed(self, error: BaseException, now: float) -> None:
+        """A call failed: away, and not tried again for ``retry_interval``."""
+        self.down(error)
+        self._retry_at = now + self._retry_interval
 
     def down(self, error: BaseException | str) -> None:
         if self.available:

@@ -29,8 +29,6 @@ from printcloud.server.availability import Availability
 log = structlog.get_logger(__name__)
 
 CHANNEL = "printcloud:bus"
-# While Redis is away, one publish a second tries it; the others are dropped at once.
-PUBLISH_RETRY_INTERVAL = 1.0
 
 
 @dataclass(frozen=True)
@@ -87,12 +85,14 @@ class RedisBus:
         self._redis = redis
         self._channel = channel
         self._task: asyncio.Task[None] | None = None
+        # While Redis is away, one publish a second tries it; the others are dropped at once.
         self.availability = Availability(
-            "redis", "wake-ups between instances are lost; the sweep sends their jobs"
+            "redis",
+            "wake-ups between instances are lost; the sweep sends their jobs",
+            retry_interval=1.0,
         )
         # Set while the subscription is live.
         self.subscribed = asyncio.Event()
-        self._retry_publish_at = 0.0
 
     @property
     def connected(self) -> bool:
@@ -144,15 +144,13 @@ class RedisBus:
             log.exception("bus_handler_failed", kind=message.kind)
 
     async def publish(self, message: BusMessage) -> None:
-        now = time.monotonic()
-        if not self.availability.available and now < self._retry_publish_at:
+        if not self.availability.worth_trying(time.monotonic()):
             return  # a request that committed does not wait on a Redis known to be away
         try:
             await self._redis.publish(self._channel, json.dumps(asdict(message)))
         except Exception as exc:  # noqa: BLE001 - a lost hint is made good by the sweep
             # Told once, by whichever of publishing and listening notices first.
-            self.availability.down(exc)
-            self._retry_publish_at = now + PUBLISH_RETRY_INTERVAL
+            self.availability.failed(exc, time.monotonic())
             # The pool's other connections may be dead too: each would fail once more.
             await self._redis.connection_pool.disconnect()
         else:

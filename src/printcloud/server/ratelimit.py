@@ -175,10 +175,8 @@ class RedisRateLimiter:
 class FallbackRateLimiter:
     """Redis's shared budget while Redis answers; this process's own while it does not.
 
-    A failed call marks Redis away for ``retry_interval`` seconds, during which no
-    request waits on it; then one call tries it again. So a Redis that refuses
-    connections, or one that has stopped answering (its calls time out), costs one
-    request a short timeout per interval, not every request.
+    While Redis is away no request waits on it: one call per ``retry_interval`` tries it
+    again (``Availability.worth_trying``), the others count here at once.
     """
 
     def __init__(
@@ -191,26 +189,22 @@ class FallbackRateLimiter:
     ) -> None:
         self._shared = shared
         self._local = local
-        self._retry_interval = retry_interval
         self._clock = clock
-        self._retry_at = 0.0
         self.availability = Availability(
-            "redis", "rate limits are counted by each instance on its own"
+            "redis",
+            "rate limits are counted by each instance on its own",
+            retry_interval=retry_interval,
         )
 
     async def _decide(self, key: str, rate: Rate, *, count: bool) -> Decision:
         local = self._local.hit if count else self._local.peek
-        if not self.availability.available:
-            if self._clock() < self._retry_at:
-                return await local(key, rate)
-            # This call tries Redis; the others meanwhile keep counting here.
-            self._retry_at = self._clock() + self._retry_interval
+        if not self.availability.worth_trying(self._clock()):
+            return await local(key, rate)
         shared = self._shared.hit if count else self._shared.peek
         try:
             decision = await shared(key, rate)
         except (RedisError, OSError) as exc:  # TimeoutError is an OSError
-            self.availability.down(exc)
-            self._retry_at = self._clock() + self._retry_interval
+            self.availability.failed(exc, self._clock())
             await self._shared.forget_connections()
             return await local(key, rate)
         self.availability.up()
