@@ -138,7 +138,7 @@ async def computers(
     if ids is not None:
         query = query.where(_in(number, ids))
     rows = await session.execute(page.apply(query, number))
-    return [NumberedComputer(n, c) for n, c in rows.tuples()]
+    return [NumberedComputer(n, c) for n, c in rows]
 
 
 async def printers(
@@ -165,7 +165,7 @@ async def printers(
     if printer_ids is not None:
         query = query.where(Printer.id.in_(printer_ids))
     rows = await session.execute(page.apply(query, number))
-    return [NumberedPrinter(n, p, NumberedComputer(cn, c)) for n, p, cn, c in rows.tuples()]
+    return [NumberedPrinter(n, p, NumberedComputer(cn, c)) for n, p, cn, c in rows]
 
 
 async def printer_id_of(session: AsyncSession, account_id: str, number: int) -> str | None:
