@@ -3,6 +3,7 @@ options and errors, over the same jobs as ours."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
@@ -215,7 +216,10 @@ async def test_a_job_posted_here_is_the_same_job_in_our_api(
     assert ours["title"] == "Invoice #456"
     assert ours["qty"] == 3
     assert ours["options"] == {"copies": 2, "duplex": "long-edge", "paper": "A4", "media": "Tray 1"}
-    assert ours["printerId"] == (await client.get("/api/printers", auth=account.auth())).json()[0]["id"]
+    assert (
+        ours["printerId"]
+        == (await client.get("/api/printers", auth=account.auth())).json()[0]["id"]
+    )
 
 
 async def test_expire_after_is_the_jobs_expiry(
@@ -229,7 +233,8 @@ async def test_expire_after_is_the_jobs_expiry(
     [job] = (await client.get(f"/printnode/printjobs/{number}", auth=account.auth())).json()
     [ours] = (await client.get("/api/printjobs", auth=account.auth())).json()
     assert ours["expiresAt"] is not None
-    assert job["expireAt"] is not None and job["expireAt"].endswith("Z")
+    assert job["expireAt"] is not None
+    assert job["expireAt"].endswith("Z")
 
 
 @pytest.mark.parametrize("option", ["collate", "dpi", "nup", "rotate", "media"])
@@ -287,8 +292,6 @@ async def test_a_body_without_content_type_is_read_as_json(
     client: httpx.AsyncClient, runtime: Runtime, account: TestAccount
 ) -> None:
     """What PrintNode's Python client sends: a JSON body with no Content-Type."""
-    import json
-
     await account.add_computer(runtime, "Office-PC", ("HP",))
     printer = (await printers_by_name(client, account))["HP"]["id"]
 
@@ -338,7 +341,8 @@ async def test_states_are_each_jobs_history_in_printnode_words(
     assert state["state"] == "new"
     assert state["clientVersion"] is None
     assert state["data"] is None
-    assert isinstance(state["age"], int) and state["age"] >= 0
+    assert isinstance(state["age"], int)
+    assert state["age"] >= 0
     assert set(state) == {
         "printJobId",
         "state",
@@ -371,7 +375,9 @@ async def test_jobs_of_printers_and_their_deletion(
     assert deleted.json() == [on_hp[0]]
     deleted = await client.delete(f"/printnode/printers/{hp}/printjobs", auth=account.auth())
     assert deleted.json() == [on_hp[1]]
-    assert (await client.delete(f"/printnode/printjobs/{on_hp[0]}", auth=account.auth())).json() == []
+    assert (
+        await client.delete(f"/printnode/printjobs/{on_hp[0]}", auth=account.auth())
+    ).json() == []
     remaining = (await client.get("/api/printjobs", auth=account.auth())).json()
     assert len(remaining) == 1
     response = await client.delete("/printnode/printjobs", auth=account.auth())
@@ -466,3 +472,25 @@ async def test_endpoints_we_do_not_offer_say_so(
 async def test_the_printnode_api_is_not_in_our_openapi_document(client: httpx.AsyncClient) -> None:
     paths = (await client.get("/api/openapi.json")).json()["paths"]
     assert not [p for p in paths if p.startswith("/printnode")]
+
+
+async def test_deleting_computers_by_set_removes_them_with_their_printers(
+    client: httpx.AsyncClient, runtime: Runtime, account: TestAccount
+) -> None:
+    await account.add_computer(runtime, "Office-PC", ("HP",))
+    await account.add_computer(runtime, "Home", ("Epson",))
+    computers = {
+        c["name"]: c["id"]
+        for c in (await client.get("/printnode/computers", auth=account.auth())).json()
+    }
+
+    refused = await client.delete(
+        f"/printnode/computers/{computers['Home']}", auth=account.auth(Permission.PRINT_ONLY)
+    )
+    assert_printnode_error(refused, 403, "Forbidden")
+    deleted = await client.delete(f"/printnode/computers/{computers['Home']}", auth=account.auth())
+
+    assert deleted.json() == [computers["Home"]]
+    assert list(await printers_by_name(client, account)) == ["HP"]
+    again = await client.delete(f"/printnode/computers/{computers['Home']}", auth=account.auth())
+    assert again.json() == []

@@ -93,6 +93,13 @@ async def computers_in_set(
     return await service.computers(session, principal.account_id, page, _computers(computer_set))
 
 
+@router.delete("/computers/{computer_set}")
+async def delete_computers(
+    computer_set: str, principal: CanManage, session: SessionDep
+) -> list[int]:
+    return await service.delete_computers(session, principal.account_id, _computers(computer_set))
+
+
 @router.get("/printers")
 async def printers(principal: CanRead, session: SessionDep, page: PageDep) -> list[Any]:
     return await service.printers(session, principal.account_id, page)

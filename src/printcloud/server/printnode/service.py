@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from printcloud.server.accounts.service import Principal
+from printcloud.server.computers import service as computers_service
 from printcloud.server.db.models import PrintJob
 from printcloud.server.errors import BadRequest, Conflict, NotFound
 from printcloud.server.jobs import service as jobs
@@ -162,3 +163,18 @@ async def delete(
         return []
     deleted = set(await jobs.delete_jobs(session, account_id, [j.id for j in found]))
     return [j.seq for j in found if j.id in deleted]
+
+
+async def delete_computers(session: AsyncSession, account_id: str, ids: IdSet) -> list[int]:
+    """Remove computers through our computers service (their printers go with them, their
+    unfinished jobs end in ``error``, their agents are disconnected); answers the numbers
+    removed, none when nothing matched."""
+    found = await repository.computers(session, account_id, ids, _ALL)
+    if not found:
+        return []
+    removed = set(
+        await computers_service.delete_computers(
+            session, account_id, [c.computer.id for c in found]
+        )
+    )
+    return [c.number for c in found if c.computer.id in removed]
