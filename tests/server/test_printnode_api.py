@@ -237,6 +237,28 @@ async def test_expire_after_is_the_jobs_expiry(
     assert job["expireAt"].endswith("Z")
 
 
+async def test_what_clients_send_by_habit_is_read_as_printnode_does(
+    client: httpx.AsyncClient, runtime: Runtime, account: TestAccount
+) -> None:
+    """A printer id as a string of digits, an empty X-Idempotency-Key, a rotation of 0
+    and one page per sheet: what PrintNode clients send without asking for anything."""
+    await account.add_computer(runtime, "Office-PC", ("HP",))
+    printer = (await printers_by_name(client, account))["HP"]["id"]
+    body = pn_job(str(printer), options={"rotate": 0, "nup": 1, "copies": 2})
+
+    for _ in range(2):
+        response = await client.post(
+            "/printnode/printjobs",
+            auth=account.auth(),
+            json=body,
+            headers={"X-Idempotency-Key": ""},
+        )
+        assert response.status_code == 201, response.text
+
+    jobs = (await client.get("/api/printjobs", auth=account.auth())).json()
+    assert [j["options"] for j in jobs] == [{"copies": 2}, {"copies": 2}]
+
+
 @pytest.mark.parametrize("option", ["collate", "dpi", "nup", "rotate", "media"])
 async def test_an_option_we_cannot_honour_is_refused_by_name(
     client: httpx.AsyncClient, runtime: Runtime, account: TestAccount, option: str
@@ -264,7 +286,8 @@ async def test_an_option_we_cannot_honour_is_refused_by_name(
         ({"options": {"bin": ""}}, "options.bin"),
         ({"options": {"copies": 0}}, "options.copies"),
         ({"authentication": {"type": "BasicAuth"}}, "authentication"),
-        ({"printerId": "12"}, "printerId"),
+        ({"printerId": "twelve"}, "printerId"),
+        ({"printerId": 0}, "printerId"),
         ({"contentType": "pdf_file"}, "contentType"),
         ({"qty": 0}, "qty"),
         ({"expireAfter": 0}, "expireAfter"),

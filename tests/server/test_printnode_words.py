@@ -83,3 +83,10 @@ def test_no_option_is_both_mapped_and_refused() -> None:
 
 def test_every_state_of_ours_has_a_printnode_word() -> None:
     assert set(STATE_NAMES) == set(JobState)
+
+
+def test_a_rotation_of_0_and_one_page_per_sheet_ask_for_nothing() -> None:
+    assert our_options({"rotate": 0, "nup": 1}).as_sent() == {}
+    for asking in ({"rotate": 180}, {"nup": 2}, {"nup": True}, {"rotate": 0.5}):
+        with pytest.raises(BadRequest, match="is not supported"):
+            our_options(asking)

@@ -25,6 +25,9 @@ MAPPED = {
     "fit_to_page": "fit_to_page",
     "bin": "media",
 }
+# PrintNode's name -> the value that asks for nothing: sent by clients that always send
+# the option (a rotation of 0), it is honoured by doing nothing.
+NEUTRAL = {"rotate": 0, "nup": 1}
 # PrintNode's name -> why we refuse it
 REFUSED = {
     "collate": "PrintCloud's agents leave collation to the printer's default",
@@ -39,6 +42,8 @@ def our_options(options: dict[str, Any]) -> PrintOptions:
     """PrintNode's ``options`` as ours; BadRequest naming the first option refused."""
     ours: dict[str, Any] = {}
     for name, value in options.items():
+        if name in NEUTRAL and type(value) is int and value == NEUTRAL[name]:
+            continue
         if name in REFUSED:
             raise BadRequest(f"options.{name} is not supported: {REFUSED[name]}")
         if name not in MAPPED:

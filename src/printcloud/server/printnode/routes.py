@@ -202,7 +202,9 @@ async def create_printjob(
         body = PrintNodeJobIn.model_validate(raw)
     except ValidationError as exc:
         raise BadRequest(describe_validation_errors(exc.errors())) from exc
-    return await service.submit(session, settings, principal.account_id, body, idempotency_key)
+    # Some PrintNode clients send the header empty when they have no key: no key.
+    key = idempotency_key or None
+    return await service.submit(session, settings, principal.account_id, body, key)
 
 
 @router.delete("/printjobs")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import ConfigDict, Field, StrictInt
+from pydantic import ConfigDict, Field
 
 from printcloud.protocol.content import DEFAULT_TITLE, ContentType
 from printcloud.server.jobs.schemas import MAX_EXPIRE_AFTER
@@ -15,7 +15,8 @@ from printcloud.server.schemas import ApiInput
 class PrintNodeJobIn(ApiInput):
     model_config = ConfigDict(extra="forbid")
 
-    printer_id: StrictInt = Field(ge=1)
+    # An integer; clients that send it as a string of digits are read as PrintNode does.
+    printer_id: int = Field(ge=1)
     content_type: ContentType
     content: str = Field(min_length=1)
     title: str = Field(default=DEFAULT_TITLE, max_length=255)
