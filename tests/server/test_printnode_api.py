@@ -41,7 +41,7 @@ CAPABILITY_FIELDS = {
 }
 
 
-def pn_job(printer: int, **fields: Any) -> dict[str, Any]:
+def pn_job(printer: int | str, **fields: Any) -> dict[str, Any]:
     return {
         "printerId": printer,
         "title": "Invoice #456",
