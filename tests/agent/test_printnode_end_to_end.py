@@ -152,10 +152,11 @@ async def test_a_printnode_application_prints_on_printcloud_by_changing_its_url_
         options={"copies": 2, "duplex": "long-edge", "color": False},
     )
     assert isinstance(by_uri.id, int)
-    assert (by_uri.printer.id, by_uri.title, by_uri.content_type) == (
+    assert (by_uri.printer.id, by_uri.title, by_uri.content_type, by_uri.source) == (
         pdfq.id,
         by_uri_title,
         "pdf_uri",
+        "PythonApiClient",  # what the client sends
     )
 
     # A PDF by base64, with its paper and pages.

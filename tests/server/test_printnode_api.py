@@ -212,6 +212,7 @@ async def test_a_job_posted_here_is_the_same_job_in_our_api(
         "new",
     )
     assert job["expireAt"] is None
+    assert job["source"] == "tests"
     [ours] = (await client.get("/api/printjobs", auth=account.auth())).json()
     assert ours["title"] == "Invoice #456"
     assert ours["qty"] == 3

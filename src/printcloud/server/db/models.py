@@ -357,6 +357,18 @@ class PrintNodePrinterId(_PrintNodeAlias, Base):
     )
 
 
+class PrintNodeJobSource(Base):
+    """[ext] The ``source`` a job made through the PrintNode-compatible API was given,
+    shown back there as PrintNode does; jobs made elsewhere have none."""
+
+    __tablename__ = "printnode_job_sources"
+
+    job_seq: Mapped[int] = mapped_column(
+        ForeignKey("print_jobs.seq", ondelete="CASCADE"), primary_key=True
+    )
+    source: Mapped[str] = mapped_column(String(255))
+
+
 def table(model: type[Base]) -> Table:
     """The model's table, for statements built once on the hot paths (``__table__`` is
     typed as any FromClause)."""

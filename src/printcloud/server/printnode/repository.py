@@ -25,6 +25,7 @@ from printcloud.server.db.models import (
     PrintJob,
     PrintNodeAccountId,
     PrintNodeComputerId,
+    PrintNodeJobSource,
     PrintNodePrinterId,
     User,
 )
@@ -256,3 +257,17 @@ async def job_number(session: AsyncSession, account_id: str, job_id: str) -> int
     return await session.scalar(
         select(PrintJob.seq).where(PrintJob.account_id == account_id, PrintJob.id == job_id)
     )
+
+
+async def add_source(session: AsyncSession, job_seq: int, source: str) -> None:
+    session.add(PrintNodeJobSource(job_seq=job_seq, source=source))
+    await session.flush()
+
+
+async def sources(session: AsyncSession, job_seqs: Sequence[int]) -> dict[int, str]:
+    rows = await session.execute(
+        select(PrintNodeJobSource.job_seq, PrintNodeJobSource.source).where(
+            PrintNodeJobSource.job_seq.in_(job_seqs)
+        )
+    )
+    return {row.job_seq: row.source for row in rows}

@@ -21,7 +21,7 @@ from printcloud.server.printnode.schemas import PrintNodeJobIn
 from printcloud.server.printnode.sets import IdSet
 from printcloud.server.settings import Settings
 
-# A job's ``source``: we keep none of the submitter's, so every job says where it is.
+# The ``source`` of a job made elsewhere (our API, the dashboard), or here without one.
 SOURCE = "PrintCloud"
 # At most this many jobs deleted by one call (a set may be a wide range).
 DELETE_LIMIT = 1000
@@ -88,7 +88,11 @@ async def printjobs(
         session, account_id, page, ids=ids, printer_numbers=printer_numbers
     )
     printers_by_id = await _printers_of(session, account_id, found)
-    return [shapes.printjob(j, printers_by_id.get(j.printer_id or ""), SOURCE) for j in found]
+    sources = await repository.sources(session, [j.seq for j in found])
+    return [
+        shapes.printjob(j, printers_by_id.get(j.printer_id or ""), sources.get(j.seq, SOURCE))
+        for j in found
+    ]
 
 
 async def states(
@@ -144,6 +148,8 @@ async def submit(
             f"X-Idempotency-Key: this key was used within the last 24 hours, for {earlier};"
             " use a new key for each job"
         )
+    if body.source:
+        await repository.add_source(session, number, body.source)
     return number
 
 

@@ -1,5 +1,6 @@
 """[ext] integer aliases of accounts, computers and printers for the PrintNode-compatible
-API (PrintNode's ids are integers; ours are opaque strings). Jobs use their ``seq``.
+API (PrintNode's ids are integers; ours are opaque strings; jobs use their ``seq``), and
+the ``source`` of the jobs made there.
 
 Revision ID: 0007
 Revises: 0006
@@ -45,8 +46,21 @@ def upgrade() -> None:
             sa.UniqueConstraint(column, name=op.f(f"uq_{name}_{column}")),
             sqlite_autoincrement=True,
         )
+    op.create_table(
+        "printnode_job_sources",
+        sa.Column("job_seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("source", sa.String(length=255), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["job_seq"],
+            ["print_jobs.seq"],
+            name=op.f("fk_printnode_job_sources_job_seq_print_jobs"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("job_seq", name=op.f("pk_printnode_job_sources")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("printnode_job_sources")
     for name, _, _ in reversed(_ALIASES):
         op.drop_table(name)
