@@ -183,6 +183,9 @@ async def test_a_printnode_application_prints_on_printcloud_by_changing_its_url_
 
     for job in (by_uri, by_base64, raw):
         assert await done(gateway, job) == ["new", "sent_to_client", "in_progress", "done"]
+    [states] = await call(gateway.states, by_uri.id)
+    assert [s.client_version for s in states] == [None] + [computer.version] * 3
+    assert all(s.print_job_id == by_uri.id for s in states)
     received = await emulator_job(printrig, by_uri_title)
     assert received["copies"] == [2]
     assert received["sides"] == ["two-sided-long-edge"]

@@ -518,3 +518,20 @@ async def test_deleting_computers_by_set_removes_them_with_their_printers(
     assert list(await printers_by_name(client, account)) == ["HP"]
     again = await client.delete(f"/printnode/computers/{computers['Home']}", auth=account.auth())
     assert again.json() == []
+
+
+async def test_a_job_whose_printer_was_removed_keeps_its_printers_name(
+    client: httpx.AsyncClient, runtime: Runtime, account: TestAccount
+) -> None:
+    computer = await account.add_computer(runtime, "Office-PC", ("HP",))
+    printer = (await printers_by_name(client, account))["HP"]["id"]
+    number = await submit(client, account, printer)
+
+    removed = await client.delete(f"/api/computers/{computer.id}", auth=account.auth())
+    assert removed.status_code == 200
+
+    [job] = (await client.get(f"/printnode/printjobs/{number}", auth=account.auth())).json()
+    assert job["state"] == "error"
+    assert job["printer"]["id"] is None
+    assert (job["printer"]["name"], job["printer"]["state"]) == ("HP", "deleted")
+    assert set(job["printer"]["computer"]) == COMPUTER_FIELDS
