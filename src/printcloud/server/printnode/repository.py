@@ -70,6 +70,8 @@ async def number_everything(session: AsyncSession, account_id: str) -> None:
     """Give the account, its computers and its printers a number, those that have none
     yet, in the order they were made. Two requests doing it at once: one wins, the
     other reads the winner's numbers."""
+    if not await _anything_unnumbered(session, account_id):
+        return  # the usual case: a read, without taking SQLite's write lock
     for attempt in range(3):
         try:
             await _number_missing(session, account_id)
@@ -81,6 +83,24 @@ async def number_everything(session: AsyncSession, account_id: str) -> None:
             await session.rollback()
         else:
             return
+
+
+async def _anything_unnumbered(session: AsyncSession, account_id: str) -> bool:
+    unnumbered = or_(
+        exists().where(
+            Account.id == account_id,
+            ~exists().where(PrintNodeAccountId.account_id == Account.id),
+        ),
+        exists().where(
+            Computer.account_id == account_id,
+            ~exists().where(PrintNodeComputerId.computer_id == Computer.id),
+        ),
+        exists().where(
+            Printer.account_id == account_id,
+            ~exists().where(PrintNodePrinterId.printer_id == Printer.id),
+        ),
+    )
+    return bool(await session.scalar(select(unnumbered)))
 
 
 async def _number_missing(session: AsyncSession, account_id: str) -> None:
