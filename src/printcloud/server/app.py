@@ -23,6 +23,7 @@ from printcloud.server.jobs.routes import router as jobs_router
 from printcloud.server.middleware import BodySizeLimit, StripTrailingSlash
 from printcloud.server.openapi import install_openapi
 from printcloud.server.parameters import refuse_nul_parameters
+from printcloud.server.printnode import router as printnode_router
 from printcloud.server.runtime import Runtime
 from printcloud.server.schemas import ErrorBody
 from printcloud.server.settings import Settings
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         app.include_router(router)
     app.include_router(install_router())
     app.include_router(health_router)
+    app.include_router(printnode_router)
     mount_dashboard(app, runtime.settings)
     if runtime.settings.cors_origins:
         app.add_middleware(

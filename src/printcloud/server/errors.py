@@ -32,6 +32,7 @@ _CODES = {
     404: "NotFound",
     405: "MethodNotAllowed",
     408: "RequestTimeout",
+    409: "Conflict",
     413: "PayloadTooLarge",
     415: "UnsupportedMediaType",
     422: "UnprocessableContent",
@@ -77,6 +78,10 @@ class Forbidden(PrintCloudError):
 
 class NotFound(PrintCloudError):
     status_code = 404
+
+
+class Conflict(PrintCloudError):
+    status_code = 409
 
 
 class PayloadTooLarge(PrintCloudError):

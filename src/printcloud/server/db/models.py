@@ -322,6 +322,53 @@ class WebhookAttempt(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class _PrintNodeAlias:
+    """[ext] The integer by which the PrintNode-compatible API (``/printnode``) names an
+    object whose own id is an opaque string: PrintNode's ids are positive integers, and
+    its clients type them so. Given the first time the object is shown there, never
+    reused (``sqlite_autoincrement``: SQLite would otherwise hand a deleted newest row's
+    number to the next). Scoped by joining the object's own row, which has the account."""
+
+    __table_args__: ClassVar[dict[str, Any]] = {"sqlite_autoincrement": True}
+    seq: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+
+
+class PrintNodeAccountId(_PrintNodeAlias, Base):
+    __tablename__ = "printnode_account_ids"
+
+    account_id: Mapped[str] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), unique=True
+    )
+
+
+class PrintNodeComputerId(_PrintNodeAlias, Base):
+    __tablename__ = "printnode_computer_ids"
+
+    computer_id: Mapped[str] = mapped_column(
+        ForeignKey("computers.id", ondelete="CASCADE"), unique=True
+    )
+
+
+class PrintNodePrinterId(_PrintNodeAlias, Base):
+    __tablename__ = "printnode_printer_ids"
+
+    printer_id: Mapped[str] = mapped_column(
+        ForeignKey("printers.id", ondelete="CASCADE"), unique=True
+    )
+
+
+class PrintNodeJobSource(Base):
+    """[ext] The ``source`` a job made through the PrintNode-compatible API was given,
+    shown back there as PrintNode does; jobs made elsewhere have none."""
+
+    __tablename__ = "printnode_job_sources"
+
+    job_seq: Mapped[int] = mapped_column(
+        ForeignKey("print_jobs.seq", ondelete="CASCADE"), primary_key=True
+    )
+    source: Mapped[str] = mapped_column(String(255))
+
+
 def table(model: type[Base]) -> Table:
     """The model's table, for statements built once on the hot paths (``__table__`` is
     typed as any FromClause)."""

@@ -178,21 +178,33 @@ async def submit_job(
     the commit. The same ``idempotency_key`` within its window answers the first job's
     id instead of making another. Every edge that prints (the API, the dashboard's
     test page) comes through here."""
+    job_id, _ = await submit_job_once(session, settings, account_id, body, idempotency_key)
+    return job_id
+
+
+async def submit_job_once(
+    session: AsyncSession,
+    settings: Settings,
+    account_id: str,
+    body: PrintJobIn,
+    idempotency_key: str | None = None,
+) -> tuple[str, bool]:
+    """:func:`submit_job`, and whether the job is new: False when ``idempotency_key``
+    answered an earlier job (an edge whose contract says so refuses the repeat)."""
     checked = await check_job(settings, body)
 
     async def create() -> str:
         return await create_job(session, account_id, checked)
 
     if idempotency_key is None:
-        return await create()
-    job_id, _ = await idempotency.once(
+        return await create(), True
+    return await idempotency.once(
         session,
         account_id,
         idempotency.check_key(idempotency_key),
         idempotency.fingerprint(body.model_dump_json()),
         create,
     )
-    return job_id
 
 
 async def move_job(
