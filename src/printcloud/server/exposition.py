@@ -23,8 +23,9 @@ from collections.abc import Iterable
 
 import structlog
 from fastapi import APIRouter, Request, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from prometheus_client.registry import Collector
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -91,7 +92,8 @@ def _allowed(host: str | None, settings: Settings) -> bool:
 async def scrape(request: Request, ports: PortsDep) -> Response:
     check_access(request, ports.settings)
     body = generate_latest(_Scrape(metrics.collector(), await _presence(ports.database)))
-    return Response(body, media_type=CONTENT_TYPE_LATEST)
+    # The classic text format, which every Prometheus reads (our names need no UTF-8).
+    return Response(body, media_type=CONTENT_TYPE_PLAIN_0_0_4)
 
 
 async def _presence(database: Database) -> Counts | None:

@@ -27,11 +27,15 @@ async def computers(session: AsyncSession, account_id: str) -> Sequence[Computer
 async def count_by_state(session: AsyncSession) -> tuple[dict[str, int], dict[str, int]]:
     """How many computers, and printers, are in each state on the whole server: the
     operator's figures (``/metrics``), never an account's, so not scoped by one."""
-    computers = await session.execute(select(Computer.state, func.count()).group_by(Computer.state))
-    printers = await session.execute(select(Printer.state, func.count()).group_by(Printer.state))
+    computers = await session.execute(
+        select(Computer.state, func.count().label("number")).group_by(Computer.state)
+    )
+    printers = await session.execute(
+        select(Printer.state, func.count().label("number")).group_by(Printer.state)
+    )
     return (
-        dict(computers.tuples()),
-        dict(printers.tuples()),
+        {row.state: row.number for row in computers},
+        {row.state: row.number for row in printers},
     )
 
 
