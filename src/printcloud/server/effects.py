@@ -8,7 +8,8 @@ with one of the functions below, on its session; the unit of work
 through the :class:`EffectSink` the process bound to its sessions. A session with
 no sink (migrations, ``printcloud users create``, a test's bare database) commits
 as usual and its effects are dropped: every one of them is a hint that a periodic
-sweep or poll makes good anyway.
+sweep or poll makes good anyway. The operator's metrics (:func:`measure`) are recorded
+after any commit, sink or not: they count what was committed, not hints.
 """
 
 from __future__ import annotations
