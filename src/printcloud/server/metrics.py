@@ -30,6 +30,7 @@ from prometheus_client import (
     Counter,
     Gauge,
     Histogram,
+    disable_created_metrics,
     values,
 )
 
@@ -43,6 +44,10 @@ from printcloud.protocol.job_states import FINAL_STATES, JobState
 from printcloud.protocol.messages import AuthRefusal
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+# A ``*_created`` timestamp beside every counter and histogram doubles the series for
+# nothing Prometheus uses (the multiprocess mode has none anyway).
+disable_created_metrics()  # type: ignore[no-untyped-call]
 
 # A job waits for its computer: seconds when it is online, hours when it is not.
 _JOB_BUCKETS = (
