@@ -129,6 +129,13 @@ async def test_without_a_token_only_allowed_addresses_are_answered_and_never_via
             proxied = await local.get("/metrics", headers={header: "203.0.113.9"})
             assert proxied.status_code == 403, header
             assert proxied.json()["code"] == "Forbidden"
+        # A web page open on the server's host, cross-origin or DNS-rebound to loopback.
+        for header, value in (
+            ("Origin", "https://evil.example"),
+            ("Sec-Fetch-Site", "same-origin"),
+        ):
+            browser = await local.get("/metrics", headers={header: value})
+            assert browser.status_code == 403, header
     async with client_for(loopback_only, client=("192.0.2.7", 5000)) as remote:
         assert (await remote.get("/metrics")).status_code == 403
     office = create_app(runtime=runtime_factory(metrics_allow_from=["192.0.2.0/24"]))

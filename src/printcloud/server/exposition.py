@@ -6,7 +6,8 @@ read only by whom the operator chose. With ``PRINTCLOUD_METRICS_TOKEN`` set, the
 scraper sends it as ``Authorization: Bearer``; without one, only an address of
 ``PRINTCLOUD_METRICS_ALLOW_FROM`` (loopback by default) is answered, and never a
 request that came through a proxy: a reverse proxy on the same host would otherwise
-make the whole internet look like loopback.
+make the whole internet look like loopback. Nor is one a browser sent (``Origin``,
+``Sec-Fetch-Site``): a web page open on the server's host would read it as loopback.
 
 Computers and printers by state are read from the database at each scrape, so every
 instance of a cluster answers the same figures for the whole server (a count kept in
@@ -45,6 +46,9 @@ router = APIRouter(include_in_schema=False)
 READ_TIMEOUT = 2.0
 # Set by a proxy that forwarded the request: its own address is not the client's.
 _PROXY_HEADERS = ("forwarded", "x-forwarded-for", "x-real-ip")
+# Sent by browsers, never by Prometheus: a web page open on the server's host (another
+# origin, or a DNS-rebound name of loopback) must not read what loopback may.
+_BROWSER_HEADERS = ("origin", "sec-fetch-site")
 
 Counts = tuple[dict[str, int], dict[str, int]]
 
@@ -71,6 +75,8 @@ def check_access(request: Request, settings: Settings) -> None:
         raise Forbidden(
             "Metrics are not served through a proxy without a token: set PRINTCLOUD_METRICS_TOKEN"
         )
+    if any(name in request.headers for name in _BROWSER_HEADERS):
+        raise Forbidden("Metrics are not served to browsers without a token")
     if not _allowed(request.client.host if request.client else None, settings):
         raise Forbidden(
             "Metrics are served to PRINTCLOUD_METRICS_ALLOW_FROM only, or with"
