@@ -23,6 +23,7 @@ from printcloud.server.runtime import Runtime
 from printcloud.server.webhooks.delivery import deliver_due
 from tests.helpers.accounts import PASSWORD, TestAccount, make_account
 from tests.helpers.asgi_client import client_for
+from tests.helpers.dashboard import csrf_of
 from tests.helpers.jobs import final_state, printer_id, submit
 from tests.helpers.live_server import LiveServer, free_port
 from tests.helpers.metrics import Scrape, scrape
@@ -183,7 +184,9 @@ async def test_webhook_deliveries_are_counted_by_outcome_with_their_latency(
 async def test_rate_limit_refusals_are_counted_by_limit(
     runtime_factory: Callable[..., Runtime],
 ) -> None:
-    runtime = runtime_factory(rate_limit="1/h", login_failures_per_email="1/h")
+    runtime = runtime_factory(
+        rate_limit="1/h", login_failures_per_email="1/h", signups_per_address="1/h"
+    )
     account = await make_account(runtime)
     computer = await account.add_computer(runtime, "Office-PC", ("HP",))
     async with runtime.sessionmaker() as session:
@@ -209,11 +212,20 @@ async def test_rate_limit_refusals_are_counted_by_limit(
         login = {"email": account.user.email, "password": PASSWORD + "?"}
         assert (await client.post("/api/client/login", json=login)).status_code == 401
         assert (await client.post("/api/client/login", json=login)).status_code == 429
+        for expected in (400, 429):  # a weak password, then the address's budget spent
+            page = await client.get("/signup")
+            form = {
+                "email": "new@example.com",
+                "password": "short",
+                "csrf_token": csrf_of(page.text),
+            }
+            assert (await client.post("/signup", data=form)).status_code == expected
         after = await scrape(client)
 
     assert after.delta(before, "printcloud_rate_limited_total", limit="api") == 3
     assert after.delta(before, "printcloud_rate_limited_total", limit="login_email") == 1
-    assert after.delta(before, "printcloud_rate_limited_total", limit="signup") == 0
+    assert after.delta(before, "printcloud_rate_limited_total", limit="signup") == 1
+    assert after.delta(before, "printcloud_rate_limited_total", limit="login_address") == 0
 
 
 def test_an_outage_counts_its_errors_once_and_its_gauge_follows() -> None:
