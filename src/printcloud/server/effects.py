@@ -111,9 +111,13 @@ async def run_committed(session: AsyncSession) -> None:
     pending: _Pending | None = session.info.pop(_PENDING, None)
     if pending is None:
         return
-    # Whatever the process: a count is not a hint for a server's workers.
+    # Whatever the process: a count is not a hint for a server's workers. Nor may a
+    # count that fails fail what is committed: logged, as an effect that fails.
     for record, value in pending.measures:
-        record(value)
+        try:
+            record(value)
+        except Exception:
+            log.exception("after_commit_failed", effect="measure")
     sink: EffectSink | None = session.info.get(_SINK)
     if sink is None:
         return

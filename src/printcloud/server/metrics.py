@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable
+from collections import Counter as Tally
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from prometheus_client import (
@@ -86,6 +87,32 @@ JOB_COMPLETION_SECONDS = Histogram(
     buckets=_JOB_BUCKETS,
 )
 JOB_COMPLETION_BY_STATE = {s: JOB_COMPLETION_SECONDS.labels(s.value) for s in FINAL_STATES}
+
+# What to record once a transaction commits (``effects.measure``): a counter's ``inc`` or
+# a histogram's ``observe``, with its value.
+Measure = tuple[Callable[[float], None], float]
+
+
+def jobs_created(content_types: Iterable[str]) -> list[Measure]:
+    """New jobs of these content types: counted by type, and as reaching ``pending``."""
+    by_type = Tally(content_types)
+    measures: list[Measure] = [
+        (JOBS_CREATED_BY_TYPE[ContentType(t)].inc, float(n)) for t, n in by_type.items()
+    ]
+    measures.append((JOB_STATES_BY_STATE[JobState.PENDING].inc, float(by_type.total())))
+    return measures
+
+
+def job_moved(state: JobState, age: float) -> list[Measure]:
+    """A job reached ``state``, ``age`` seconds after its POST: counted, and timed when
+    it was sent or is over."""
+    measures: list[Measure] = [(JOB_STATES_BY_STATE[state].inc, 1.0)]
+    if state == JobState.SENT:
+        measures.append((JOB_DISPATCH_SECONDS.observe, max(0.0, age)))
+    elif state in FINAL_STATES:
+        measures.append((JOB_COMPLETION_BY_STATE[state].observe, max(0.0, age)))
+    return measures
+
 
 # --- agents' sockets (agents/socket.py)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -17,7 +16,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from printcloud.protocol.content import ContentType, job_title
 from printcloud.protocol.events import EventType
-from printcloud.protocol.job_states import FINAL_STATES, RESTATED, JobState, next_state
+from printcloud.protocol.job_states import RESTATED, JobState, next_state
 from printcloud.server import effects, ids, metrics
 from printcloud.server.db.models import PrintJob
 from printcloud.server.db.types import utcnow
@@ -156,9 +155,8 @@ async def create_jobs(
             for row in rows
         ],
     )
-    for content_type, count in Counter(row["content_type"] for row in rows).items():
-        effects.measure(session, metrics.JOBS_CREATED_BY_TYPE[ContentType(content_type)].inc, count)
-    effects.measure(session, metrics.JOB_STATES_BY_STATE[JobState.PENDING].inc, len(rows))
+    for record, value in metrics.jobs_created([row["content_type"] for row in rows]):
+        effects.measure(session, record, value)
     for row in rows:
         effects.wake_computer(session, row["computer_id"])
         log.info(
@@ -223,20 +221,12 @@ async def move_job(
         return await move_job(session, job, reported, message)
     _keep(job, state=new_state.value, updated_at=now)
     await _record_state(session, job, message)
-    _measure_move(session, new_state, (now - job.created_at).total_seconds())
+    # Its age from the POST, perhaps timed by another instance of a cluster (their
+    # clocks' difference is in the figure).
+    for record, value in metrics.job_moved(new_state, (now - job.created_at).total_seconds()):
+        effects.measure(session, record, value)
     log.info("job_state", account_id=job.account_id, job_id=job.id, state=job.state)
     return True
-
-
-def _measure_move(session: AsyncSession, state: JobState, age: float) -> None:
-    """The operator's metrics of a move, ``age`` seconds after the job's POST: counted
-    once the move is committed. (The POST and the move may be timed on two instances of
-    a cluster: their clocks' difference is in the figure.)"""
-    effects.measure(session, metrics.JOB_STATES_BY_STATE[state].inc)
-    if state == JobState.SENT:
-        effects.measure(session, metrics.JOB_DISPATCH_SECONDS.observe, max(0.0, age))
-    elif state in FINAL_STATES:
-        effects.measure(session, metrics.JOB_COMPLETION_BY_STATE[state].observe, max(0.0, age))
 
 
 async def _restate(session: AsyncSession, job: PrintJob | JobRow, message: str) -> bool:
