@@ -5,7 +5,10 @@ Counters belong to the whole test process: each test compares two scrapes."""
 
 from __future__ import annotations
 
+import os
+import subprocess
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 import pytest
@@ -13,6 +16,7 @@ from prometheus_client import REGISTRY
 from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from printcloud.server import metrics
 from printcloud.server.accounts.permissions import Permission
 from printcloud.server.app import create_app
 from printcloud.server.availability import Availability
@@ -264,3 +268,27 @@ async def test_database_errors_are_counted_by_kind(database: Database) -> None:
             await session.execute(delete(Account).where(Account.id == row["id"]))
             await session.commit()
     assert integrity() - before == 1
+
+
+def test_a_dead_processes_live_gauges_are_forgotten_and_its_counts_kept(tmp_path: Path) -> None:
+    dead = subprocess.Popen(["true"])  # a process id that runs no more
+    dead.wait()
+    files = {
+        name: tmp_path / f"{name}_{dead.pid}.db"
+        for name in ("counter", "histogram", "gauge_livesum", "gauge_livemin")
+    }
+    alive = tmp_path / f"gauge_livesum_{os.getpid()}.db"
+    for path in [*files.values(), alive]:
+        path.write_bytes(b"")
+
+    metrics.forget_dead_processes(tmp_path)
+
+    assert {name for name, path in files.items() if path.exists()} == {"counter", "histogram"}
+    assert alive.exists()
+
+
+def test_a_metrics_dir_set_too_late_is_refused_at_start_up(tmp_path: Path) -> None:
+    # This process chose no directory when prometheus-client was imported.
+    with pytest.raises(RuntimeError, match="PRINTCLOUD_METRICS_DIR"):
+        metrics.join_directory(tmp_path)
+    metrics.join_directory(None)  # none asked for: nothing to check
