@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from structlog.testing import capture_logs
@@ -385,6 +386,78 @@ async def test_each_move_records_its_time_in_the_job_and_in_its_history(
         ("pending", "Job created", created),
         *[(state.value, message, at) for state, message, at in moves],
     ]
+
+
+def measured() -> dict[str, float]:
+    """The jobs' operator metrics now (this test process's registry): compared before
+    and after, since every test of the process counts in it."""
+    names = {
+        "created": ("printcloud_jobs_created_total", {"content_type": "pdf_base64"}),
+        "created_raw": ("printcloud_jobs_created_total", {"content_type": "raw_base64"}),
+        **{
+            state.value: ("printcloud_job_states_total", {"state": state.value})
+            for state in JobState
+        },
+        "dispatched": ("printcloud_job_dispatch_seconds_count", {}),
+        "dispatch_time": ("printcloud_job_dispatch_seconds_sum", {}),
+        "completed_count": ("printcloud_job_completion_seconds_count", {"state": "completed"}),
+        "completed_time": ("printcloud_job_completion_seconds_sum", {"state": "completed"}),
+        "error_count": ("printcloud_job_completion_seconds_count", {"state": "error"}),
+    }
+    return {key: REGISTRY.get_sample_value(n, labels) or 0.0 for key, (n, labels) in names.items()}
+
+
+def moved(before: dict[str, float]) -> dict[str, float]:
+    """What moved since ``before``, rounded to the millisecond."""
+    return {k: round(v - before[k], 3) for k, v in measured().items() if v != before[k]}
+
+
+@pytest.mark.parametrize("kind", ["orm", "row"])
+async def test_jobs_and_their_moves_are_measured_once_committed(
+    runtime: Runtime,
+    account: TestAccount,
+    printer_id: str,
+    computer_id: str,
+    clock: Clock,
+    kind: str,
+) -> None:
+    before = measured()
+    job_id = await submit(runtime, account, printer_id)
+    other_id = await submit(runtime, account, printer_id)
+    assert moved(before) == {"created": 2, "pending": 2}
+
+    before = measured()
+    for state, seconds in ((JobState.SENT, 1.5), (JobState.PRINTING, 2), (JobState.COMPLETED, 3)):
+        clock.advance(seconds)
+        step = measured()
+        async with unit_of_work(runtime.sessionmaker) as session:
+            job = await read_as(kind, session, account, computer_id, job_id)
+            assert await service.move_job(session, job, state, "")
+            assert moved(step) == {}, "counted before the commit"
+    # Sent 1.5 s after its POST, completed 6.5 s after it.
+    assert moved(before) == {
+        "sent": 1,
+        "printing": 1,
+        "completed": 1,
+        "dispatched": 1,
+        "dispatch_time": 1.5,
+        "completed_count": 1,
+        "completed_time": 6.5,
+    }
+
+    before = measured()
+    assert not await move(runtime, job_id, JobState.ERROR, "late")  # no move, no count
+
+    async def rolled_back() -> None:
+        async with unit_of_work(runtime.sessionmaker) as session:
+            job = await read_as(kind, session, account, computer_id, other_id)
+            assert await service.move_job(session, job, JobState.ERROR, "")
+            raise RuntimeError("rolled back")
+
+    with pytest.raises(RuntimeError, match="rolled back"):  # nor a move rolled back
+        await rolled_back()
+    assert moved(before) == {}
+    assert (await stored(runtime, other_id)).state == "pending"
 
 
 async def test_a_move_is_announced_and_logged_with_its_state_and_message(

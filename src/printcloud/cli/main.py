@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -60,6 +62,20 @@ def _require_server() -> None:
         raise fail(f"{SERVER_NOT_INSTALLED} (no module named {exc.name!r})") from None
 
 
+def _metrics_dir_first() -> None:
+    """prometheus-client takes its multiprocess directory from ``PROMETHEUS_MULTIPROC_DIR``
+    when it is first imported, and the server's modules import it: so this one setting
+    is applied here, at the command's edge, before the settings object (whose modules
+    import it too) is built. ``metrics.join_directory`` then checks the two agree."""
+    directory = os.environ.get("PRINTCLOUD_METRICS_DIR")
+    if directory:
+        try:
+            Path(directory).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise fail(f"PRINTCLOUD_METRICS_DIR: {exc}") from None
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
+
+
 def _settings(**overrides: object) -> Settings:
     from pydantic import ValidationError
     from pydantic_settings import SettingsError
@@ -89,6 +105,7 @@ def serve(
     ] = None,
 ) -> None:
     """Apply database migrations, then run the server."""
+    _metrics_dir_first()
     _require_server()
     from printcloud.cli.serve import run_server
 
@@ -98,6 +115,7 @@ def serve(
 @app.command()
 def worker() -> None:
     """Deliver webhooks, without serving HTTP (a cluster may run it apart from `serve`)."""
+    _metrics_dir_first()
     _require_server()
     from printcloud.cli.serve import run_worker
 

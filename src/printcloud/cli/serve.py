@@ -8,6 +8,7 @@ import signal
 import structlog
 from sqlalchemy.engine import make_url
 
+from printcloud.server import metrics
 from printcloud.server.accounts import service as accounts
 from printcloud.server.app import create_app, served
 from printcloud.server.db.database import Database
@@ -50,6 +51,7 @@ def _raise_open_file_limit() -> None:
 
 def run_server(settings: Settings) -> None:
     configure_logging(settings.log_level, json=settings.log_json)
+    metrics.join_directory(settings.metrics_dir)
     _raise_open_file_limit()
     asyncio.run(_migrate(settings))
     log.info(
@@ -59,7 +61,10 @@ def run_server(settings: Settings) -> None:
         redis="on" if settings.redis_url else "off",
     )
     app = create_app(settings)
-    Server(uvicorn_config(served(app), settings), app.state.runtime.release_agents).run()
+    try:
+        Server(uvicorn_config(served(app), settings), app.state.runtime.release_agents).run()
+    finally:
+        metrics.leave_directory()
 
 
 async def create_user(
@@ -79,6 +84,7 @@ async def create_user(
 def run_worker(settings: Settings) -> None:
     """Migrate, then deliver webhooks until SIGINT/SIGTERM."""
     configure_logging(settings.log_level, json=settings.log_json)
+    metrics.join_directory(settings.metrics_dir)
 
     async def main() -> None:
         database = Database.open(settings.database_url_resolved)
@@ -96,4 +102,7 @@ def run_worker(settings: Settings) -> None:
             await worker.stop()
             await database.close()
 
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    finally:
+        metrics.leave_directory()

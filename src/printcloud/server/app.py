@@ -16,6 +16,7 @@ from printcloud.server.api_docs import install_api_docs
 from printcloud.server.computers.routes import router as computers_router
 from printcloud.server.dashboard.routes import mount as mount_dashboard
 from printcloud.server.errors import install_error_handlers
+from printcloud.server.exposition import router as metrics_router
 from printcloud.server.health import router as health_router
 from printcloud.server.install import install_router
 from printcloud.server.jobs.fast_route import FastJobRoute
@@ -81,6 +82,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(install_router())
     app.include_router(health_router)
     app.include_router(printnode_router)
+    app.include_router(metrics_router)
     mount_dashboard(app, runtime.settings)
     if runtime.settings.cors_origins:
         app.add_middleware(

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import structlog
 
+from printcloud.server import metrics
+
 log = structlog.get_logger(__name__)
 
 # What a 503 asks a client to wait: a restarted PostgreSQL or Redis is back in seconds.
@@ -31,13 +33,20 @@ class Availability:
     """Whether ``name`` answered last time, the two log lines of an outage, and how often
     a caller that can do without it tries it while it is away."""
 
-    def __init__(self, name: str, consequence: str, *, retry_interval: float = 1.0) -> None:
+    def __init__(
+        self, name: str, consequence: str, *, client: str, retry_interval: float = 1.0
+    ) -> None:
         self.name = name
         # What the server does meanwhile, for the operator reading the warning.
         self._consequence = consequence
         self.available = True
         self._retry_interval = retry_interval
         self._retry_at = 0.0
+        # Who calls it (the bus, the rate limiter...): each has its own view of it.
+        self._errors = metrics.DEPENDENCY_ERRORS.labels(name, client)
+        self._outages = metrics.DEPENDENCY_OUTAGES.labels(name, client)
+        self._gauge = metrics.DEPENDENCY_AVAILABLE.labels(name, client)
+        self._gauge.set(1)
 
     def worth_trying(self, now: float) -> bool:
         """Whether to call it now: always while it answers; while it is away, one call
@@ -56,8 +65,11 @@ class Availability:
         self._retry_at = now + self._retry_interval
 
     def down(self, error: BaseException | str) -> None:
+        self._errors.inc()
         if self.available:
             self.available = False
+            self._outages.inc()
+            self._gauge.set(0)
             log.warning(
                 "dependency_unavailable",
                 dependency=self.name,
@@ -68,4 +80,5 @@ class Availability:
     def up(self) -> None:
         if not self.available:
             self.available = True
+            self._gauge.set(1)
             log.warning("dependency_available_again", dependency=self.name)

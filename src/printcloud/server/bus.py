@@ -89,6 +89,7 @@ class RedisBus:
         self.availability = Availability(
             "redis",
             "wake-ups between instances are lost; the sweep sends their jobs",
+            client="bus",
             retry_interval=1.0,
         )
         # Set while the subscription is live.

@@ -8,12 +8,13 @@ with one of the functions below, on its session; the unit of work
 through the :class:`EffectSink` the process bound to its sessions. A session with
 no sink (migrations, ``printcloud users create``, a test's bare database) commits
 as usual and its effects are dropped: every one of them is a hint that a periodic
-sweep or poll makes good anyway.
+sweep or poll makes good anyway. The operator's metrics (:func:`measure`) are recorded
+after any commit, sink or not: they count what was committed, not hints.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -53,6 +54,8 @@ class _Pending:
     cancelled: dict[str, dict[str, None]] = field(default_factory=dict)
     revoked: dict[str, None] = field(default_factory=dict)
     webhooks: bool = False
+    # The operator's metrics: (a counter's ``inc`` or a histogram's ``observe``, value).
+    measures: list[tuple[Callable[[float], None], float]] = field(default_factory=list)
 
 
 def bind(sessionmaker: async_sessionmaker[AsyncSession], sink: EffectSink) -> None:
@@ -91,6 +94,12 @@ def webhooks_due(session: AsyncSession) -> None:
     _pending(session).webhooks = True
 
 
+def measure(session: AsyncSession, record: Callable[[float], None], value: float = 1.0) -> None:
+    """After the commit, ``record(value)``: a metric counts what was committed, once
+    (a group commit's batch that rolls back is written again item by item)."""
+    _pending(session).measures.append((record, value))
+
+
 def discard(session: AsyncSession) -> None:
     """Forget what was asked: the transaction that asked for it was rolled back."""
     session.info.pop(_PENDING, None)
@@ -100,8 +109,17 @@ async def run_committed(session: AsyncSession) -> None:
     """Run what the just-committed transaction asked for. A failing effect is logged,
     never raised: the change is committed, and the sweep makes a lost hint good."""
     pending: _Pending | None = session.info.pop(_PENDING, None)
+    if pending is None:
+        return
+    # Whatever the process: a count is not a hint for a server's workers. Nor may a
+    # count that fails fail what is committed: logged, as an effect that fails.
+    for record, value in pending.measures:
+        try:
+            record(value)
+        except Exception:
+            log.exception("after_commit_failed", effect="measure")
     sink: EffectSink | None = session.info.get(_SINK)
-    if pending is None or sink is None:
+    if sink is None:
         return
     # Each on its own: one that fails must not keep the others from running.
     for key_id in pending.revoked:

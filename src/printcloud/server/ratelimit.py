@@ -193,6 +193,7 @@ class FallbackRateLimiter:
         self.availability = Availability(
             "redis",
             "rate limits are counted by each instance on its own",
+            client="rate_limiter",
             retry_interval=retry_interval,
         )
 

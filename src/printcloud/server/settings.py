@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 from functools import cached_property
 from pathlib import Path
 
 import platformdirs
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from printcloud.server.ratelimit import Rate
@@ -92,6 +93,13 @@ class Settings(BaseSettings):
     # A request's headers must arrive within this many seconds of its connection (or of
     # the answer before it on a kept-alive one); else 408 and the connection closes.
     http_header_timeout: float = Field(default=10.0, gt=0)
+    # /metrics for the operator's Prometheus: with a token, to whoever sends it as
+    # ``Authorization: Bearer``; without one, only to these networks (loopback), and
+    # never through a proxy. The directory: a host's `printcloud serve` processes add
+    # up their figures there (prometheus-client's multiprocess mode; docs/metrics.md).
+    metrics_token: SecretStr | None = None
+    metrics_allow_from: list[str] = Field(default_factory=lambda: ["127.0.0.0/8", "::1/128"])
+    metrics_dir: Path | None = None
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
     log_level: str = "info"
@@ -110,10 +118,21 @@ class Settings(BaseSettings):
         Rate.parse(value)
         return value
 
-    @field_validator("redis_url", mode="before")
+    @field_validator("redis_url", "metrics_token", "metrics_dir", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value
+
+    @field_validator("metrics_allow_from")
+    @classmethod
+    def _check_networks(cls, value: list[str]) -> list[str]:
+        for network in value:
+            ipaddress.ip_network(network, strict=False)  # ValueError names it
+        return value
+
+    @cached_property
+    def metrics_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        return tuple(ipaddress.ip_network(n, strict=False) for n in self.metrics_allow_from)
 
     @cached_property
     def api_rate(self) -> Rate:

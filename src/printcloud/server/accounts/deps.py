@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
+from printcloud.server import metrics
 from printcloud.server.accounts import service
 from printcloud.server.accounts.permissions import Action, allows
 from printcloud.server.accounts.service import Principal
@@ -50,6 +51,7 @@ async def count_request(ports: Ports, principal: Principal) -> None:
     rate = ports.settings.api_rate
     decision = await ports.limiter.hit(f"api:{principal.account_id}", rate)
     if not decision.allowed:
+        metrics.RATE_LIMITED_BY_LIMIT[metrics.API].inc()
         raise TooManyRequests(
             f"Rate limit exceeded: {rate.count} requests per {rate.period:g} s per account",
             retry_after=decision.retry_after,

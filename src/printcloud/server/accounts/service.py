@@ -11,7 +11,7 @@ import structlog
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from printcloud.server import effects, ids
+from printcloud.server import effects, ids, metrics
 from printcloud.server.accounts import keys, passwords, repository
 from printcloud.server.accounts.permissions import Permission
 from printcloud.server.db.models import Account, ApiKey, User
@@ -189,19 +189,20 @@ async def check_login(
     """
     email, address = normalize_email(attempt.email), attempt.address
     budgets = [
-        (f"login:email:{email}", settings.login_email_rate),
-        (f"login:addr:{address}", settings.login_address_rate),
+        (f"login:email:{email}", settings.login_email_rate, metrics.LOGIN_EMAIL),
+        (f"login:addr:{address}", settings.login_address_rate, metrics.LOGIN_ADDRESS),
     ]
-    for key, rate in budgets:
+    for key, rate, limit in budgets:
         decision = await limiter.peek(key, rate)
         if not decision.allowed:
+            metrics.RATE_LIMITED_BY_LIMIT[limit].inc()
             log.warning("login_throttled", address=address)
             raise TooManyRequests(
                 "Too many failed logins; try again later", retry_after=decision.retry_after
             )
     user = await repository.user_by_email(session, email)
     if not await passwords.verify_password(user.password_hash if user else None, attempt.password):
-        for key, rate in budgets:
+        for key, rate, _ in budgets:
             await limiter.hit(key, rate)
         log.info("login_failed", address=address)
         raise Unauthorized("Invalid e-mail or password")

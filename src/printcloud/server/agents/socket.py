@@ -31,7 +31,8 @@ from printcloud.protocol.retry_hint import (
     CLOSE_TRY_AGAIN_LATER,
     with_retry_after,
 )
-from printcloud.protocol.session import CLOSE_TOO_BIG, Close, ServerSession
+from printcloud.protocol.session import CLOSE_INVALID_DATA, CLOSE_TOO_BIG, Close, ServerSession
+from printcloud.server import metrics
 from printcloud.server.accounts import service as accounts
 from printcloud.server.accounts.service import KeyRefused, Principal
 from printcloud.server.agents.admission import Admission, Ticket
@@ -234,10 +235,12 @@ class AgentSockets:
             return
         admission = self.ports.admission
         if self.ports.dispatcher.stopping:
+            _refused(metrics.RESTARTING)
             await _refuse(receive, send, restarting(admission.restart_hints(1)[0]))
             return
         ticket = admission.enter()
         if ticket is None:
+            _refused(metrics.BUSY)
             busy = Close(
                 CLOSE_TRY_AGAIN_LATER, with_retry_after("server busy", admission.retry_after())
             )
@@ -247,6 +250,11 @@ class AgentSockets:
             await agent_socket(WebSocket(scope, receive, send), self.ports, ticket)
         finally:
             ticket.release()
+
+
+def _refused(reason: str) -> None:
+    """Count a handshake that did not end in ``auth_ok`` (the operator's metrics)."""
+    metrics.HANDSHAKES_REFUSED_BY_REASON[reason].inc()
 
 
 def _come_back_later(exc: DependencyUnavailable) -> Close:
@@ -282,6 +290,7 @@ async def agent_socket(websocket: WebSocket, ports: AgentPorts, ticket: Ticket) 
             )
         )
     except TimeoutError:
+        _refused(AuthRefusal.AUTH_TIMEOUT)
         reply, close = session.reject(
             "Authentication timed out: send auth first", AuthRefusal.AUTH_TIMEOUT
         )
@@ -289,13 +298,17 @@ async def agent_socket(websocket: WebSocket, ports: AgentPorts, ticket: Ticket) 
         await _close(websocket, close)
         return
     except _TooBig:
+        _refused(metrics.TOO_BIG)
         await _close(websocket, Close(CLOSE_TOO_BIG, "message too big"))
         return
     except (_Gone, WebSocketDisconnect):
+        _refused(metrics.GONE)
         return
     if received.reply:
         await websocket.send_text(received.reply)
     if received.close or not isinstance(received.message, Auth):
+        malformed = received.close is not None and received.close.code == CLOSE_INVALID_DATA
+        _refused(metrics.MALFORMED if malformed else AuthRefusal.BAD_AUTH)
         await _close(websocket, received.close or Close(1008, "authenticate first"))
         return
 
@@ -309,9 +322,11 @@ async def agent_socket(websocket: WebSocket, ports: AgentPorts, ticket: Ticket) 
     # (Not kept, nor cancelled: a release after the one that counted does nothing, and a
     # handle kept in this frame would live as long as the socket.)
     asyncio.get_running_loop().call_later(settings.ws_auth_timeout, ticket.release)
+    metrics.AGENT_CONNECTIONS.inc()
     try:
         await _serve(connection, ports)
     finally:
+        metrics.AGENT_CONNECTIONS.dec()
         ports.dispatcher.unregister(connection)
         if not ports.dispatcher.stopping:  # else they go offline together (Dispatcher.stop)
             try:
@@ -365,6 +380,7 @@ async def _authenticate(
     except ConnectionRefused as exc:
         reason, refusal = str(exc), exc.refusal
     except DependencyUnavailable as exc:
+        _refused(metrics.DEPENDENCY_UNAVAILABLE)
         await _close(websocket, _come_back_later(exc))
         return None
     else:
@@ -381,9 +397,11 @@ async def _authenticate(
                     reason = "Could not register the computer; try again"
                     refusal = AuthRefusal.TRY_AGAIN
             except DependencyUnavailable as exc:
+                _refused(metrics.DEPENDENCY_UNAVAILABLE)
                 await _close(websocket, _come_back_later(exc))
                 return None
     if computer is None:
+        _refused(refusal)
         log.info("agent_refused", reason=reason, computer_name=auth.computer_name)
         reply, close = session.reject(reason, refusal)
         await websocket.send_text(reply)
@@ -398,6 +416,7 @@ async def _authenticate(
         ticket=ticket,
     )
     await connection.send(session.accept(computer.id, auth))
+    metrics.AGENT_HANDSHAKES_ACCEPTED.inc()
     if ports.dispatcher.stopping:  # the shutdown let the others go while this one authenticated
         close = restarting(ports.admission.restart_hints(1)[0])
         await connection.close(close.code, close.reason)

@@ -24,6 +24,21 @@ async def computers(session: AsyncSession, account_id: str) -> Sequence[Computer
     return result.all()
 
 
+async def count_by_state(session: AsyncSession) -> tuple[dict[str, int], dict[str, int]]:
+    """How many computers, and printers, are in each state on the whole server: the
+    operator's figures (``/metrics``), never an account's, so not scoped by one."""
+    computers = await session.execute(
+        select(Computer.state, func.count().label("number")).group_by(Computer.state)
+    )
+    printers = await session.execute(
+        select(Printer.state, func.count().label("number")).group_by(Printer.state)
+    )
+    return (
+        {row.state: row.number for row in computers},
+        {row.state: row.number for row in printers},
+    )
+
+
 async def computer_ids(session: AsyncSession, account_id: str, ids: Sequence[str]) -> list[str]:
     result = await session.scalars(
         select(Computer.id).where(Computer.account_id == account_id, Computer.id.in_(ids))

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from printcloud.protocol.presence import ComputerState, PrinterState
 from printcloud.server import effects
 from printcloud.server.computers import repository
 from printcloud.server.computers.schemas import ComputerOut, PrinterOut
@@ -61,3 +62,13 @@ async def delete_computers(session: AsyncSession, account_id: str, ids: Sequence
         effects.computer_removed(session, computer_id)
     log.info("computers_deleted", account_id=account_id, computer_ids=deleted)
     return deleted
+
+
+async def count_by_state(session: AsyncSession) -> tuple[dict[str, int], dict[str, int]]:
+    """Computers, and printers, by state on the whole server (every state named, with
+    its zero): what every instance of a cluster reads alike, for the operator."""
+    computers, printers = await repository.count_by_state(session)
+    return (
+        {state.value: computers.get(state.value, 0) for state in ComputerState},
+        {state.value: printers.get(state.value, 0) for state in PrinterState},
+    )

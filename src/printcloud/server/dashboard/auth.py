@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
+from printcloud.server import metrics
 from printcloud.server.accounts import service as accounts
 from printcloud.server.dashboard import csrf, i18n, sessions
 from printcloud.server.dashboard.web import (
@@ -103,6 +104,7 @@ async def signup(
         f"signup:addr:{_client_address(request)}", ports.settings.signup_rate
     )
     if not allowed.allowed:
+        metrics.RATE_LIMITED_BY_LIMIT[metrics.SIGNUP].inc()
         response = _prelogin_page(
             request,
             "signup.html",

@@ -23,7 +23,9 @@ class Database:
     sessionmaker: async_sessionmaker[AsyncSession]
     # Whether PostgreSQL answered last time (SQLite is always there).
     availability: Availability = field(
-        default_factory=lambda: Availability("database", "requests are answered 503")
+        default_factory=lambda: Availability(
+            "database", "requests are answered 503", client="queries"
+        )
     )
 
     @classmethod
@@ -32,6 +34,7 @@ class Database:
         engine = create_engine(url)
         database = cls(engine, create_sessionmaker(engine))
         outage.watch(engine, database.availability)
+        outage.count_errors(engine)
         return database
 
     async def migrate(self) -> None:

@@ -16,8 +16,10 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Dialect, ExceptionContext
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from printcloud.server import metrics
 from printcloud.server.availability import Availability, DependencyUnavailable
 
 # SQLSTATEs of a server that is not taking work: class 08 (connection exception), an
@@ -70,3 +72,22 @@ def watch(engine: AsyncEngine, availability: Availability) -> None:
             return None
         availability.down(error)
         return DatabaseUnavailable(str(error) or type(error).__name__)
+
+
+def count_errors(engine: AsyncEngine) -> None:
+    """Count every error the driver raises, on any database, by kind (the operator's
+    ``printcloud_database_errors_total``): a constraint is often a race the code
+    resolves, but a rising count of the others is worth a look."""
+
+    @event.listens_for(engine.sync_engine, "handle_error")
+    def counted(context: ExceptionContext) -> None:
+        error = context.original_exception
+        if context.is_pre_ping or not isinstance(error, Exception):
+            return
+        if context.is_disconnect or _unavailable(error):
+            kind = "unavailable"
+        elif isinstance(context.sqlalchemy_exception, IntegrityError):
+            kind = "integrity"
+        else:
+            kind = "other"
+        metrics.DATABASE_ERRORS_BY_KIND[kind].inc()

@@ -46,6 +46,7 @@ class JobRow:
     account_id: str
     state: str
     updated_at: datetime
+    created_at: datetime  # the POST: the operator's latency metrics start there
     printer_name: str = ""
     content_type: str = ""
     title: str = ""
@@ -53,7 +54,7 @@ class JobRow:
     qty: int = 1
 
 
-_ROW_COLUMNS = ("seq", "id", "account_id", "state", "updated_at")
+_ROW_COLUMNS = ("seq", "id", "account_id", "state", "updated_at", "created_at")
 _PAYLOAD_COLUMNS = ("printer_name", "content_type", "title", "options", "qty")
 
 

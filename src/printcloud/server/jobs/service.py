@@ -17,7 +17,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from printcloud.protocol.content import ContentType, job_title
 from printcloud.protocol.events import EventType
 from printcloud.protocol.job_states import RESTATED, JobState, next_state
-from printcloud.server import effects, ids
+from printcloud.server import effects, ids, metrics
 from printcloud.server.db.models import PrintJob
 from printcloud.server.db.types import utcnow
 from printcloud.server.errors import BadRequest, NotFound, PrintCloudError
@@ -155,6 +155,8 @@ async def create_jobs(
             for row in rows
         ],
     )
+    for record, value in metrics.jobs_created([row["content_type"] for row in rows]):
+        effects.measure(session, record, value)
     for row in rows:
         effects.wake_computer(session, row["computer_id"])
         log.info(
@@ -231,6 +233,10 @@ async def move_job(
         return await move_job(session, job, reported, message)
     _keep(job, state=new_state.value, updated_at=now)
     await _record_state(session, job, message)
+    # Its age from the POST, perhaps timed by another instance of a cluster (their
+    # clocks' difference is in the figure).
+    for record, value in metrics.job_moved(new_state, (now - job.created_at).total_seconds()):
+        effects.measure(session, record, value)
     log.info("job_state", account_id=job.account_id, job_id=job.id, state=job.state)
     return True
 

@@ -42,6 +42,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from printcloud.outbound import Failure, RequestFailed, SafeClient, UnsafeTarget
+from printcloud.server import metrics
 from printcloud.server.db.models import (
     DeliveryStatus,
     Event,
@@ -85,6 +86,18 @@ class Outcome:
     @property
     def ok(self) -> bool:
         return self.status_code is not None and 200 <= self.status_code < 300
+
+    @property
+    def kind(self) -> str:
+        """The outcome in the operator's metrics' words (``metrics.WEBHOOK_OUTCOMES``)."""
+        code = self.status_code
+        if code is None:
+            return metrics.ERROR if self.failure is None else self.failure.value
+        if self.ok:
+            return metrics.SUCCESS
+        if 400 <= code < 500:
+            return metrics.CLIENT_ERROR
+        return metrics.SERVER_ERROR if code >= 500 else metrics.OTHER_STATUS
 
 
 @dataclass(frozen=True)
@@ -448,6 +461,8 @@ async def _deliver_batch(
     await record()
     results = [(c, outcomes[c.delivery_seq]) for c in claimed if c.delivery_seq in outcomes]
     for item, outcome in results:
+        metrics.WEBHOOK_DELIVERIES_BY_OUTCOME[outcome.kind].inc()
+        metrics.WEBHOOK_DELIVERY_SECONDS.observe(outcome.duration_ms / 1000)
         log.info(
             "webhook_attempt",
             webhook_id=item.webhook_id,
