@@ -18,6 +18,7 @@ from printcloud.server.accounts.roles import Role
 from printcloud.server.app import create_app
 from printcloud.server.db.models import User, UserToken
 from printcloud.server.db.types import utcnow
+from printcloud.server.retention import prune
 from printcloud.server.runtime import Runtime
 from tests.helpers.accounts import PASSWORD, TestAccount, add_user, make_account
 from tests.helpers.asgi_client import client_for
@@ -249,3 +250,25 @@ async def test_a_removed_user_cannot_use_a_reset_link(
     async with mail_runtime.sessionmaker() as session:
         links = await session.scalars(select(UserToken.id).where(UserToken.user_id == member.id))
         assert list(links) == []
+
+
+async def test_expired_links_are_pruned(
+    app: FastAPI, runtime: Runtime, account: TestAccount
+) -> None:
+    async with _signed_in(app, account.user.email) as owner:
+        token = csrf_of((await owner.get("/users")).text)
+        for email in ("old@example.com", "fresh@example.com"):
+            await owner.post(
+                "/users/invite", data={"csrf_token": token, "email": email, "role": "member"}
+            )
+    async with runtime.sessionmaker() as session:
+        await session.execute(
+            update(UserToken)
+            .where(UserToken.email == "old@example.com")
+            .values(expires_at=utcnow() - timedelta(seconds=1))
+        )
+        await session.commit()
+    pruned = await prune(runtime.sessionmaker, runtime.settings)
+    assert pruned.user_tokens == 1
+    async with runtime.sessionmaker() as session:
+        assert list(await session.scalars(select(UserToken.email))) == ["fresh@example.com"]
