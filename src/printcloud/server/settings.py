@@ -18,7 +18,10 @@ def _default_data_dir() -> Path:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="PRINTCLOUD_", extra="ignore")
+    # An invalid value is named, never shown: the SMTP URL carries a password.
+    model_config = SettingsConfigDict(
+        env_prefix="PRINTCLOUD_", extra="ignore", hide_input_in_errors=True
+    )
 
     data_dir: Path = Field(default_factory=_default_data_dir)
     # Empty means "SQLite in the data dir"; resolved by ``database_url_resolved``.
