@@ -272,3 +272,22 @@ async def test_expired_links_are_pruned(
     assert pruned.user_tokens == 1
     async with runtime.sessionmaker() as session:
         assert list(await session.scalars(select(UserToken.email))) == ["fresh@example.com"]
+
+
+async def test_an_accounts_links_are_throttled(runtime_factory: Callable[..., Runtime]) -> None:
+    runtime = runtime_factory(links_per_account="2/h")
+    account = await make_account(runtime)
+    async with _signed_in(create_app(runtime=runtime), account.user.email) as owner:
+        token = csrf_of((await owner.get("/users")).text)
+        answers = [
+            await owner.post(
+                "/users/invite",
+                data={"csrf_token": token, "email": f"n{n}@example.com", "role": "member"},
+            )
+            for n in range(3)
+        ]
+        reset = await owner.post(f"/users/{account.user.id}/reset-link", data={"csrf_token": token})
+    assert [a.status_code for a in answers] == [200, 200, 429]
+    assert "Too many links were made for this account" in answers[2].text
+    assert "Retry-After" in answers[2].headers
+    assert reset.status_code == 429  # the same budget

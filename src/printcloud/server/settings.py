@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     # not, so that a refusal tells nothing about the address).
     reset_requests_per_address: str = "10/h"
     reset_requests_per_email: str = "3/h"
+    # Invitations and reset links an account's owners make: with open sign-up, anyone
+    # could otherwise have this server mail any address.
+    links_per_account: str = "30/h"
     # Invitations and password resets go out by e-mail when this is set:
     # smtp://user:pass@host:587?starttls=true or smtps://user:pass@host:465.
     smtp_url: SecretStr | None = None
@@ -120,6 +123,7 @@ class Settings(BaseSettings):
         "signups_per_address",
         "reset_requests_per_address",
         "reset_requests_per_email",
+        "links_per_account",
         mode="before",
     )
     @classmethod
@@ -160,6 +164,10 @@ class Settings(BaseSettings):
     @cached_property
     def reset_email_rate(self) -> Rate:
         return Rate.parse(self.reset_requests_per_email)
+
+    @cached_property
+    def account_links_rate(self) -> Rate:
+        return Rate.parse(self.links_per_account)
 
     @cached_property
     def api_rate(self) -> Rate:

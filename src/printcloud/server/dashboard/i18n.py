@@ -284,6 +284,7 @@ EN: dict[str, str] = {
     "mail server said:",
     "users.last_owner": "An account keeps at least one owner: make someone else an owner first.",
     "users.role_changed": "The role was changed.",
+    "users.throttled": "Too many links were made for this account. Try again later.",
     "users.removed": "The user was removed: their sessions ended and the keys their logins made "
     "were revoked.",
     "invite.title": "Join PrintCloud",
@@ -579,6 +580,7 @@ HE: dict[str, str] = {
     "הדואר השיב:",
     "users.last_owner": "לחשבון נשאר תמיד לפחות בעלים אחד: הפכו קודם מישהו אחר לבעלים.",
     "users.role_changed": "התפקיד שונה.",
+    "users.throttled": "נוצרו יותר מדי קישורים לחשבון הזה. נסו שוב מאוחר יותר.",
     "users.removed": "המשתמש הוסר: החיבורים שלו נותקו והמפתחות שנוצרו בהתחברויות שלו בוטלו.",
     "invite.title": "הצטרפות ל־PrintCloud",
     "invite.intro": "הוזמנת לחשבון PrintCloud. כתובת הדוא״ל שלך בו:",

@@ -3,6 +3,7 @@ password-reset link an owner hands on. Every route here is an owner's (``OwnerDe
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from fastapi import APIRouter, Form, Request
@@ -19,6 +20,7 @@ from printcloud.server.db.uow import commit
 from printcloud.server.deps import PortsDep, SessionDep
 from printcloud.server.errors import BadRequest
 from printcloud.server.mail import MailFailed
+from printcloud.server.ports import Ports
 
 router = APIRouter(route_class=DashboardRoute, include_in_schema=False)
 
@@ -62,6 +64,20 @@ def _done(request: Request) -> str | None:
     return f"users.{done}" if done in ("role_changed", "removed") else None
 
 
+async def _throttled(
+    request: Request, login: WebLogin, session: AsyncSession, ports: Ports
+) -> Response | None:
+    """The 429 page once the account's owners made too many links, else None."""
+    decision = await ports.limiter.hit(
+        f"links:account:{login.account_id}", ports.settings.account_links_rate
+    )
+    if decision.allowed:
+        return None
+    page = await _page(request, login, session, status_code=429, error_key="users.throttled")
+    page.headers["Retry-After"] = str(max(1, math.ceil(decision.retry_after)))
+    return page
+
+
 @router.post("/users/invite")
 async def invite(
     request: Request,
@@ -72,6 +88,9 @@ async def invite(
     email: str = Form("", max_length=320),
     role: str = Form(Role.MEMBER.value),
 ) -> Response:
+    throttled = await _throttled(request, login, session, ports)
+    if throttled is not None:
+        return throttled
     try:
         link = await team.invite(session, login.account_id, email, _role(role))
     except BadRequest as exc:
@@ -146,6 +165,9 @@ async def remove(
 async def reset_link(
     request: Request, user_id: str, login: PostOwnerDep, session: SessionDep, ports: PortsDep
 ) -> Response:
+    throttled = await _throttled(request, login, session, ports)
+    if throttled is not None:
+        return throttled
     link = await team.reset_link_for(session, login.account_id, user_id)
     await commit(session)
     url = mails.link(request, ports.settings, f"/password/reset/{link.token}")
