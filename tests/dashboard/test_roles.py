@@ -16,9 +16,11 @@ from printcloud.server.accounts.roles import Role
 from printcloud.server.dashboard.routes import ROUTERS
 from printcloud.server.db.models import ApiKey, User
 from printcloud.server.runtime import Runtime
-from tests.helpers.accounts import PASSWORD, TestAccount, add_user
+from tests.helpers.accounts import PASSWORD, TestAccount, add_user, make_account
 from tests.helpers.asgi_client import client_for
 from tests.helpers.dashboard import csrf_of, web_login
+from tests.helpers.live_server import LiveServer
+from tests.helpers.ws_agent import WsAgent
 
 # Every owner-only route of the dashboard; a member gets a 403 page from each.
 OWNER_ONLY = {
@@ -269,3 +271,21 @@ async def test_a_demoted_owners_login_keys_become_print_only(
         refused = await api.post("/api/account/apikeys", auth=key, json={"permission": "full"})
         assert refused.status_code == 403
         assert (await api.get("/api/printers", auth=key)).status_code == 200
+
+
+async def test_only_an_owners_login_key_connects_a_computer(dash: LiveServer) -> None:
+    account = await make_account(dash.runtime)
+    member = await add_user(dash.runtime, account, Role.MEMBER)
+    async with httpx.AsyncClient(base_url=dash.url) as api:
+        keys = {}
+        for who, email in (("member", member.email), ("owner", account.user.email)):
+            login = await api.post("/api/client/login", json={"email": email, "password": PASSWORD})
+            keys[who] = login.json()["apiKey"]
+    refused = WsAgent(dash.ws_url, keys["member"])
+    answer = await refused.connect()
+    assert answer["type"] == "auth_error"
+    assert "print_only" in answer["message"]
+    await refused.close()
+    agent = WsAgent(dash.ws_url, keys["owner"])
+    assert (await agent.connect(printers=["Front Printer"]))["type"] == "auth_ok"
+    await agent.close()
