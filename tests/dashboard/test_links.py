@@ -291,3 +291,25 @@ async def test_an_accounts_links_are_throttled(runtime_factory: Callable[..., Ru
     assert "Too many links were made for this account" in answers[2].text
     assert "Retry-After" in answers[2].headers
     assert reset.status_code == 429  # the same budget
+
+
+async def test_a_cancelled_invitation_no_longer_opens(app: FastAPI, account: TestAccount) -> None:
+    async with _signed_in(app, account.user.email) as owner:
+        token = csrf_of((await owner.get("/users")).text)
+        made = await owner.post(
+            "/users/invite",
+            data={"csrf_token": token, "email": "gone@example.com", "role": "member"},
+        )
+        link = made.text.split('id="shown-link"', 1)[1].split('value="', 1)[1].split('"', 1)[0]
+        path = httpx.URL(link).path
+        assert (await owner.get(path)).status_code == 200
+        cancel = made.text.split('action="/users/invites/', 1)[1].split('"', 1)[0]
+        assert path.rsplit("/", 1)[1] not in cancel  # the page names the hash, never the token
+        done = await owner.post(f"/users/invites/{cancel}", data={"csrf_token": token})
+        assert done.status_code == 303
+        listed = await owner.get(done.headers["location"])
+        assert "The invitation was cancelled" in listed.text
+        assert "gone@example.com" not in listed.text
+        assert (await owner.get(path)).status_code == 410
+        again = await owner.post(f"/users/invites/{cancel}", data={"csrf_token": token})
+        assert again.status_code == 404

@@ -36,6 +36,7 @@ OWNER_ONLY = {
     ("POST", "/webhooks/{webhook_id}/delete"),
     ("GET", "/users"),
     ("POST", "/users/invite"),
+    ("POST", "/users/invites/{invite_id}/cancel"),
     ("POST", "/users/{user_id}/role"),
     ("POST", "/users/{user_id}/remove"),
     ("POST", "/users/{user_id}/reset-link"),
@@ -112,6 +113,7 @@ async def _refused_to_a_member(
         "webhook_id": "wh_" + webhook_id,
         "delivery_id": "msg_x",
         "user_id": account.user.id,
+        "invite_id": "0" * 64,
     }
     async with _signed_in(app, member.email) as client:
         token = csrf_of((await client.get("/")).text)

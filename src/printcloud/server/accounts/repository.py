@@ -244,3 +244,18 @@ async def pending_invites(
         .order_by(UserToken.created_at)
     )
     return result.all()
+
+
+async def delete_pending_invite(
+    session: AsyncSession, account_id: str, token_hash: str, purpose: str
+) -> bool:
+    """Delete the account's unused invitation; False when it has no such one."""
+    result = await session.execute(
+        delete(UserToken).where(
+            UserToken.account_id == account_id,
+            UserToken.id == token_hash,
+            UserToken.purpose == purpose,
+            UserToken.used_at.is_(None),
+        )
+    )
+    return int(result.rowcount) == 1  # type: ignore[attr-defined]

@@ -94,6 +94,14 @@ async def invite(session: AsyncSession, account_id: str, email: str, role: Role)
     return link
 
 
+async def cancel_invite(session: AsyncSession, account_id: str, invite_id: str) -> None:
+    """The pending invitation stops working (``invite_id`` is the stored hash, never the
+    token: the users page shows it, and it opens nothing)."""
+    if not await repository.delete_pending_invite(session, account_id, invite_id, Purpose.INVITE):
+        raise NotFound(f"Invitation {invite_id} not found")
+    log.info("invite_cancelled", account_id=account_id)
+
+
 async def usable_link(session: AsyncSession, token: str, purpose: Purpose) -> UserToken:
     """The link behind ``token`` while it can still be used (a page showing its form)."""
     row = None

@@ -61,7 +61,7 @@ async def user_list(request: Request, login: OwnerDep, session: SessionDep) -> R
 
 def _done(request: Request) -> str | None:
     done = request.query_params.get("done")
-    return f"users.{done}" if done in ("role_changed", "removed") else None
+    return f"users.{done}" if done in ("role_changed", "removed", "invite_cancelled") else None
 
 
 async def _throttled(
@@ -133,6 +133,12 @@ async def invite(
             shown_for=link.email,
         )
     return await _page(request, login, session, sent_to=link.email)
+
+
+@router.post("/users/invites/{invite_id}/cancel")
+async def cancel_invite(invite_id: str, login: PostOwnerDep, session: SessionDep) -> Response:
+    await team.cancel_invite(session, login.account_id, invite_id)
+    return RedirectResponse("/users?done=invite_cancelled", status_code=303)
 
 
 @router.post("/users/{user_id}/role")
