@@ -49,6 +49,7 @@ def test_users_create_then_duplicate_and_weak_passwords(env: dict[str, str]) -> 
     )
     assert created.returncode == 0, created.stderr
     assert "owner@example.com" in created.stdout
+    assert "the owner of the new account acc_" in created.stdout
 
     duplicate = run_printcloud(
         env, "users", "create", "--email", "owner@example.com", "--password", "another-s3cret"

@@ -12,6 +12,7 @@ from printcloud.protocol.content import ContentType
 from printcloud.protocol.events import TEST_EVENT
 from printcloud.protocol.job_states import JobState
 from printcloud.server.accounts.permissions import Permission
+from printcloud.server.accounts.roles import Role
 from printcloud.server.dashboard import i18n, job_words
 from printcloud.server.dashboard.pages import WEBHOOK_EVENTS
 from printcloud.server.dashboard.web import STATES
@@ -41,6 +42,7 @@ def test_every_key_a_template_uses_is_in_the_catalogs() -> None:
         "perm.": [p.value for p in Permission],
         "event.": [*WEBHOOK_EVENTS, TEST_EVENT],
         "content_type.": [c.value for c in ContentType],
+        "role.": [r.value for r in Role],
     }
     assert used - fixed == set(families)
     for prefix, values in families.items():

@@ -116,3 +116,27 @@ async def add_computer(
         await session.commit()
         await session.refresh(computer)
         return computer
+
+
+async def add_user(
+    runtime: Runtime, account: TestAccount, role: str, email: str | None = None
+) -> User:
+    """Another user of ``account`` (password ``PASSWORD``), written directly."""
+    global _password_hash  # noqa: PLW0603 - the same per-run cache as make_account's
+    if _password_hash is None:
+        _password_hash = await hash_password(PASSWORD)
+    async with runtime.sessionmaker() as session:
+        user = User(
+            id="usr_" + secrets.token_hex(8),
+            account_id=account.account_id,
+            email=email or f"{role}-{secrets.token_hex(4)}@example.com",
+            password_hash=_password_hash,
+            first_name="Mia",
+            last_name="Member",
+            created_at=utcnow(),
+            role=role,
+        )
+        session.add(user)
+        await session.commit()
+        await session.refresh(user)
+        return user

@@ -129,7 +129,8 @@ def users_create(
     first_name: Annotated[str, typer.Option(help="First name")] = "",
     last_name: Annotated[str, typer.Option(help="Last name")] = "",
 ) -> None:
-    """Create an account with its first user."""
+    """Create an account with its first user, its owner (who invites the others from the
+    dashboard's Users page)."""
     _require_server()
     from printcloud.cli.serve import create_user
     from printcloud.server.errors import PrintCloudError
@@ -149,7 +150,8 @@ def users_create(
     except OSError as exc:
         raise fail(f"cannot reach the database: {exc}") from None
     Console(soft_wrap=True).print(
-        f"Created user {user.email} ({user.id}) in account {user.account_id}", highlight=False
+        f"Created user {user.email} ({user.id}), the owner of the new account {user.account_id}",
+        highlight=False,
     )
 
 

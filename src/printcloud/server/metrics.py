@@ -184,13 +184,16 @@ API = "api"  # PRINTCLOUD_RATE_LIMIT, per account
 LOGIN_EMAIL = "login_email"  # PRINTCLOUD_LOGIN_FAILURES_PER_EMAIL
 LOGIN_ADDRESS = "login_address"  # PRINTCLOUD_LOGIN_FAILURES_PER_ADDRESS
 SIGNUP = "signup"  # PRINTCLOUD_SIGNUPS_PER_ADDRESS
+RESET_REQUESTS = "password_reset"  # PRINTCLOUD_RESET_REQUESTS_PER_ADDRESS and _PER_EMAIL
+ACCOUNT_LINKS = "account_links"  # PRINTCLOUD_LINKS_PER_ACCOUNT: invitations and reset links
 RATE_LIMITED = Counter(
     "printcloud_rate_limited",
     "Requests refused with 429 by a rate limit or throttle, by limit.",
     ["limit"],
 )
 RATE_LIMITED_BY_LIMIT = {
-    name: RATE_LIMITED.labels(name) for name in (API, LOGIN_EMAIL, LOGIN_ADDRESS, SIGNUP)
+    name: RATE_LIMITED.labels(name)
+    for name in (API, LOGIN_EMAIL, LOGIN_ADDRESS, SIGNUP, RESET_REQUESTS, ACCOUNT_LINKS)
 }
 
 # --- the services the server leans on (availability.py, db/outage.py)

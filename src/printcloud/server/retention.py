@@ -24,6 +24,7 @@ from printcloud.server.db.models import (
     Event,
     IdempotencyKey,
     PrintJob,
+    UserToken,
     WebhookDelivery,
     WebSession,
 )
@@ -49,6 +50,7 @@ class Pruned:
     events: int = 0
     idempotency_keys: int = 0
     web_sessions: int = 0
+    user_tokens: int = 0
 
 
 def _finished_jobs(cutoff: datetime) -> Select[int]:
@@ -118,6 +120,9 @@ async def prune(
     async with unit_of_work(sessionmaker) as session:
         result = await session.execute(delete(WebSession).where(WebSession.expires_at < now))
         counts["web_sessions"] = int(result.rowcount)  # type: ignore[attr-defined]
+        # Invitation and reset links past their expiry, used or not: none opens anything.
+        result = await session.execute(delete(UserToken).where(UserToken.expires_at < now))
+        counts["user_tokens"] = int(result.rowcount)  # type: ignore[attr-defined]
     pruned = Pruned(**counts)
     if any(counts.values()):
         log.info("history_pruned", **counts)

@@ -26,6 +26,7 @@ from printcloud.server.db.group_commit import Transactions
 from printcloud.server.health import Readiness
 from printcloud.server.jobs.intake import Intake
 from printcloud.server.keycache import KeyCache
+from printcloud.server.mail import Mailer
 from printcloud.server.periodic import Periodic
 from printcloud.server.ports import Ports
 from printcloud.server.ratelimit import (
@@ -159,7 +160,13 @@ class Runtime:
 
     @property
     def ports(self) -> Ports:
-        return Ports(self.settings, self.database, self.limiter, self.principals)
+        return Ports(
+            self.settings,
+            self.database,
+            self.limiter,
+            self.principals,
+            Mailer(self.settings.smtp, self.settings.smtp_from),
+        )
 
     @property
     def agent_ports(self) -> AgentPorts:

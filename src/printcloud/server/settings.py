@@ -10,6 +10,7 @@ import platformdirs
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from printcloud.server.mail import SmtpConfig
 from printcloud.server.ratelimit import Rate
 
 
@@ -18,7 +19,10 @@ def _default_data_dir() -> Path:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="PRINTCLOUD_", extra="ignore")
+    # An invalid value is named, never shown: the SMTP URL carries a password.
+    model_config = SettingsConfigDict(
+        env_prefix="PRINTCLOUD_", extra="ignore", hide_input_in_errors=True
+    )
 
     data_dir: Path = Field(default_factory=_default_data_dir)
     # Empty means "SQLite in the data dir"; resolved by ``database_url_resolved``.
@@ -32,6 +36,20 @@ class Settings(BaseSettings):
     login_failures_per_address: str = "30/15m"
     # Dashboard sign-ups (made or failed) per client address.
     signups_per_address: str = "5/h"
+    # "Forgot password" requests per client address and per e-mail address (known or
+    # not, so that a refusal tells nothing about the address).
+    reset_requests_per_address: str = "10/h"
+    reset_requests_per_email: str = "3/h"
+    # Invitations and reset links an account's owners make: with open sign-up, anyone
+    # could otherwise have this server mail any address.
+    links_per_account: str = "30/h"
+    # Invitations and password resets go out by e-mail when this is set:
+    # smtp://user:pass@host:587?starttls=true or smtps://user:pass@host:465.
+    smtp_url: SecretStr | None = None
+    smtp_from: str = "PrintCloud <printcloud@localhost>"
+    # The address links in e-mails point at (https://print.example.com). Unset, they
+    # take the address the request came to, which a proxy must then vouch for.
+    public_url: str = ""
     max_body_size: int = Field(default=50 * 1024 * 1024, gt=0)
     # A decoded base64 document larger than this is refused with 413.
     max_document_size: int = Field(default=50 * 1024 * 1024, gt=0)
@@ -111,6 +129,9 @@ class Settings(BaseSettings):
         "login_failures_per_address",
         "agent_message_rate",
         "signups_per_address",
+        "reset_requests_per_address",
+        "reset_requests_per_email",
+        "links_per_account",
         mode="before",
     )
     @classmethod
@@ -133,6 +154,39 @@ class Settings(BaseSettings):
     @cached_property
     def metrics_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
         return tuple(ipaddress.ip_network(n, strict=False) for n in self.metrics_allow_from)
+
+    @field_validator("smtp_url", mode="before")
+    @classmethod
+    def _check_smtp_url(cls, value: object) -> object:
+        if value in ("", None):
+            return None
+        raw = value.get_secret_value() if isinstance(value, SecretStr) else str(value)
+        SmtpConfig.parse(raw)  # a ValueError that never names the password
+        return value
+
+    @field_validator("public_url", mode="before")
+    @classmethod
+    def _check_public_url(cls, value: object) -> object:
+        text = str(value or "").strip().rstrip("/")
+        if text and not text.startswith(("http://", "https://")):
+            raise ValueError("PRINTCLOUD_PUBLIC_URL must start with http:// or https://")
+        return text
+
+    @cached_property
+    def smtp(self) -> SmtpConfig | None:
+        return SmtpConfig.parse(self.smtp_url.get_secret_value()) if self.smtp_url else None
+
+    @cached_property
+    def reset_address_rate(self) -> Rate:
+        return Rate.parse(self.reset_requests_per_address)
+
+    @cached_property
+    def reset_email_rate(self) -> Rate:
+        return Rate.parse(self.reset_requests_per_email)
+
+    @cached_property
+    def account_links_rate(self) -> Rate:
+        return Rate.parse(self.links_per_account)
 
     @cached_property
     def api_rate(self) -> Rate:

@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, select, update
+from sqlalchemy import Row, bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from printcloud.server.db.models import Account, ApiKey, User, table
+from printcloud.server.db.models import Account, ApiKey, User, UserToken, WebSession, table
 
 
 async def add_account(session: AsyncSession, account: Account) -> None:
@@ -98,3 +98,164 @@ async def revoked_among(session: AsyncSession, key_ids: Sequence[str]) -> set[st
         select(ApiKey.id).where(ApiKey.id.in_(key_ids), ApiKey.revoked_at.is_(None))
     )
     return set(key_ids) - set(live.all())
+
+
+# The account's users, and the links of invitations and password resets.
+
+
+async def lock_account(session: AsyncSession, account_id: str) -> None:
+    """Hold the account's row until the commit: changes to its owners take turns, so two
+    owners demoting each other at once cannot leave it with none (PostgreSQL; SQLite
+    writes one transaction at a time anyway)."""
+    await session.execute(select(Account.id).where(Account.id == account_id).with_for_update())
+
+
+async def users(session: AsyncSession, account_id: str) -> Sequence[User]:
+    result = await session.scalars(
+        select(User).where(User.account_id == account_id).order_by(User.created_at, User.id)
+    )
+    return result.all()
+
+
+async def account_user(session: AsyncSession, account_id: str, user_id: str) -> User | None:
+    return await session.scalar(
+        select(User).where(User.account_id == account_id, User.id == user_id)
+    )
+
+
+async def count_role(session: AsyncSession, account_id: str, role: str) -> int:
+    count = await session.scalar(
+        select(func.count()).where(User.account_id == account_id, User.role == role)
+    )
+    return int(count or 0)
+
+
+async def set_role(session: AsyncSession, user_id: str, role: str) -> None:
+    await session.execute(update(User).where(User.id == user_id).values(role=role))
+
+
+async def delete_user(session: AsyncSession, user_id: str) -> None:
+    # Its sessions and links by name: SQLite enforces no foreign key unless told to.
+    await session.execute(delete(WebSession).where(WebSession.user_id == user_id))
+    await session.execute(delete(UserToken).where(UserToken.user_id == user_id))
+    await session.execute(delete(User).where(User.id == user_id))
+
+
+async def delete_sessions(session: AsyncSession, user_id: str) -> None:
+    await session.execute(delete(WebSession).where(WebSession.user_id == user_id))
+
+
+async def live_keys_of_user(
+    session: AsyncSession, user_id: str, permissions: Sequence[str] | None = None
+) -> Sequence[str]:
+    query = select(ApiKey.id).where(ApiKey.user_id == user_id, ApiKey.revoked_at.is_(None))
+    if permissions is not None:
+        query = query.where(ApiKey.permission.in_(permissions))
+    return (await session.scalars(query)).all()
+
+
+async def set_key_permission(
+    session: AsyncSession, key_ids: Sequence[str], permission: str
+) -> None:
+    await session.execute(
+        update(ApiKey).where(ApiKey.id.in_(key_ids)).values(permission=permission)
+    )
+
+
+async def revoke_keys(session: AsyncSession, key_ids: Sequence[str], at: datetime) -> None:
+    await session.execute(
+        update(ApiKey)
+        .where(ApiKey.id.in_(key_ids), ApiKey.revoked_at.is_(None))
+        .values(revoked_at=at)
+    )
+
+
+async def add_token(session: AsyncSession, row: UserToken) -> None:
+    session.add(row)
+    await session.flush()
+
+
+async def usable_token(
+    session: AsyncSession, token_hash: str, purpose: str, now: datetime
+) -> UserToken | None:
+    return await session.scalar(
+        select(UserToken).where(
+            UserToken.id == token_hash,
+            UserToken.purpose == purpose,
+            UserToken.used_at.is_(None),
+            UserToken.expires_at > now,
+        )
+    )
+
+
+async def use_token(session: AsyncSession, token_hash: str, purpose: str, now: datetime) -> bool:
+    """Mark the link used, once: False when it was used (by a request at the same
+    moment too), expired or never made."""
+    result = await session.execute(
+        update(UserToken)
+        .where(
+            UserToken.id == token_hash,
+            UserToken.purpose == purpose,
+            UserToken.used_at.is_(None),
+            UserToken.expires_at > now,
+        )
+        .values(used_at=now)
+    )
+    return int(result.rowcount) == 1  # type: ignore[attr-defined]
+
+
+async def use_tokens_of(session: AsyncSession, user_id: str, purpose: str, now: datetime) -> None:
+    """Every unused link of ``purpose`` for the user stops working."""
+    await session.execute(
+        update(UserToken)
+        .where(
+            UserToken.user_id == user_id,
+            UserToken.purpose == purpose,
+            UserToken.used_at.is_(None),
+        )
+        .values(used_at=now)
+    )
+
+
+async def drop_pending_invites(
+    session: AsyncSession, account_id: str, email: str, purpose: str
+) -> None:
+    await session.execute(
+        delete(UserToken).where(
+            UserToken.account_id == account_id,
+            UserToken.email == email,
+            UserToken.purpose == purpose,
+            UserToken.used_at.is_(None),
+        )
+    )
+
+
+async def pending_invites(
+    session: AsyncSession, account_id: str, purpose: str, now: datetime
+) -> Sequence[UserToken]:
+    result = await session.scalars(
+        select(UserToken)
+        .where(
+            UserToken.account_id == account_id,
+            UserToken.purpose == purpose,
+            UserToken.used_at.is_(None),
+            UserToken.expires_at > now,
+        )
+        .order_by(UserToken.created_at)
+    )
+    return result.all()
+
+
+async def delete_pending_invite(
+    session: AsyncSession, account_id: str, token_hash: str, purpose: str
+) -> bool:
+    """Delete the account's unused invitation; False when it has no such one."""
+    result = await session.execute(
+        delete(UserToken).where(
+            UserToken.account_id == account_id,
+            UserToken.id == token_hash,
+            UserToken.purpose == purpose,
+            UserToken.used_at.is_(None),
+        )
+    )
+    return int(result.rowcount) == 1  # type: ignore[attr-defined]

@@ -21,6 +21,8 @@ router = APIRouter(prefix="/api", tags=["accounts"])
     "/client/login",
     response_model=LoginOut,
     summary="Get an API key from e-mail and password (no authentication)",
+    description="Any user of the account may log in. [ext] The key is `full` for an "
+    "owner of the account and `print_only` for a member.",
 )
 async def client_login(
     body: LoginIn, request: Request, session: SessionDep, ports: PortsDep

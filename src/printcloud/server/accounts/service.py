@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from printcloud.server import effects, ids, metrics
 from printcloud.server.accounts import keys, passwords, repository
 from printcloud.server.accounts.permissions import Permission
+from printcloud.server.accounts.roles import LOGIN_KEY_PERMISSION, Role
 from printcloud.server.db.models import Account, ApiKey, User
 from printcloud.server.db.types import utcnow
 from printcloud.server.errors import BadRequest, NotFound, TooManyRequests, Unauthorized
@@ -37,6 +38,10 @@ def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
+def valid_email(email: str) -> bool:
+    return bool(_EMAIL.match(email)) and len(email) <= 320
+
+
 class KeyRefused(Unauthorized):
     """The API key is not one of ours, or no longer: ``revoked`` tells which."""
 
@@ -57,9 +62,9 @@ class Principal:
 async def create_user(
     session: AsyncSession, *, email: str, password: str, first_name: str = "", last_name: str = ""
 ) -> User:
-    """Create an account with its first user."""
+    """Create an account with its first user, its owner."""
     email = normalize_email(email)
-    if not _EMAIL.match(email) or len(email) > 320:
+    if not valid_email(email):
         raise BadRequest(f"email: {email!r} is not a valid e-mail address")
     reason = passwords.weakness(password)
     if reason:
@@ -75,6 +80,7 @@ async def create_user(
         first_name=first_name.strip(),
         last_name=last_name.strip(),
         created_at=utcnow(),
+        role=Role.OWNER.value,
     )
     await repository.add_account(session, account)
     try:
@@ -213,14 +219,15 @@ async def check_login(
 async def client_login(
     session: AsyncSession, limiter: RateLimiter, settings: Settings, attempt: LoginAttempt
 ) -> tuple[User, str]:
-    """Check e-mail and password and issue a new full key for the client program."""
+    """Check e-mail and password and issue a new key for the client program: full for
+    an owner, print_only for a member (``roles.LOGIN_KEY_PERMISSION``)."""
     user = await check_login(session, limiter, settings, attempt)
     _, secret = await create_api_key(
         session,
         account_id=user.account_id,
         user_id=user.id,
         description=attempt.key_description or CLIENT_LOGIN_DESCRIPTION.format(now=utcnow()),
-        permission=Permission.FULL,
+        permission=LOGIN_KEY_PERMISSION[Role(user.role)],
     )
     return user, secret
 

@@ -24,11 +24,11 @@ from printcloud.server.errors import BadRequest, TooManyRequests, Unauthorized
 router = APIRouter(route_class=DashboardRoute, include_in_schema=False)
 
 
-def _client_address(request: Request) -> str:
+def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def _prelogin_page(
+def prelogin_page(
     request: Request, template: str, *, status_code: int = 200, **context: Any
 ) -> Response:
     token = csrf.prelogin_token(request)
@@ -37,13 +37,13 @@ def _prelogin_page(
     return response
 
 
-async def _check_prelogin(request: Request) -> None:
+async def check_prelogin(request: Request) -> None:
     await csrf.check(request, request.cookies.get(csrf.PRELOGIN_COOKIE, ""))
 
 
 @router.get("/login")
 async def login_page(request: Request, ports: PortsDep, next: str = "/") -> Response:
-    return _prelogin_page(
+    return prelogin_page(
         request, "login.html", next=safe_next(next), signup=ports.settings.signup_enabled
     )
 
@@ -58,14 +58,14 @@ async def login(
     password: str = Form("", max_length=1024),
     next: str = Form("/"),
 ) -> Response:
-    await _check_prelogin(request)
+    await check_prelogin(request)
     try:
         # The same check, and the same failure budget, as POST /api/client/login.
-        attempt = accounts.LoginAttempt(email, password, _client_address(request))
+        attempt = accounts.LoginAttempt(email, password, client_address(request))
         user = await accounts.check_login(session, ports.limiter, ports.settings, attempt)
     except (Unauthorized, TooManyRequests) as exc:
         throttled = isinstance(exc, TooManyRequests)
-        return _prelogin_page(
+        return prelogin_page(
             request,
             "login.html",
             status_code=429 if throttled else 401,
@@ -81,7 +81,7 @@ async def login(
 async def signup_page(request: Request, ports: PortsDep) -> Response:
     if not ports.settings.signup_enabled:
         return render(request, "signup_disabled.html", status_code=404)
-    return _prelogin_page(request, "signup.html")
+    return prelogin_page(request, "signup.html")
 
 
 @router.post("/signup")
@@ -97,15 +97,15 @@ async def signup(
 ) -> Response:
     if not ports.settings.signup_enabled:
         return render(request, "signup_disabled.html", status_code=404)
-    await _check_prelogin(request)
+    await check_prelogin(request)
     # Every attempt counts, the failed ones too: each answers whether an e-mail has an
     # account, and each that succeeds makes an account, with its API keys and budgets.
     allowed = await ports.limiter.hit(
-        f"signup:addr:{_client_address(request)}", ports.settings.signup_rate
+        f"signup:addr:{client_address(request)}", ports.settings.signup_rate
     )
     if not allowed.allowed:
         metrics.RATE_LIMITED_BY_LIMIT[metrics.SIGNUP].inc()
-        response = _prelogin_page(
+        response = prelogin_page(
             request,
             "signup.html",
             status_code=429,
@@ -122,7 +122,7 @@ async def signup(
         )
     except BadRequest as exc:
         await session.rollback()
-        return _prelogin_page(
+        return prelogin_page(
             request,
             "signup.html",
             status_code=400,

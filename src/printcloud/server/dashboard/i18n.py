@@ -248,6 +248,77 @@ EN: dict[str, str] = {
         "The computer disconnected before reporting how this job ended; it may have printed"
     ),
     "history.download_failed": "The server could not get the document: {reason}",
+    "nav.users": "Users",
+    "login.forgot": "Forgot your password?",
+    "role.owner": "Owner",
+    "role.member": "Member",
+    "users.title": "Users",
+    "users.intro": "Everyone here prints and sees the account's computers, printers and jobs. "
+    "Owners also manage API keys, webhooks and users.",
+    "users.invite": "Invite a user",
+    "users.role": "Role",
+    "users.name": "Name",
+    "users.joined": "Joined",
+    "users.actions": "Actions",
+    "users.none": "No users.",
+    "users.you": "you",
+    "users.make_owner": "Make owner",
+    "users.make_member": "Make member",
+    "users.make_owner_label": "Make {email} an owner",
+    "users.make_member_label": "Make {email} a member",
+    "users.reset": "Password reset link",
+    "users.reset_label": "A password reset link for {email}",
+    "users.remove": "Remove",
+    "users.remove_label": "Remove {email}",
+    "users.pending": "Pending invitations",
+    "users.expires": "Expires",
+    "users.no_pending": "No pending invitations.",
+    "users.mail_sent": "An e-mail with the link was sent to {email}.",
+    "users.link_label": "Single-use link",
+    "users.invite_link": "The invitation link. Pass it on to the person you invited: it works "
+    "once, for 7 days, and is not shown again.",
+    "users.reset_link": "The password reset link. Pass it on to its user: it works once, for an "
+    "hour, and is not shown again.",
+    "users.invite_failed": "The invitation could not be made:",
+    "users.mail_failed": "The e-mail could not be sent. Pass the link below on another way. The "
+    "mail server said:",
+    "users.last_owner": "An account keeps at least one owner: make someone else an owner first.",
+    "users.role_changed": "The role was changed.",
+    "users.cancel_invite": "Cancel",
+    "users.cancel_invite_label": "Cancel the invitation of {email}",
+    "users.invite_cancelled": "The invitation was cancelled: its link no longer works.",
+    "users.throttled": "Too many links were made for this account. Try again later.",
+    "users.removed": "The user was removed: their sessions ended and the keys their logins made "
+    "were revoked.",
+    "invite.title": "Join PrintCloud",
+    "invite.intro": "You were invited to a PrintCloud account. Your e-mail address there:",
+    "invite.submit": "Join",
+    "invite.failed": "You could not join yet:",
+    "forgot.title": "Forgot password",
+    "forgot.intro": "Enter your e-mail address: we send a link that sets a new password.",
+    "forgot.submit": "Send the link",
+    "forgot.sent": "If a user has this e-mail address, a link is on its way to it. It works once, "
+    "within an hour.",
+    "forgot.throttled": "Too many requests. Try again later.",
+    "forgot.ask_owner": "This server sends no e-mail. Ask an owner of your account for a password "
+    "reset link: they can make one on the Users page.",
+    "reset.title": "Set a new password",
+    "reset.intro": "Your other sessions are logged out when the password is set.",
+    "reset.submit": "Set the password",
+    "link.unusable": "This link cannot be used: it was used already, it has expired, or it was "
+    "replaced by a newer one. Ask for a new link.",
+    "error.owners_only": "Only an owner of the account can open this page or do this. Ask an "
+    "owner.",
+    "connect.owner_needed": "Connecting a computer needs an owner: the agent needs a full key, "
+    "and a member's login gives a print-only one. Ask an owner of the account to connect it.",
+    "mail.invite.subject": "You are invited to PrintCloud",
+    "mail.invite.body": "{inviter} invited you to their PrintCloud account.\n\nOpen this link to "
+    "choose your name and password (it works once, for {days} days):\n\n{url}\n\nIf you did not "
+    "expect this, ignore this e-mail.\n",
+    "mail.reset.subject": "Your PrintCloud password",
+    "mail.reset.body": "Someone asked to reset the password of this e-mail address's PrintCloud "
+    "user.\n\nOpen this link to set a new one (it works once, within {minutes} "
+    "minutes):\n\n{url}\n\nIf it was not you, ignore this e-mail: your password stays as it is.\n",
     "common.copy_failed": "Select the text and copy it.",
 }
 
@@ -476,6 +547,75 @@ HE: dict[str, str] = {
     "history.computer_removed": "המחשב הוסר מהחשבון",
     "history.disconnected": "המחשב התנתק לפני שדיווח איך הסתיימה העבודה; ייתכן שהיא הודפסה",
     "history.download_failed": "השרת לא הצליח להשיג את המסמך: {reason}",
+    "nav.users": "משתמשים",
+    "login.forgot": "שכחת את הסיסמה?",
+    "role.owner": "בעלים",
+    "role.member": "חבר/ה",
+    "users.title": "משתמשים",
+    "users.intro": "כל מי שכאן מדפיס ורואה את המחשבים, המדפסות והעבודות של החשבון. הבעלים מנהלים "
+    "גם את מפתחות ה־API, הוובהוקים והמשתמשים.",
+    "users.invite": "הזמנת משתמש",
+    "users.role": "תפקיד",
+    "users.name": "שם",
+    "users.joined": "הצטרף/ה",
+    "users.actions": "פעולות",
+    "users.none": "אין משתמשים.",
+    "users.you": "את/ה",
+    "users.make_owner": "הפיכה לבעלים",
+    "users.make_member": "הפיכה לחבר/ה",
+    "users.make_owner_label": "הפיכת {email} לבעלים",
+    "users.make_member_label": "הפיכת {email} לחבר/ה",
+    "users.reset": "קישור לאיפוס סיסמה",
+    "users.reset_label": "קישור לאיפוס הסיסמה של {email}",
+    "users.remove": "הסרה",
+    "users.remove_label": "הסרת {email}",
+    "users.pending": "הזמנות ממתינות",
+    "users.expires": "תוקף עד",
+    "users.no_pending": "אין הזמנות ממתינות.",
+    "users.mail_sent": "דוא״ל עם הקישור נשלח אל {email}.",
+    "users.link_label": "קישור חד־פעמי",
+    "users.invite_link": "קישור ההזמנה. העבירו אותו למי שהזמנתם: הוא עובד פעם אחת, במשך 7 ימים, "
+    "ולא יוצג שוב.",
+    "users.reset_link": "הקישור לאיפוס הסיסמה. העבירו אותו למשתמש: הוא עובד פעם אחת, במשך שעה, "
+    "ולא יוצג שוב.",
+    "users.invite_failed": "לא ניתן היה ליצור את ההזמנה:",
+    "users.mail_failed": "לא ניתן היה לשלוח את הדוא״ל. העבירו את הקישור שלמטה בדרך אחרת. שרת "
+    "הדואר השיב:",
+    "users.last_owner": "לחשבון נשאר תמיד לפחות בעלים אחד: הפכו קודם מישהו אחר לבעלים.",
+    "users.role_changed": "התפקיד שונה.",
+    "users.cancel_invite": "ביטול",
+    "users.cancel_invite_label": "ביטול ההזמנה של {email}",
+    "users.invite_cancelled": "ההזמנה בוטלה: הקישור שלה כבר לא עובד.",
+    "users.throttled": "נוצרו יותר מדי קישורים לחשבון הזה. נסו שוב מאוחר יותר.",
+    "users.removed": "המשתמש הוסר: החיבורים שלו נותקו והמפתחות שנוצרו בהתחברויות שלו בוטלו.",
+    "invite.title": "הצטרפות ל־PrintCloud",
+    "invite.intro": "הוזמנת לחשבון PrintCloud. כתובת הדוא״ל שלך בו:",
+    "invite.submit": "הצטרפות",
+    "invite.failed": "עדיין לא ניתן להצטרף:",
+    "forgot.title": "שכחתי סיסמה",
+    "forgot.intro": "הזינו את כתובת הדוא״ל שלכם: נשלח קישור לקביעת סיסמה חדשה.",
+    "forgot.submit": "שליחת הקישור",
+    "forgot.sent": "אם יש משתמש עם כתובת הדוא״ל הזו, קישור בדרך אליה. הוא עובד פעם אחת, בתוך שעה.",
+    "forgot.throttled": "יותר מדי בקשות. נסו שוב מאוחר יותר.",
+    "forgot.ask_owner": "השרת הזה לא שולח דוא״ל. בקשו מאחד הבעלים של החשבון קישור לאיפוס סיסמה: "
+    "אפשר ליצור אותו בדף המשתמשים.",
+    "reset.title": "קביעת סיסמה חדשה",
+    "reset.intro": "שאר החיבורים שלך יתנתקו כשהסיסמה תיקבע.",
+    "reset.submit": "קביעת הסיסמה",
+    "link.unusable": "אי אפשר להשתמש בקישור הזה: כבר השתמשו בו, פג תוקפו, או שנוצר קישור חדש "
+    "במקומו. בקשו קישור חדש.",
+    "error.owners_only": "רק הבעלים של החשבון יכולים לפתוח את הדף הזה או לבצע את הפעולה. פנו לאחד "
+    "הבעלים.",
+    "connect.owner_needed": "חיבור מחשב דורש בעלים: הסוכן צריך מפתח מלא, וההתחברות של חבר/ה נותנת "
+    "מפתח להדפסה בלבד. בקשו מאחד הבעלים של החשבון לחבר אותו.",
+    "mail.invite.subject": "הוזמנת ל־PrintCloud",
+    "mail.invite.body": "{inviter} הזמין/ה אותך לחשבון ה־PrintCloud שלו/ה.\n\nפתחו את הקישור כדי "
+    "לבחור שם וסיסמה (הוא עובד פעם אחת, במשך {days} ימים):\n\n{url}\n\nאם לא ציפית להזמנה, התעלמו "
+    "מהדוא״ל הזה.\n",
+    "mail.reset.subject": "הסיסמה שלך ב־PrintCloud",
+    "mail.reset.body": "התקבלה בקשה לאפס את הסיסמה של משתמש PrintCloud עם כתובת הדוא״ל "
+    "הזו.\n\nפתחו את הקישור כדי לקבוע סיסמה חדשה (הוא עובד פעם אחת, בתוך {minutes} "
+    "דקות):\n\n{url}\n\nאם לא ביקשת, התעלמו מהדוא״ל: הסיסמה נשארת כפי שהיא.\n",
     "common.copy_failed": "סמנו את הטקסט והעתיקו אותו.",
 }
 

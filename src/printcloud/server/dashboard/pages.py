@@ -1,5 +1,7 @@
 """The account's pages: overview, jobs, test page, keys, webhooks, connecting a computer.
 
+Every user sees and prints; the keys and webhooks are the owners' (``OwnerDep``).
+
 Everything goes through the same services as the REST API, with the session's
 account, so the dashboard can reach exactly what that account's API keys can.
 """
@@ -24,7 +26,14 @@ from printcloud.server.computers import service as computers
 from printcloud.server.dashboard import deliveries, i18n, repository
 from printcloud.server.dashboard.testpage import make_test_page
 from printcloud.server.dashboard.thumbnails import Thumbnailer
-from printcloud.server.dashboard.web import DashboardRoute, LoginDep, PostLoginDep, render
+from printcloud.server.dashboard.web import (
+    DashboardRoute,
+    LoginDep,
+    OwnerDep,
+    PostLoginDep,
+    PostOwnerDep,
+    render,
+)
 from printcloud.server.db.types import utcnow
 from printcloud.server.deps import SessionDep, SettingsDep
 from printcloud.server.errors import BadRequest, NotFound
@@ -177,12 +186,12 @@ async def print_test_page(
 
 
 @router.get("/keys")
-async def key_list(request: Request, login: LoginDep, session: SessionDep) -> Response:
+async def key_list(request: Request, login: OwnerDep, session: SessionDep) -> Response:
     return await _keys_page(request, login, session)
 
 
 async def _keys_page(
-    request: Request, login: LoginDep, session: SessionDep, **context: Any
+    request: Request, login: OwnerDep, session: SessionDep, **context: Any
 ) -> Response:
     return render(
         request,
@@ -197,7 +206,7 @@ async def _keys_page(
 @router.post("/keys")
 async def create_key(
     request: Request,
-    login: PostLoginDep,
+    login: PostOwnerDep,
     session: SessionDep,
     description: str = Form("", max_length=200),
     permission: str = Form("full"),
@@ -215,20 +224,20 @@ async def create_key(
 
 @router.post("/keys/{key_id}/revoke")
 async def revoke_key(
-    request: Request, key_id: str, login: PostLoginDep, session: SessionDep
+    request: Request, key_id: str, login: PostOwnerDep, session: SessionDep
 ) -> Response:
     await accounts.revoke_api_key(session, login.account_id, key_id)
     return await _keys_page(request, login, session, notice_key="keys.revoked_done")
 
 
 @router.get("/webhooks")
-async def webhook_list(request: Request, login: LoginDep, session: SessionDep) -> Response:
+async def webhook_list(request: Request, login: OwnerDep, session: SessionDep) -> Response:
     return await _webhooks_page(request, login, session)
 
 
 async def _webhooks_page(
     request: Request,
-    login: LoginDep,
+    login: OwnerDep,
     session: SessionDep,
     *,
     status_code: int = 200,
@@ -248,7 +257,7 @@ async def _webhooks_page(
 
 @router.post("/webhooks")
 async def create_webhook(
-    request: Request, login: PostLoginDep, session: SessionDep, settings: SettingsDep
+    request: Request, login: PostOwnerDep, session: SessionDep, settings: SettingsDep
 ) -> Response:
     form = await request.form()
     url = str(form.get("url", ""))
@@ -273,7 +282,7 @@ async def create_webhook(
 
 @router.get("/webhooks/{webhook_id}")
 async def webhook_page(
-    request: Request, webhook_id: str, login: LoginDep, session: SessionDep, after: str = ""
+    request: Request, webhook_id: str, login: OwnerDep, session: SessionDep, after: str = ""
 ) -> Response:
     webhook = await webhooks.get(session, login.account_id, webhook_id)
     rows = await webhooks.list_deliveries(
@@ -299,28 +308,28 @@ async def webhook_page(
 
 
 @router.post("/webhooks/{webhook_id}/test")
-async def send_test_event(webhook_id: str, login: PostLoginDep, session: SessionDep) -> Response:
+async def send_test_event(webhook_id: str, login: PostOwnerDep, session: SessionDep) -> Response:
     await webhooks.send_test_event(session, login.account_id, webhook_id)
     return RedirectResponse(f"/webhooks/{webhook_id}?done=test_sent", status_code=303)
 
 
 @router.post("/webhooks/{webhook_id}/deliveries/{delivery_id}/replay")
 async def replay_delivery(
-    webhook_id: str, delivery_id: str, login: PostLoginDep, session: SessionDep
+    webhook_id: str, delivery_id: str, login: PostOwnerDep, session: SessionDep
 ) -> Response:
     await webhooks.replay(session, login.account_id, webhook_id, delivery_id)
     return RedirectResponse(f"/webhooks/{webhook_id}?done=replayed", status_code=303)
 
 
 @router.post("/webhooks/{webhook_id}/enable")
-async def enable_webhook(webhook_id: str, login: PostLoginDep, session: SessionDep) -> Response:
+async def enable_webhook(webhook_id: str, login: PostOwnerDep, session: SessionDep) -> Response:
     await webhooks.enable(session, login.account_id, webhook_id)
     return RedirectResponse(f"/webhooks/{webhook_id}?done=enabled", status_code=303)
 
 
 @router.post("/webhooks/{webhook_id}/delete")
 async def delete_webhook(
-    request: Request, webhook_id: str, login: PostLoginDep, session: SessionDep
+    request: Request, webhook_id: str, login: PostOwnerDep, session: SessionDep
 ) -> Response:
     await webhooks.delete(session, login.account_id, webhook_id)
     return await _webhooks_page(request, login, session, notice_key="webhooks.deleted")

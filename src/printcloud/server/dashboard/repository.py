@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from printcloud.server.db.models import Event, PrintJob, PrintJobContent, WebSession
+from printcloud.server.db.models import Event, PrintJob, PrintJobContent, User, WebSession
 
 
 async def add_session(session: AsyncSession, row: WebSession) -> None:
@@ -19,10 +19,18 @@ async def add_session(session: AsyncSession, row: WebSession) -> None:
     await session.flush()
 
 
-async def web_session(session: AsyncSession, session_id: str, now: datetime) -> WebSession | None:
-    return await session.scalar(
-        select(WebSession).where(WebSession.id == session_id, WebSession.expires_at > now)
-    )
+async def web_session(
+    session: AsyncSession, session_id: str, now: datetime
+) -> tuple[WebSession, str] | None:
+    """The session, and its user's role as it is now (a change applies at once)."""
+    row = (
+        await session.execute(
+            select(WebSession, User.role)
+            .join(User, User.id == WebSession.user_id)
+            .where(WebSession.id == session_id, WebSession.expires_at > now)
+        )
+    ).first()
+    return (row[0], row[1]) if row is not None else None
 
 
 async def touch_session(

@@ -2,7 +2,9 @@
 
 The cookie carries 32 random bytes; the database keeps only their SHA-256, so a
 leaked database does not hand out logins. Logging out deletes the row, and a
-password change deletes the user's other sessions.
+password change deletes the user's other sessions. A login carries its user's role as
+it is at each request, read with the session, so a changed role applies at once and a
+removed user's sessions are gone with them.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from printcloud.server.accounts import roles
 from printcloud.server.dashboard import repository
 from printcloud.server.db.models import User, WebSession
 from printcloud.server.db.types import utcnow
@@ -37,6 +40,12 @@ class WebLogin:
     user_id: str
     account_id: str
     csrf_token: str
+    role: str
+
+    @property
+    def manages(self) -> bool:
+        """An owner: the account's keys, webhooks and users are theirs to manage."""
+        return roles.manages(self.role)
 
 
 def _hash(token: str) -> str:
@@ -59,7 +68,7 @@ async def start(session: AsyncSession, settings: Settings, user: User) -> tuple[
     # Expired rows never authenticate; the retention sweep deletes them.
     await repository.add_session(session, row)
     log.info("web_login", user_id=user.id, account_id=user.account_id)
-    return WebLogin(row.id, row.user_id, row.account_id, row.csrf_token), token
+    return WebLogin(row.id, row.user_id, row.account_id, row.csrf_token, user.role), token
 
 
 async def resume(session: AsyncSession, settings: Settings, token: str | None) -> WebLogin | None:
@@ -67,13 +76,14 @@ async def resume(session: AsyncSession, settings: Settings, token: str | None) -
     if not token or len(token) > 100:
         return None
     now = utcnow()
-    row = await repository.web_session(session, _hash(token), now)
-    if row is None:
+    found = await repository.web_session(session, _hash(token), now)
+    if found is None:
         return None
+    row, role = found
     if now - row.last_seen_at >= _TOUCH_EVERY:
         expires = now + timedelta(seconds=settings.session_lifetime)
         await repository.touch_session(session, row.id, now, expires)
-    return WebLogin(row.id, row.user_id, row.account_id, row.csrf_token)
+    return WebLogin(row.id, row.user_id, row.account_id, row.csrf_token, role)
 
 
 async def still_valid(session: AsyncSession, login: WebLogin) -> bool:

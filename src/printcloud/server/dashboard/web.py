@@ -56,6 +56,10 @@ class LoginRequired(Exception):
     """No valid session: the browser is sent to the login page."""
 
 
+class OwnerRequired(Exception):
+    """A member asked for what only an owner may do: a 403 page saying so."""
+
+
 def render(
     request: Request,
     template: str,
@@ -114,8 +118,10 @@ class DashboardRoute(APIRoute):
                 return RedirectResponse(f"/login?next={target}", status_code=303)
             except RequestValidationError:
                 return render(request, "error.html", status_code=400, message_key="error.generic")
-            except csrf.CsrfFailed:
-                return render(request, "error.html", status_code=403, message_key="error.csrf")
+            except (csrf.CsrfFailed, OwnerRequired) as refused:
+                forged = isinstance(refused, csrf.CsrfFailed)
+                key = "error.csrf" if forged else "error.owners_only"
+                return render(request, "error.html", status_code=403, message_key=key)
             except (PrintCloudError, DependencyUnavailable) as caught:
                 # The database away: a page saying so (503), as the API answers.
                 exc = unavailable(caught) if isinstance(caught, DependencyUnavailable) else caught
@@ -161,6 +167,22 @@ async def _checked_login(request: Request, login: Annotated[WebLogin, Depends(_l
     return login
 
 
-# A page view, and a form post (which must carry the session's CSRF token).
+async def _owner(login: Annotated[WebLogin, Depends(_login)]) -> WebLogin:
+    if not login.manages:
+        raise OwnerRequired
+    return login
+
+
+async def _checked_owner(login: Annotated[WebLogin, Depends(_checked_login)]) -> WebLogin:
+    if not login.manages:
+        raise OwnerRequired
+    return login
+
+
+# A page view, and a form post (which must carry the session's CSRF token); the owner's
+# versions refuse a member (checked on the server for every owner-only route, not only
+# by hiding its links).
 LoginDep = Annotated[WebLogin, Depends(_login)]
 PostLoginDep = Annotated[WebLogin, Depends(_checked_login)]
+OwnerDep = Annotated[WebLogin, Depends(_owner)]
+PostOwnerDep = Annotated[WebLogin, Depends(_checked_owner)]

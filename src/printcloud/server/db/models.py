@@ -62,6 +62,29 @@ class User(Base):
     first_name: Mapped[str] = mapped_column(String(100), default="")
     last_name: Mapped[str] = mapped_column(String(100), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # ``accounts.roles.Role``: an owner manages keys, webhooks and users; a member prints.
+    role: Mapped[str] = mapped_column(String(20), default="owner", server_default="owner")
+
+
+class UserToken(Base):
+    """A single-use link sent by e-mail (or handed on by an owner): an invitation to join
+    an account, or a password reset. The link holds a random token; only its SHA-256 is
+    stored, so a leaked database opens no account."""
+
+    __tablename__ = "user_tokens"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # SHA-256 of the token
+    purpose: Mapped[str] = mapped_column(String(20))  # ``accounts.tokens.Purpose``
+    account_id: Mapped[str] = _account_fk()
+    # The reset's user; an invitation has none until it is accepted.
+    user_id: Mapped[str | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    email: Mapped[str] = mapped_column(String(320))
+    role: Mapped[str] = mapped_column(String(20))  # the invitee's role
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
 
 
 class ApiKey(Base):
