@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
-from printcloud.server.dashboard import auth, live, pages
+from printcloud.server.dashboard import auth, live, pages, printer_page
 from printcloud.server.dashboard.thumbnails import RenderLimits, Thumbnailer
 from printcloud.server.dashboard.web import STATIC_DIR
 from printcloud.server.settings import Settings
@@ -16,6 +16,6 @@ STATIC_PATH = "/dashboard/static"
 
 def mount(app: FastAPI, settings: Settings) -> None:
     app.state.thumbnailer = Thumbnailer(RenderLimits.from_settings(settings))
-    for router in (auth.router, pages.router, live.router):
+    for router in (auth.router, pages.router, printer_page.router, live.router):
         app.include_router(router)
     app.mount(STATIC_PATH, StaticFiles(directory=STATIC_DIR), name="dashboard-static")
