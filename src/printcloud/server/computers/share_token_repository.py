@@ -28,7 +28,9 @@ async def live_token(
     )
 
 
-async def revoke_live(session: AsyncSession, account_id: str, printer_id: str, now: datetime) -> int:
+async def revoke_live(
+    session: AsyncSession, account_id: str, printer_id: str, now: datetime
+) -> int:
     result = await session.execute(
         update(PrinterShareToken)
         .where(

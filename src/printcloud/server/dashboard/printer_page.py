@@ -15,8 +15,8 @@ from starlette.responses import Response
 from printcloud.server.computers import service as computers
 from printcloud.server.computers import share_tokens
 from printcloud.server.dashboard import ipp_addresses, repository
-from printcloud.server.dashboard.web import DashboardRoute, LoginDep, PostLoginDep, render
 from printcloud.server.dashboard.sessions import WebLogin
+from printcloud.server.dashboard.web import DashboardRoute, LoginDep, PostLoginDep, render
 from printcloud.server.deps import SessionDep
 from printcloud.server.install import server_url
 
