@@ -209,3 +209,12 @@ def test_a_queue_name_is_safe_in_a_shell_and_for_cups() -> None:
     assert ipp_addresses.queue_name("HP LaserJet Pro") == "HP_LaserJet_Pro"
     assert ipp_addresses.queue_name("a'b; rm -rf ~") == "a_b__rm_-rf"
     assert ipp_addresses.queue_name("מדפסת") == "PrintCloud"
+
+
+async def test_a_stranger_is_sent_to_log_in(client: httpx.AsyncClient, printer_id: str) -> None:
+    page = await client.get(f"/printers/{printer_id}")
+    assert page.status_code == 303
+    assert page.headers["location"] == f"/login?next=/printers/{printer_id}"
+    posted = await client.post(f"/printers/{printer_id}/share-token", data={"csrf_token": "x"})
+    assert posted.status_code == 401
+    assert not _SHARE.search(posted.text)

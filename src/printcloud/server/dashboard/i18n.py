@@ -130,7 +130,7 @@ EN: dict[str, str] = {
     "want isn't listed” → “Select a shared printer by name”, and enter {url} (not “Add a "
     "printer using an IP address or hostname”, which takes no path). Windows asks for a user "
     "name and password, then for a driver: choose the printer's own, or a generic one.",
-    "ipp.linux_terminal": "In a terminal (CUPS; no driver needed):",
+    "ipp.linux_terminal": "In a terminal, as an administrator (CUPS; no driver needed):",
     "ipp.linux_desktop": "Or in the desktop's settings: GNOME Settings → Printers → Add "
     "Printer, and type the address {url}; KDE System Settings → Printers → Add Printer → "
     "Manual URI, with the same address. The system asks for the user name when it first "
@@ -432,7 +432,7 @@ HE: dict[str, str] = {
     "ברשימה” ← „בחר מדפסת משותפת לפי שם”, והזינו {url} (לא „הוסף מדפסת באמצעות כתובת IP "
     "או שם מארח”, שאינה מקבלת נתיב). Windows מבקש שם משתמש וסיסמה, ואחר כך מנהל התקן: "
     "בחרו את זה של המדפסת, או מנהל התקן כללי.",
-    "ipp.linux_terminal": "במסוף (CUPS; בלי מנהל התקן):",
+    "ipp.linux_terminal": "במסוף, כמנהל מערכת (CUPS; בלי מנהל התקן):",
     "ipp.linux_desktop": "או בהגדרות שולחן העבודה: בהגדרות GNOME ← מדפסות ← הוספת מדפסת, "
     "והקלידו את הכתובת {url}; בהגדרות המערכת של KDE ← מדפסות ← הוספת מדפסת ← כתובת URI "
     "ידנית, עם אותה כתובת. המערכת מבקשת את שם המשתמש בהדפסה הראשונה.",
