@@ -3,17 +3,19 @@ revoked and replaced for good, never crossing accounts. On SQLite and PostgreSQL
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 
 from printcloud.server.computers import share_tokens
 from printcloud.server.db.models import Printer, PrinterShareToken
-from printcloud.server.errors import NotFound
+from printcloud.server.errors import Conflict, NotFound
 from printcloud.server.runtime import Runtime
 from tests.helpers.accounts import TestAccount
+from tests.helpers.waiting import eventually
 
 _URL_SAFE = re.compile(r"[A-Za-z0-9_-]+")
 
@@ -161,6 +163,55 @@ async def test_the_database_keeps_one_live_token_per_printer(
         with pytest.raises(IntegrityError):
             await session.flush()
         await session.rollback()
+
+
+async def test_two_replacements_at_once_leave_one_live_token(
+    runtime: Runtime, account: TestAccount, printer_id: str
+) -> None:
+    """PostgreSQL lets both run: the second waits on the first's live token and is
+    refused (409 Conflict) once the first commits. SQLite runs them one after the other
+    (one connection): the second replaces the first. Either way one token is live."""
+    postgres = runtime.database.engine.dialect.name == "postgresql"
+    async with runtime.sessionmaker() as first, runtime.sessionmaker() as second:
+        _, kept = await share_tokens.create_share_token(
+            first, account.account_id, printer_id, user_id=None
+        )
+        racing = asyncio.create_task(
+            share_tokens.create_share_token(second, account.account_id, printer_id, user_id=None)
+        )
+        if postgres:
+            await eventually(lambda: _waiting_on_a_lock(runtime))
+        await first.commit()
+        if postgres:
+            with pytest.raises(Conflict):
+                await racing
+            await second.rollback()
+            live = kept
+        else:
+            _, live = await racing
+            await second.commit()
+            assert await _resolve(runtime, kept) is None
+    resolved = await _resolve(runtime, live)
+    assert resolved is not None
+    assert resolved.id == printer_id
+    async with runtime.sessionmaker() as session:
+        count = await session.scalar(
+            select(func.count())
+            .select_from(PrinterShareToken)
+            .where(PrinterShareToken.revoked_at.is_(None))
+        )
+    assert count == 1
+
+
+async def _waiting_on_a_lock(runtime: Runtime) -> bool:
+    async with runtime.sessionmaker() as session:
+        waiting = await session.scalar(
+            text(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+        )
+    return bool(waiting)
 
 
 async def test_a_removed_printer_takes_its_tokens_with_it(
