@@ -53,8 +53,11 @@ async def test_the_page_shows_the_printer_its_jobs_and_its_addresses(
     assert ipp in text
     assert f"http://testserver/ipp/print/{printer_id}" in text
     assert f"lpadmin -p HP_LaserJet_Pro -E -v {ipp} -m everywhere" in text
-    assert f"Queue: ipp/print/{printer_id}" in text
-    assert "Address: testserver:80" in text
+    assert f'<code id="cmd-windows">http://testserver/ipp/print/{printer_id}</code>' in text
+    assert f"<code>ipp/print/{printer_id}</code>" in text  # macOS's queue, iOS's path
+    assert "<code>testserver:80</code>" in text  # macOS's address
+    assert "<code>testserver</code>" in text  # iOS's, with its port apart
+    assert re.search(r"<dt>Force TLS</dt><dd>No</dd>", text)
     for system in ("macOS", "Windows 10, 11", "Linux", "iPhone, iPad", "Android"):
         assert f"<h3>{system}</h3>" in text, system
     assert "Select a shared printer by name" in text
@@ -74,6 +77,7 @@ async def test_behind_tls_the_addresses_are_ipps_and_https(
     assert f"ipps://print.example.com:443/ipp/print/{printer_id}" in text
     assert f"https://print.example.com/ipp/print/{printer_id}" in text
     assert "ipp://" not in text
+    assert re.search(r"<dt>Force TLS</dt><dd>Yes</dd>", text)
 
 
 async def test_the_page_in_hebrew(

@@ -100,7 +100,8 @@ EN: dict[str, str] = {
     "ipp.web_address": "The same address for Windows",
     "ipp.copy_label": "Copy: {what}",
     "ipp.key_auth": "When the system asks for a user name and password, give an API key "
-    "that may print (Print only or Full) as the user name, and any password. Keys:",
+    "that may print (Print only or Full) as the user name, and any password. Make one on "
+    "the page",
     "ipp.share_title": "Share link",
     "ipp.share_intro": "Or give the printer an address of its own that needs no key: "
     "whoever has it can print to this printer, and only to it. Replace it, or revoke it, "
@@ -120,26 +121,34 @@ EN: dict[str, str] = {
     "ipp.how_title": "Adding the printer",
     "ipp.how_intro": "The addresses below take an API key as the user name; a share link "
     "goes in their place and needs no user name at all.",
+    "ipp.field_address": "Address",
+    "ipp.field_protocol": "Protocol",
+    "ipp.field_queue": "Queue",
+    "ipp.field_use": "Use",
+    "ipp.field_ip": "IP address",
+    "ipp.field_port": "Port",
+    "ipp.field_path": "Resource path",
     "ipp.macos_gui": "System Settings → Printers & Scanners → Add Printer, Scanner or Fax "
-    "→ the IP tab. Address: {address}; Protocol: Internet Printing Protocol – IPP; Queue: "
-    "{queue}; Use: AirPrint when it is offered. The Mac asks for the user name and password "
-    "when it first prints, and can keep them in the keychain. The IP tab speaks plain IPP: "
-    "when this server is on https, use Terminal instead.",
+    "→ the IP tab:",
+    "ipp.macos_gui_after": "Choose AirPrint under Use when the Mac offers it. The Mac asks "
+    "for the user name and password when it first prints, and can keep them in the "
+    "keychain. The IP tab speaks plain IPP: when this server is on https, use Terminal "
+    "instead.",
     "ipp.macos_terminal": "Or in Terminal:",
-    "ipp.windows": "Settings → Printers & scanners → Add device → “The printer that I "
-    "want isn't listed” → “Select a shared printer by name”, and enter {url} (not “Add a "
-    "printer using an IP address or hostname”, which takes no path). Windows asks for a user "
-    "name and password, then for a driver: choose the printer's own, or a generic one.",
+    "ipp.windows": "Settings → Printers & scanners → Add device → “The printer that I want "
+    "isn't listed” → “Select a shared printer by name”, with this address (not “Add a "
+    "printer using an IP address or hostname”, which takes no path):",
+    "ipp.windows_after": "Windows asks for a user name and password, then for a driver: "
+    "choose the printer's own, or a generic one.",
     "ipp.linux_terminal": "In a terminal, as an administrator (CUPS; no driver needed):",
     "ipp.linux_desktop": "Or in the desktop's settings: GNOME Settings → Printers → Add "
-    "Printer, and type the address {url}; KDE System Settings → Printers → Add Printer → "
-    "Manual URI, with the same address. The system asks for the user name when it first "
-    "prints.",
+    "Printer, and type the printer address (IPP) above; KDE System Settings → Printers → "
+    "Add Printer → Manual URI, with the same address. The system asks for the user name "
+    "when it first prints.",
     "ipp.ios": "iPhone and iPad find printers on their own network only: Settings cannot "
     "add one by address. A configuration profile (Apple Configurator, or a device "
-    "management service) can, with an AirPrint payload: IP address {host}, port {port}, "
-    "resource path {queue}, and Force TLS when this server is on https. The phone asks for "
-    "the user name when it first prints.",
+    "management service) can, with an AirPrint payload:",
+    "ipp.ios_after": "The phone asks for the user name when it first prints.",
     "ipp.android": "Android cannot add this printer: its Default Print Service and the "
     "Mopria Print Service add printers found on the local network, or by IP address with "
     "their standard path, never by a full address such as the one above. From Android, "
@@ -403,7 +412,7 @@ HE: dict[str, str] = {
     "ipp.web_address": "אותה כתובת, ל־Windows",
     "ipp.copy_label": "העתקה: {what}",
     "ipp.key_auth": "כשהמערכת מבקשת שם משתמש וסיסמה, הזינו כשם המשתמש מפתח API שמורשה "
-    "להדפיס (הדפסה בלבד או מלאה), וסיסמה כלשהי. המפתחות:",
+    "להדפיס (הדפסה בלבד או מלאה), וסיסמה כלשהי. צרו אחד בדף",
     "ipp.share_title": "קישור שיתוף",
     "ipp.share_intro": "או תנו למדפסת כתובת משלה שאינה דורשת מפתח: כל מי שמחזיק בה יכול "
     "להדפיס למדפסת הזו, ורק אליה. החליפו או בטלו אותה כשהיא הגיעה רחוק מדי.",
@@ -422,24 +431,31 @@ HE: dict[str, str] = {
     "ipp.how_title": "הוספת המדפסת",
     "ipp.how_intro": "הכתובות שלהלן מקבלות מפתח API כשם המשתמש; קישור שיתוף בא במקומן "
     "ואינו צריך שם משתמש כלל.",
-    "ipp.macos_gui": "הגדרות המערכת ← מדפסות וסורקים ← הוספת מדפסת, סורק או פקס ← "
-    "הלשונית IP. כתובת: {address}; פרוטוקול: Internet Printing Protocol – IPP; תור: "
-    "{queue}; שימוש: AirPrint כשהוא מוצע. המק מבקש שם משתמש וסיסמה בהדפסה הראשונה, ויכול "
-    "לשמור אותם במחזיק המפתחות. הלשונית IP מדברת IPP לא מוצפן: כשהשרת הזה ב־https, "
-    "השתמשו במסוף במקומה.",
+    "ipp.field_address": "כתובת",
+    "ipp.field_protocol": "פרוטוקול",
+    "ipp.field_queue": "תור",
+    "ipp.field_use": "שימוש",
+    "ipp.field_ip": "כתובת IP",
+    "ipp.field_port": "פורט",
+    "ipp.field_path": "נתיב המשאב",
+    "ipp.macos_gui": "הגדרות המערכת ← מדפסות וסורקים ← הוספת מדפסת, סורק או פקס ← הלשונית IP:",
+    "ipp.macos_gui_after": "בחרו AirPrint תחת „שימוש” כשהמק מציע אותו. המק מבקש שם משתמש "
+    "וסיסמה בהדפסה הראשונה, ויכול לשמור אותם במחזיק המפתחות. הלשונית IP מדברת IPP לא "
+    "מוצפן: כשהשרת הזה ב־https, השתמשו במסוף במקומה.",
     "ipp.macos_terminal": "או במסוף (Terminal):",
     "ipp.windows": "הגדרות ← מדפסות וסורקים ← הוספת התקן ← „המדפסת הרצויה אינה מופיעה "
-    "ברשימה” ← „בחר מדפסת משותפת לפי שם”, והזינו {url} (לא „הוסף מדפסת באמצעות כתובת IP "
-    "או שם מארח”, שאינה מקבלת נתיב). Windows מבקש שם משתמש וסיסמה, ואחר כך מנהל התקן: "
-    "בחרו את זה של המדפסת, או מנהל התקן כללי.",
+    "ברשימה” ← „בחר מדפסת משותפת לפי שם”, עם הכתובת הזו (לא „הוסף מדפסת באמצעות כתובת IP "
+    "או שם מארח”, שאינה מקבלת נתיב):",
+    "ipp.windows_after": "Windows מבקש שם משתמש וסיסמה, ואחר כך מנהל התקן: בחרו את זה של "
+    "המדפסת, או מנהל התקן כללי.",
     "ipp.linux_terminal": "במסוף, כמנהל מערכת (CUPS; בלי מנהל התקן):",
     "ipp.linux_desktop": "או בהגדרות שולחן העבודה: בהגדרות GNOME ← מדפסות ← הוספת מדפסת, "
-    "והקלידו את הכתובת {url}; בהגדרות המערכת של KDE ← מדפסות ← הוספת מדפסת ← כתובת URI "
-    "ידנית, עם אותה כתובת. המערכת מבקשת את שם המשתמש בהדפסה הראשונה.",
+    "והקלידו את כתובת המדפסת (IPP) שלמעלה; בהגדרות המערכת של KDE ← מדפסות ← הוספת מדפסת "
+    "← כתובת URI ידנית, עם אותה כתובת. המערכת מבקשת את שם המשתמש בהדפסה הראשונה.",
     "ipp.ios": "אייפון ואייפד מוצאים מדפסות ברשת שלהם בלבד: בהגדרות אין דרך להוסיף מדפסת "
     "לפי כתובת. פרופיל תצורה (Apple Configurator, או שירות לניהול מכשירים) יכול, עם רכיב "
-    "AirPrint: כתובת IP\u200f {host}, פורט {port}, נתיב המשאב {queue}, ו־Force TLS כשהשרת הזה "
-    "ב־https. הטלפון מבקש את שם המשתמש בהדפסה הראשונה.",
+    "AirPrint:",
+    "ipp.ios_after": "הטלפון מבקש את שם המשתמש בהדפסה הראשונה.",
     "ipp.android": "באנדרואיד אי אפשר להוסיף את המדפסת הזו: שירות ההדפסה המובנה ושירות "
     "ההדפסה של Mopria מוסיפים מדפסות שנמצאו ברשת המקומית, או לפי כתובת IP עם הנתיב הרגיל "
     "שלהם, אף פעם לא לפי כתובת מלאה כמו זו שלמעלה. מאנדרואיד, הדפיסו דרך אפליקציה "

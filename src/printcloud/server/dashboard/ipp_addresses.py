@@ -28,6 +28,7 @@ class IppAddress:
     port: int
     host_port: str  # what macOS's IP tab calls the address
     queue: str  # and its queue: the path, without its first slash
+    tls: bool
 
     def lpadmin(self, queue_name: str) -> str:
         """The command that adds it to CUPS (Linux, macOS) without a driver."""
@@ -50,6 +51,7 @@ def address(server: str, path: str) -> IppAddress:
         port=port,
         host_port=f"{host}:{port}",
         queue=resource.lstrip("/"),
+        tls=parts.scheme == "https",
     )
 
 
