@@ -40,6 +40,8 @@ OWNER_ONLY = {
     ("POST", "/users/{user_id}/role"),
     ("POST", "/users/{user_id}/remove"),
     ("POST", "/users/{user_id}/reset-link"),
+    ("POST", "/printers/{printer_id}/share-token"),
+    ("POST", "/printers/{printer_id}/share-token/revoke"),
 }
 # Every other dashboard route: open to every user (or before login).
 EVERYONE = {
@@ -47,6 +49,7 @@ EVERYONE = {
     ("GET", "/jobs"),
     ("GET", "/jobs/{job_id}"),
     ("GET", "/jobs/{job_id}/thumbnail.png"),
+    ("GET", "/printers/{printer_id}"),
     ("POST", "/printers/{printer_id}/test-page"),
     ("GET", "/connect"),
     ("GET", "/account/password"),
@@ -114,6 +117,7 @@ async def _refused_to_a_member(
         "delivery_id": "msg_x",
         "user_id": account.user.id,
         "invite_id": "0" * 64,
+        "printer_id": "prn_x",
     }
     async with _signed_in(app, member.email) as client:
         token = csrf_of((await client.get("/")).text)

@@ -75,6 +75,86 @@ EN: dict[str, str] = {
     "printer.test_page_on": "Print a test page on {printer}",
     "printer.test_sent": "A test page was sent to {printer}.",
     "printer.test_title": "PrintCloud test page",
+    "printer.about": "About this printer",
+    "printer.computer": "Computer",
+    "printer.is_default": "The computer's default printer",
+    "printer.recent": "Latest jobs on this printer",
+    "printer.all_jobs": "All of this printer's jobs",
+    "cap.color": "Color",
+    "cap.color_yes": "Prints in color",
+    "cap.color_no": "Black and white only",
+    "cap.duplex": "Two-sided",
+    "cap.duplex_yes": "Prints on both sides",
+    "cap.duplex_no": "One side only",
+    "cap.media": "Paper sizes",
+    "cap.bins": "Trays",
+    "cap.not_reported": "Not reported",
+    "cap.raw": "Raw data",
+    "cap.raw_yes": "Takes printer data as it is (labels, receipts: ZPL, EPL, ESC/POS)",
+    "ipp.title": "Print from any computer (IPP)",
+    "ipp.intro": "This printer is also an IPP Everywhere printer on the internet: add it "
+    "to a computer by its address, and print to it from any application's print dialog. "
+    "The jobs go through PrintCloud to the agent, and show here, like any other.",
+    "ipp.with_key": "With an API key",
+    "ipp.address": "Printer address (IPP)",
+    "ipp.web_address": "The same address for Windows",
+    "ipp.copy_label": "Copy: {what}",
+    "ipp.key_auth": "When the system asks for a user name and password, give an API key "
+    "that may print (Print only or Full) as the user name, and any password. Make one on "
+    "the page",
+    "ipp.share_title": "Share link",
+    "ipp.share_intro": "Or give the printer an address of its own that needs no key: "
+    "whoever has it can print to this printer, and only to it. Replace it, or revoke it, "
+    "when it has gone further than it should.",
+    "ipp.share_created": "The printer's share link. Copy it now: it will not be shown "
+    "again. A link it replaced no longer prints.",
+    "ipp.share_address": "Share link (IPP)",
+    "ipp.share_web_address": "Share link for Windows",
+    "ipp.share_command": "Add it to CUPS (Linux, macOS), no password asked:",
+    "ipp.share_live": "This printer has a share link.",
+    "ipp.share_begins": "It begins with",
+    "ipp.share_none": "This printer has no share link.",
+    "ipp.share_create": "Create a share link",
+    "ipp.share_replace": "Replace the share link",
+    "ipp.share_revoke": "Revoke the share link",
+    "ipp.share_revoked": "The share link was revoked: it no longer prints.",
+    "ipp.how_title": "Adding the printer",
+    "ipp.how_intro": "The addresses below take an API key as the user name; a share link "
+    "goes in their place and needs no user name at all.",
+    "ipp.field_address": "Address",
+    "ipp.field_protocol": "Protocol",
+    "ipp.field_queue": "Queue",
+    "ipp.field_use": "Use",
+    "ipp.field_ip": "IP address",
+    "ipp.field_port": "Port",
+    "ipp.field_path": "Resource path",
+    "ipp.macos_gui": "System Settings → Printers & Scanners → Add Printer, Scanner or Fax "
+    "→ the IP tab:",
+    "ipp.macos_gui_after": "Choose AirPrint under Use when the Mac offers it. The Mac asks "
+    "for the user name and password when it first prints, and can keep them in the "
+    "keychain. The IP tab speaks plain IPP: when this server is on https, use Terminal "
+    "instead.",
+    "ipp.macos_terminal": "Or in Terminal:",
+    "ipp.windows": "Settings → Printers & scanners → Add device → “The printer that I want "
+    "isn't listed” → “Select a shared printer by name”, with this address (not “Add a "
+    "printer using an IP address or hostname”, which takes no path):",
+    "ipp.windows_after": "Windows asks for a user name and password, then for a driver: "
+    "choose the printer's own, or a generic one.",
+    "ipp.linux_terminal": "In a terminal, as an administrator (CUPS; no driver needed):",
+    "ipp.linux_desktop": "Or in the desktop's settings: GNOME Settings → Printers → Add "
+    "Printer, and type the printer address (IPP) above; KDE System Settings → Printers → "
+    "Add Printer → Manual URI, with the same address. The system asks for the user name "
+    "when it first prints.",
+    "ipp.ios": "iPhone and iPad find printers on their own network only: Settings cannot "
+    "add one by address. A configuration profile (Apple Configurator, or a device "
+    "management service) can, with an AirPrint payload:",
+    "ipp.ios_after": "The phone asks for the user name when it first prints.",
+    "ipp.android": "Android cannot add this printer: its Default Print Service and the "
+    "Mopria Print Service add printers found on the local network, or by IP address with "
+    "their standard path, never by a full address such as the one above. From Android, "
+    "print through an application that uses the PrintCloud API.",
+    "ipp.formats": "Documents arrive as PDF, the format every IPP Everywhere system can "
+    "send; the printer tells each system what it takes.",
     "state.label": "State",
     "state.pending": "Pending",
     "state.sent": "Sent",
@@ -378,6 +458,81 @@ HE: dict[str, str] = {
     "printer.test_page_on": "הדפסת דף ניסיון במדפסת {printer}",
     "printer.test_sent": "דף ניסיון נשלח אל {printer}.",
     "printer.test_title": "דף ניסיון של PrintCloud",
+    "printer.about": "על המדפסת",
+    "printer.computer": "מחשב",
+    "printer.is_default": "מדפסת ברירת המחדל של המחשב",
+    "printer.recent": "העבודות האחרונות במדפסת הזו",
+    "printer.all_jobs": "כל העבודות של המדפסת הזו",
+    "cap.color": "צבע",
+    "cap.color_yes": "מדפיסה בצבע",
+    "cap.color_no": "שחור־לבן בלבד",
+    "cap.duplex": "דו־צדדית",
+    "cap.duplex_yes": "מדפיסה משני צדי הדף",
+    "cap.duplex_no": "צד אחד בלבד",
+    "cap.media": "גודלי נייר",
+    "cap.bins": "מגשים",
+    "cap.not_reported": "לא דווח",
+    "cap.raw": "נתונים גולמיים",
+    "cap.raw_yes": "מקבלת נתוני מדפסת כמו שהם (מדבקות, קבלות: ZPL, EPL, ESC/POS)",
+    "ipp.title": "הדפסה מכל מחשב (IPP)",
+    "ipp.intro": "המדפסת הזו היא גם מדפסת IPP Everywhere באינטרנט: הוסיפו אותה למחשב "
+    "לפי הכתובת שלה, והדפיסו אליה מחלון ההדפסה של כל תוכנה. העבודות עוברות דרך PrintCloud "
+    "אל הסוכן, ומופיעות כאן, כמו כל עבודה אחרת.",
+    "ipp.with_key": "עם מפתח API",
+    "ipp.address": "כתובת המדפסת (IPP)",
+    "ipp.web_address": "אותה כתובת, ל־Windows",
+    "ipp.copy_label": "העתקה: {what}",
+    "ipp.key_auth": "כשהמערכת מבקשת שם משתמש וסיסמה, הזינו כשם המשתמש מפתח API שמורשה "
+    "להדפיס (הדפסה בלבד או מלאה), וסיסמה כלשהי. צרו אחד בדף",
+    "ipp.share_title": "קישור שיתוף",
+    "ipp.share_intro": "או תנו למדפסת כתובת משלה שאינה דורשת מפתח: כל מי שמחזיק בה יכול "
+    "להדפיס למדפסת הזו, ורק אליה. החליפו או בטלו אותה כשהיא הגיעה רחוק מדי.",
+    "ipp.share_created": "קישור השיתוף של המדפסת. העתיקו אותו עכשיו: הוא לא יוצג שוב. "
+    "קישור שהוחלף כבר לא מדפיס.",
+    "ipp.share_address": "קישור שיתוף (IPP)",
+    "ipp.share_web_address": "קישור שיתוף ל־Windows",
+    "ipp.share_command": "הוספה ל־CUPS (לינוקס, macOS), בלי בקשת סיסמה:",
+    "ipp.share_live": "למדפסת הזו יש קישור שיתוף.",
+    "ipp.share_begins": "הוא מתחיל ב־",
+    "ipp.share_none": "למדפסת הזו אין קישור שיתוף.",
+    "ipp.share_create": "יצירת קישור שיתוף",
+    "ipp.share_replace": "החלפת קישור השיתוף",
+    "ipp.share_revoke": "ביטול קישור השיתוף",
+    "ipp.share_revoked": "קישור השיתוף בוטל: הוא כבר לא מדפיס.",
+    "ipp.how_title": "הוספת המדפסת",
+    "ipp.how_intro": "הכתובות שלהלן מקבלות מפתח API כשם המשתמש; קישור שיתוף בא במקומן "
+    "ואינו צריך שם משתמש כלל.",
+    "ipp.field_address": "כתובת",
+    "ipp.field_protocol": "פרוטוקול",
+    "ipp.field_queue": "תור",
+    "ipp.field_use": "שימוש",
+    "ipp.field_ip": "כתובת IP",
+    "ipp.field_port": "פורט",
+    "ipp.field_path": "נתיב המשאב",
+    "ipp.macos_gui": "הגדרות המערכת ← מדפסות וסורקים ← הוספת מדפסת, סורק או פקס ← הלשונית IP:",
+    "ipp.macos_gui_after": "בחרו AirPrint תחת „שימוש” כשהמק מציע אותו. המק מבקש שם משתמש "
+    "וסיסמה בהדפסה הראשונה, ויכול לשמור אותם במחזיק המפתחות. הלשונית IP מדברת IPP לא "
+    "מוצפן: כשהשרת הזה ב־https, השתמשו במסוף במקומה.",
+    "ipp.macos_terminal": "או במסוף (Terminal):",
+    "ipp.windows": "הגדרות ← מדפסות וסורקים ← הוספת התקן ← „המדפסת הרצויה אינה מופיעה "
+    "ברשימה” ← „בחר מדפסת משותפת לפי שם”, עם הכתובת הזו (לא „הוסף מדפסת באמצעות כתובת IP "
+    "או שם מארח”, שאינה מקבלת נתיב):",
+    "ipp.windows_after": "Windows מבקש שם משתמש וסיסמה, ואחר כך מנהל התקן: בחרו את זה של "
+    "המדפסת, או מנהל התקן כללי.",
+    "ipp.linux_terminal": "במסוף, כמנהל מערכת (CUPS; בלי מנהל התקן):",
+    "ipp.linux_desktop": "או בהגדרות שולחן העבודה: בהגדרות GNOME ← מדפסות ← הוספת מדפסת, "
+    "והקלידו את כתובת המדפסת (IPP) שלמעלה; בהגדרות המערכת של KDE ← מדפסות ← הוספת מדפסת "
+    "← כתובת URI ידנית, עם אותה כתובת. המערכת מבקשת את שם המשתמש בהדפסה הראשונה.",
+    "ipp.ios": "אייפון ואייפד מוצאים מדפסות ברשת שלהם בלבד: בהגדרות אין דרך להוסיף מדפסת "
+    "לפי כתובת. פרופיל תצורה (Apple Configurator, או שירות לניהול מכשירים) יכול, עם רכיב "
+    "AirPrint:",
+    "ipp.ios_after": "הטלפון מבקש את שם המשתמש בהדפסה הראשונה.",
+    "ipp.android": "באנדרואיד אי אפשר להוסיף את המדפסת הזו: שירות ההדפסה המובנה ושירות "
+    "ההדפסה של Mopria מוסיפים מדפסות שנמצאו ברשת המקומית, או לפי כתובת IP עם הנתיב הרגיל "
+    "שלהם, אף פעם לא לפי כתובת מלאה כמו זו שלמעלה. מאנדרואיד, הדפיסו דרך אפליקציה "
+    "שמשתמשת ב־API של PrintCloud.",
+    "ipp.formats": "המסמכים מגיעים כ־PDF, הפורמט שכל מערכת IPP Everywhere יודעת לשלוח; "
+    "המדפסת אומרת לכל מערכת מה היא מקבלת.",
     "state.label": "מצב",
     "state.pending": "ממתינה",
     "state.sent": "נשלחה",

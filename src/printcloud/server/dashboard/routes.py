@@ -6,14 +6,21 @@ from __future__ import annotations
 from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
-from printcloud.server.dashboard import auth, live, pages, recovery, users
+from printcloud.server.dashboard import auth, live, pages, printer_page, recovery, users
 from printcloud.server.dashboard.thumbnails import RenderLimits, Thumbnailer
 from printcloud.server.dashboard.web import STATIC_DIR
 from printcloud.server.settings import Settings
 
 STATIC_PATH = "/dashboard/static"
 # Every page and form of the dashboard (a test checks that each is an owner's or everyone's).
-ROUTERS = (auth.router, pages.router, users.router, recovery.router, live.router)
+ROUTERS = (
+    auth.router,
+    pages.router,
+    printer_page.router,
+    users.router,
+    recovery.router,
+    live.router,
+)
 
 
 def mount(app: FastAPI, settings: Settings) -> None:

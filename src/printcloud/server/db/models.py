@@ -189,6 +189,35 @@ class Printer(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class PrinterShareToken(Base):
+    """[ext] A printer's share token: whoever holds it prints to that printer over IPP
+    (``/ipp/share/<token>``) without an API key. Only its SHA-256 is stored; at most one
+    is live per printer (replacing one revokes it in the same transaction)."""
+
+    __tablename__ = "printer_share_tokens"
+    __table_args__ = (
+        Index(
+            "uq_printer_share_tokens_live_printer",
+            "printer_id",
+            unique=True,
+            sqlite_where=text("revoked_at IS NULL"),
+            postgresql_where=text("revoked_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    account_id: Mapped[str] = _account_fk()
+    printer_id: Mapped[str] = mapped_column(
+        ForeignKey("printers.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The first characters of the token, so that its owner can tell which one is live.
+    prefix: Mapped[str] = mapped_column(String(20))
+    created_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]
+
+
 class PrintJob(Base):
     __tablename__ = "print_jobs"
     __table_args__ = (
