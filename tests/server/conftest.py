@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import httpx
 import pytest
 
 from printcloud.server.runtime import Runtime
+from printcloud.server.settings import Settings
 from tests.helpers.accounts import TestAccount
+from tests.helpers.database import empty_tables
 from tests.helpers.jobs import job
 
 
@@ -38,3 +42,13 @@ async def object_ids(
         "webhook": webhook.json()["id"],
         "key": key.json()["id"],
     }
+
+
+@pytest.fixture
+async def cluster_runtime(postgres_url: str, redis_url: str) -> AsyncIterator[Runtime]:
+    """A runtime on the cluster's PostgreSQL and Redis, for the test's own checks beside
+    the ``printcloud serve`` processes it starts; its tables are emptied after."""
+    runtime = Runtime.create(Settings(database_url=postgres_url, redis_url=redis_url))
+    yield runtime
+    await empty_tables(runtime.database)
+    await runtime.close()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -13,21 +13,11 @@ from websockets.exceptions import ConnectionClosed
 
 from printcloud.server.accounts.permissions import Permission
 from printcloud.server.runtime import Runtime
-from printcloud.server.settings import Settings
 from tests.helpers.accounts import TestAccount, make_account
-from tests.helpers.database import empty_tables
 from tests.helpers.jobs import submit
 from tests.helpers.server_process import ServerProcess
 from tests.helpers.waiting import eventually
 from tests.helpers.ws_agent import WsAgent
-
-
-@pytest.fixture
-async def cluster_runtime(postgres_url: str, redis_url: str) -> AsyncIterator[Runtime]:
-    runtime = Runtime.create(Settings(database_url=postgres_url, redis_url=redis_url))
-    yield runtime
-    await empty_tables(runtime.database)
-    await runtime.close()
 
 
 @pytest.fixture

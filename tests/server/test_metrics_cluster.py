@@ -4,7 +4,7 @@ PostgreSQL and Redis as a cluster runs: a scrape of either adds up both."""
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -12,9 +12,7 @@ import pytest
 
 from printcloud.server.accounts.permissions import Permission
 from printcloud.server.runtime import Runtime
-from printcloud.server.settings import Settings
 from tests.helpers.accounts import make_account
-from tests.helpers.database import empty_tables
 from tests.helpers.jobs import submit
 from tests.helpers.metrics import scrape
 from tests.helpers.server_process import ServerProcess
@@ -22,14 +20,6 @@ from tests.helpers.ws_agent import WsAgent
 
 TOKEN = "cluster-scrape-token"
 CREATED = "printcloud_jobs_created_total"
-
-
-@pytest.fixture
-async def cluster_runtime(postgres_url: str, redis_url: str) -> AsyncIterator[Runtime]:
-    runtime = Runtime.create(Settings(database_url=postgres_url, redis_url=redis_url))
-    yield runtime
-    await empty_tables(runtime.database)
-    await runtime.close()
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ password-reset link an owner hands on. Every route here is an owner's (``OwnerDe
 from __future__ import annotations
 
 import math
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, Form, Request
@@ -20,7 +21,7 @@ from printcloud.server.dashboard.web import DashboardRoute, OwnerDep, PostOwnerD
 from printcloud.server.db.uow import commit
 from printcloud.server.deps import PortsDep, SessionDep
 from printcloud.server.errors import BadRequest
-from printcloud.server.mail import MailFailed
+from printcloud.server.mail import Mail, MailFailed
 from printcloud.server.ports import Ports
 
 router = APIRouter(route_class=DashboardRoute, include_in_schema=False)
@@ -108,33 +109,22 @@ async def invite(
     # Committed before anyone hears of it: the link works by the time it arrives.
     await commit(session)
     url = mails.link(request, ports.settings, f"/invite/{link.token}")
-    if not ports.mailer.configured:
-        return await _page(
-            request,
-            login,
-            session,
-            shown_link=url,
-            shown_link_key="users.invite_link",
-            shown_for=link.email,
-        )
-    inviter = await accounts.user_by_id(session, login.user_id)
     t = i18n.translator(i18n.language(request))
-    try:
-        await ports.mailer.send(mails.invite(t, link.email, url, inviter.email if inviter else ""))
-    except MailFailed as exc:
-        # The owner is told, and can pass the link on another way.
-        return await _page(
-            request,
-            login,
-            session,
-            status_code=502,
-            error_key="users.mail_failed",
-            error=exc.reason,
-            shown_link=url,
-            shown_link_key="users.invite_link",
-            shown_for=link.email,
-        )
-    return await _page(request, login, session, sent_to=link.email)
+
+    async def message() -> Mail:
+        inviter = await accounts.user_by_id(session, login.user_id)
+        return mails.invite(t, link.email, url, inviter.email if inviter else "")
+
+    return await _send_or_show(
+        request,
+        login,
+        session,
+        ports,
+        email=link.email,
+        url=url,
+        link_key="users.invite_link",
+        message=message,
+    )
 
 
 @router.post("/users/invites/{invite_id}/cancel")
@@ -179,18 +169,41 @@ async def reset_link(
     link = await team.reset_link_for(session, login.account_id, user_id)
     await commit(session)
     url = mails.link(request, ports.settings, f"/password/reset/{link.token}")
-    if not ports.mailer.configured:
-        return await _page(
-            request,
-            login,
-            session,
-            shown_link=url,
-            shown_link_key="users.reset_link",
-            shown_for=link.email,
-        )
     t = i18n.translator(i18n.language(request))
+
+    async def message() -> Mail:
+        return mails.reset(t, link.email, url)
+
+    return await _send_or_show(
+        request,
+        login,
+        session,
+        ports,
+        email=link.email,
+        url=url,
+        link_key="users.reset_link",
+        message=message,
+    )
+
+
+async def _send_or_show(
+    request: Request,
+    login: WebLogin,
+    session: AsyncSession,
+    ports: Ports,
+    *,
+    email: str,
+    url: str,
+    link_key: str,
+    message: Callable[[], Awaitable[Mail]],
+) -> Response:
+    """Mail ``url`` to ``email``; without SMTP, or when the mail fails (the owner is
+    told why), show it to the owner to pass on another way."""
+    shown: dict[str, Any] = {"shown_link": url, "shown_link_key": link_key, "shown_for": email}
+    if not ports.mailer.configured:
+        return await _page(request, login, session, **shown)
     try:
-        await ports.mailer.send(mails.reset(t, link.email, url))
+        await ports.mailer.send(await message())
     except MailFailed as exc:
         return await _page(
             request,
@@ -199,8 +212,6 @@ async def reset_link(
             status_code=502,
             error_key="users.mail_failed",
             error=exc.reason,
-            shown_link=url,
-            shown_link_key="users.reset_link",
-            shown_for=link.email,
+            **shown,
         )
-    return await _page(request, login, session, sent_to=link.email)
+    return await _page(request, login, session, sent_to=email)
