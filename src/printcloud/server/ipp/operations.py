@@ -1,0 +1,579 @@
+"""The IPP printer's operations (RFC 8011): a request's bytes in, a response's bytes out,
+over our jobs service. Every refusal is an IPP status; only bytes that are not an IPP
+message at all are an HTTP 400 (:class:`NotIpp`)."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from printcloud.protocol import ipp
+from printcloud.protocol.content import ContentType, job_title
+from printcloud.protocol.ipp import (
+    UNSUPPORTED,
+    Attribute,
+    GroupTag,
+    Message,
+    Operation,
+    Range,
+    Resolution,
+    Value,
+    ValueTag,
+    attr,
+)
+from printcloud.protocol.job_states import FINAL_STATES, UNFINISHED_STATES
+from printcloud.server.accounts.permissions import Action
+from printcloud.server.errors import BadRequest, NotFound, PayloadTooLarge
+from printcloud.server.ipp import job_template, printer, repository
+from printcloud.server.ipp import jobs as job_words
+from printcloud.server.ipp.access import Target
+from printcloud.server.ipp.book import JobBook
+from printcloud.server.ipp.repository import PrinterView
+from printcloud.server.jobs import repository as jobs_repository
+from printcloud.server.jobs import service as jobs
+from printcloud.server.jobs.schemas import PrintJobIn
+from printcloud.server.settings import Settings
+
+OK = 0x0000
+OK_IGNORED = 0x0001
+BAD_REQUEST = 0x0400
+NOT_AUTHORIZED = 0x0403
+NOT_POSSIBLE = 0x0404
+NOT_FOUND = 0x0406
+TOO_LARGE = 0x0408
+FORMAT_NOT_SUPPORTED = 0x040A
+ATTRIBUTES_NOT_SUPPORTED = 0x040B
+CHARSET_NOT_SUPPORTED = 0x040D
+COMPRESSION_NOT_SUPPORTED = 0x040F
+FORMAT_ERROR = 0x0411
+OPERATION_NOT_SUPPORTED = 0x0501
+VERSION_NOT_SUPPORTED = 0x0503
+MULTIPLE_DOCUMENTS_NOT_SUPPORTED = 0x0509
+
+VERSIONS = frozenset({1, 2})  # IPP/1.x and 2.x; RFC 8011 is 1.1 and what 2.0 adds
+CHARSETS = frozenset({"utf-8", "us-ascii"})
+MAX_LIST = 1000  # jobs in one Get-Jobs answer
+_NEEDS: dict[int, Action] = {
+    Operation.GET_PRINTER_ATTRIBUTES: Action.READ,
+    Operation.GET_JOBS: Action.READ,
+    Operation.GET_JOB_ATTRIBUTES: Action.READ,
+    Operation.PRINT_JOB: Action.PRINT,
+    Operation.VALIDATE_JOB: Action.PRINT,
+    Operation.CREATE_JOB: Action.PRINT,
+    Operation.SEND_DOCUMENT: Action.PRINT,
+    Operation.IDENTIFY_PRINTER: Action.PRINT,
+    # As DELETE /api/printjobs: a job is cancelled by deleting it.
+    Operation.CANCEL_JOB: Action.MANAGE,
+}
+
+
+class NotIpp(BadRequest):
+    """The body is not an IPP request at all: answered HTTP 400."""
+
+
+class Refusal(Exception):
+    """An IPP error status, with the attributes that caused it."""
+
+    def __init__(self, status: int, message: str, unsupported: Sequence[Attribute] = ()) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.unsupported = list(unsupported)
+
+
+@dataclass
+class Answer:
+    status: int = OK
+    message: str = ""
+    unsupported: list[Attribute] = field(default_factory=list)
+    groups: list[tuple[int, list[Attribute]]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request to one printer, and what serving it needs."""
+
+    session: AsyncSession
+    settings: Settings
+    book: JobBook
+    target: Target
+    printer_uri: str
+    secure: bool
+    now: datetime
+    tick: float  # monotonic seconds, for the book
+    request: Message = field(repr=False)
+
+    @property
+    def operation(self) -> ipp.Group:
+        return self.request.groups[0][1]
+
+    def job_group(self) -> ipp.Group:
+        found = self.request.all(GroupTag.JOB)
+        return found[0] if found else {}
+
+
+async def answer(
+    session: AsyncSession,
+    settings: Settings,
+    book: JobBook,
+    target: Target,
+    *,
+    printer_uri: str,
+    secure: bool,
+    body: bytes,
+    now: datetime,
+    tick: float,
+) -> bytes:
+    try:
+        request = ipp.parse(body)
+    except ipp.IppError as exc:
+        raise NotIpp(f"Not an IPP request: {exc}") from None
+    # A request-id of 0 or past IPP's integer is refused below; the answer must still
+    # carry one that can be encoded.
+    request_id = request.request_id if 0 < request.request_id <= 0x7FFFFFFF else 0
+    version = request.version if request.version[0] in VERSIONS else (1, 1)
+    call = Call(session, settings, book, target, printer_uri, secure, now, tick, request)
+    try:
+        result = await _serve(call)
+    except Refusal as refusal:
+        result = Answer(refusal.status, refusal.message, refusal.unsupported)
+    groups: list[tuple[int, Sequence[Attribute]]] = [
+        (
+            GroupTag.OPERATION,
+            [
+                attr("attributes-charset", ValueTag.CHARSET, "utf-8"),
+                attr("attributes-natural-language", ValueTag.NATURAL_LANGUAGE, "en"),
+                *(
+                    [attr("status-message", ValueTag.TEXT, result.message[:255])]
+                    if result.message
+                    else []
+                ),
+            ],
+        )
+    ]
+    if result.unsupported:
+        groups.append((GroupTag.UNSUPPORTED, result.unsupported))
+    groups += result.groups
+    return ipp.encode(result.status, request_id, groups, version=version)
+
+
+async def _serve(call: Call) -> Answer:
+    request = call.request
+    if request.version[0] not in VERSIONS:
+        raise Refusal(VERSION_NOT_SUPPORTED, f"IPP/{request.version[0]}.{request.version[1]}")
+    if not 0 < request.request_id <= 0x7FFFFFFF:
+        raise Refusal(BAD_REQUEST, "request-id must be from 1 to 2147483647")
+    _check_operation_group(request)
+    handler = _HANDLERS.get(request.code)
+    if handler is None:
+        raise Refusal(OPERATION_NOT_SUPPORTED, f"Operation 0x{request.code:04x} is not supported")
+    target = call.operation.get("printer-uri") or call.operation.get("job-uri")
+    if not target or not isinstance(target[0], str):
+        raise Refusal(BAD_REQUEST, "printer-uri (or job-uri) is required")
+    if not call.target.may(_NEEDS[request.code]):
+        raise Refusal(
+            NOT_AUTHORIZED,
+            f"This API key's permission ({call.target.permission.value}) does not allow"
+            f" {Operation(request.code).name.replace('_', '-').title()}",
+        )
+    return await handler(call)
+
+
+def _check_operation_group(request: Message) -> None:
+    """RFC 8011 4.1.4: the operation attributes come first, and begin with the charset
+    then the natural language."""
+    if not request.groups or request.groups[0][0] != GroupTag.OPERATION:
+        raise Refusal(BAD_REQUEST, "The request has no operation attributes")
+    if len(request.all(GroupTag.OPERATION)) > 1:
+        raise Refusal(BAD_REQUEST, "More than one group of operation attributes")
+    names = list(request.groups[0][1])
+    if names[:2] != ["attributes-charset", "attributes-natural-language"]:
+        raise Refusal(
+            BAD_REQUEST,
+            "attributes-charset and attributes-natural-language must come first, in that order",
+        )
+    group = request.groups[0][1]
+    charset = _one(group, "attributes-charset")
+    language = _one(group, "attributes-natural-language")
+    if not isinstance(charset, str) or not isinstance(language, str):
+        raise Refusal(BAD_REQUEST, "attributes-charset and -natural-language take one value")
+    if charset.lower() not in CHARSETS:
+        raise Refusal(
+            CHARSET_NOT_SUPPORTED,
+            f"Charset {charset} is not supported: use utf-8",
+            [attr("attributes-charset", ValueTag.CHARSET, charset[:63])],
+        )
+
+
+def _one(group: ipp.Group, name: str) -> Value | None:
+    values = group.get(name)
+    return values[0] if values and len(values) == 1 else None
+
+
+def _requested(group: ipp.Group) -> set[str] | None:
+    values = group.get("requested-attributes")
+    if values is None:
+        return None
+    return {v for v in values if isinstance(v, str)}
+
+
+async def _view(call: Call) -> PrinterView:
+    view = await repository.printer_view(
+        call.session, call.target.account_id, call.target.printer_id
+    )
+    if view is None:  # removed since the request was let in
+        raise Refusal(NOT_FOUND, "The printer was removed")
+    return view
+
+
+# Printer operations
+
+
+async def _get_printer_attributes(call: Call) -> Answer:
+    view = await _view(call)
+    listed = printer.attributes(view, printer.Where(call.printer_uri, call.secure), call.now)
+    selected = printer.select(listed, _requested(call.operation))
+    return Answer(groups=[(GroupTag.PRINTER, selected)])
+
+
+async def _identify_printer(call: Call) -> Answer:
+    await _view(call)
+    return Answer(message="A PrintCloud printer has no display or sound to identify it with")
+
+
+# Making jobs
+
+
+@dataclass(frozen=True)
+class JobRequest:
+    title: str
+    options: dict[str, object]
+    document_format: str
+    ignored: list[Attribute]
+
+
+def _read_job_request(call: Call, view: PrinterView) -> JobRequest:
+    """The document format, compression and job template attributes of Print-Job,
+    Validate-Job and Create-Job, checked against the printer."""
+    operation = call.operation
+    _check_document_attributes(operation)
+    fidelity = _one(operation, "ipp-attribute-fidelity") is True
+    reading = job_template.read(call.job_group(), view.printer.capabilities)
+    if reading.refused:
+        raise Refusal(
+            ATTRIBUTES_NOT_SUPPORTED,
+            "Not supported by this printer: " + ", ".join(sorted(reading.refused)),
+            [_echo(name, values) for name, values in reading.refused.items()],
+        )
+    ignored = [_echo(name, values) for name, values in reading.unknown.items()]
+    if ignored and fidelity:
+        raise Refusal(
+            ATTRIBUTES_NOT_SUPPORTED,
+            "Not supported: " + ", ".join(sorted(reading.unknown)),
+            ignored,
+        )
+    try:
+        options = job_template.to_options(reading).as_sent()
+    except ValidationError as exc:  # pragma: no cover - each value was checked above
+        raise Refusal(ATTRIBUTES_NOT_SUPPORTED, str(exc)) from None
+    title = _one(operation, "job-name") or _one(operation, "document-name")
+    return JobRequest(
+        job_title(title[:255] if isinstance(title, str) else ""),
+        options,
+        _document_format(operation),
+        ignored,
+    )
+
+
+def _check_document_attributes(operation: ipp.Group) -> None:
+    compression = operation.get("compression")
+    if compression is not None and compression != ["none"]:
+        raise Refusal(
+            COMPRESSION_NOT_SUPPORTED,
+            "Only compression none is supported",
+            [_echo("compression", compression)],
+        )
+    fmt = operation.get("document-format")
+    if fmt is not None and (
+        len(fmt) != 1
+        or not isinstance(fmt[0], str)
+        or fmt[0].lower() not in printer.DOCUMENT_FORMATS
+    ):
+        raise Refusal(
+            FORMAT_NOT_SUPPORTED,
+            "Only PDF documents are supported (application/pdf)",
+            [_echo("document-format", fmt)],
+        )
+
+
+def _document_format(operation: ipp.Group) -> str:
+    fmt = _one(operation, "document-format")
+    return fmt.lower() if isinstance(fmt, str) else printer.PDF
+
+
+def _echo(name: str, values: list[Value]) -> Attribute:
+    """An attribute refused, as it came when we can say it again, else ``unsupported``."""
+    kinds = {type(v) for v in values}
+    tag = (
+        {
+            bool: ValueTag.BOOLEAN,
+            int: ValueTag.INTEGER,
+            str: ValueTag.KEYWORD,
+            Range: ValueTag.RANGE_OF_INTEGER,
+            Resolution: ValueTag.RESOLUTION,
+        }.get(kinds.pop())
+        if len(kinds) == 1
+        else None
+    )
+    if tag is None or (tag == ValueTag.KEYWORD and any(len(str(v)) > 255 for v in values)):
+        return attr(name[:255], ValueTag.UNSUPPORTED, UNSUPPORTED)
+    return attr(name[:255], tag, *values)  # type: ignore[arg-type]
+
+
+def _ok(request: JobRequest) -> tuple[int, str]:
+    if request.ignored:
+        return OK_IGNORED, "Some attributes were ignored: see the unsupported attributes"
+    return OK, ""
+
+
+async def _validate_job(call: Call) -> Answer:
+    view = await _view(call)
+    request = _read_job_request(call, view)
+    status, message = _ok(request)
+    return Answer(status, message, request.ignored)
+
+
+async def _print_job(call: Call) -> Answer:
+    view = await _view(call)
+    request = _read_job_request(call, view)
+    if not call.request.data:
+        raise Refusal(BAD_REQUEST, "Print-Job needs the document after the attributes")
+    seq = await _submit(call, request.title, request.options, request.document_format)
+    job = await repository.job(call.session, call.target.account_id, call.target.printer_id, seq)
+    assert job is not None  # made in this transaction
+    status, message = _ok(request)
+    facts = job_words.of_job(job, seq, "Job created")
+    return Answer(status, message, request.ignored, [(GroupTag.JOB, _job_summary(call, facts))])
+
+
+async def _submit(call: Call, title: str, options: dict[str, object], fmt: str) -> int:
+    """Our job, through the one path every edge prints through; its ``seq``."""
+    data = call.request.data
+    if not data.lstrip()[:5].startswith(b"%PDF-"):
+        if fmt == printer.OCTET_STREAM:
+            raise Refusal(FORMAT_NOT_SUPPORTED, "The document is not a PDF: only PDF is printed")
+        raise Refusal(FORMAT_ERROR, "The document is not a PDF")
+    body = PrintJobIn.model_validate(
+        {
+            "printerId": call.target.printer_id,
+            "contentType": ContentType.PDF_BASE64.value,
+            "content": base64.b64encode(data).decode("ascii"),
+            "title": title,
+            "options": options,
+        }
+    )
+    try:
+        job_id = await jobs.submit_job(call.session, call.settings, call.target.account_id, body)
+    except PayloadTooLarge as exc:
+        raise Refusal(TOO_LARGE, exc.message) from None
+    except NotFound as exc:
+        raise Refusal(NOT_FOUND, exc.message) from None
+    except BadRequest as exc:
+        raise Refusal(FORMAT_ERROR, exc.message) from None
+    seq = await jobs_repository.seq_of(call.session, call.target.account_id, job_id)
+    assert seq is not None  # made in this transaction
+    return seq
+
+
+def _job_summary(call: Call, facts: job_words.JobFacts) -> list[Attribute]:
+    wanted = {"job-id", "job-uri", "job-state", "job-state-reasons", "job-state-message"}
+    return job_words.select(job_words.attributes(facts, call.printer_uri, call.now), wanted)
+
+
+async def _create_job(call: Call) -> Answer:
+    view = await _view(call)
+    request = _read_job_request(call, view)
+    created = call.book.create(
+        account_id=call.target.account_id,
+        printer_id=call.target.printer_id,
+        title=request.title,
+        options=request.options,
+        document_format=request.document_format,
+        created_at=call.now,
+        now=call.tick,
+    )
+    status, message = _ok(request)
+    facts = job_words.of_created(created)
+    return Answer(status, message, request.ignored, [(GroupTag.JOB, _job_summary(call, facts))])
+
+
+async def _send_document(call: Call) -> Answer:
+    operation = call.operation
+    number = _job_id(call)
+    last = _one(operation, "last-document")
+    if not isinstance(last, bool):
+        raise Refusal(BAD_REQUEST, "last-document (boolean) is required")
+    _check_document_attributes(operation)
+    target = call.target
+    created = call.book.created(target.account_id, target.printer_id, number)
+    if created is None or created.seq is not None:
+        if created is not None or await _known(call, number):
+            raise Refusal(NOT_POSSIBLE, f"Job {number} already has its document")
+        raise Refusal(NOT_FOUND, f"Job {number} not found")
+    if not last:
+        raise Refusal(
+            MULTIPLE_DOCUMENTS_NOT_SUPPORTED,
+            "A job has one document: send it with last-document true",
+        )
+    if not call.request.data:
+        raise Refusal(BAD_REQUEST, "Send-Document needs the document after the attributes")
+    fmt = _document_format(operation) if "document-format" in operation else created.document_format
+    seq = await _submit(call, created.title, created.options, fmt)
+    call.book.sent(created, seq, call.tick)
+    job = await repository.job(call.session, target.account_id, target.printer_id, seq)
+    assert job is not None  # made in this transaction
+    facts = job_words.of_job(job, created.number, "Job created")
+    return Answer(groups=[(GroupTag.JOB, _job_summary(call, facts))])
+
+
+# Reading and cancelling jobs
+
+
+def _job_id(call: Call) -> int:
+    """job-id (with printer-uri), or the number ending a job-uri."""
+    number = _one(call.operation, "job-id")
+    if isinstance(number, int) and not isinstance(number, bool):
+        if number < 1:
+            raise Refusal(NOT_FOUND, f"Job {number} not found")
+        return number
+    uri = _one(call.operation, "job-uri")
+    if isinstance(uri, str):
+        tail = uri.rstrip("/").rpartition("/")[2]
+        if tail.isdigit() and len(tail) < 11:
+            return int(tail)
+        raise Refusal(NOT_FOUND, "No job at that job-uri")
+    raise Refusal(BAD_REQUEST, "job-id (integer) is required")
+
+
+async def _known(call: Call, number: int) -> bool:
+    target = call.target
+    seq = call.book.seq_of(target.account_id, target.printer_id, number)
+    found = await repository.job(call.session, target.account_id, target.printer_id, seq)
+    return found is not None
+
+
+async def _facts(call: Call, number: int) -> tuple[job_words.JobFacts, str | None]:
+    """The job, and our job's id when it is one of ours; client-error-not-found else."""
+    target = call.target
+    call.book.prune(call.tick)
+    cancelled = call.book.cancelled(target.account_id, target.printer_id, number)
+    if cancelled is not None:
+        return job_words.of_cancelled(cancelled), None
+    created = call.book.created(target.account_id, target.printer_id, number)
+    if created is not None and created.seq is None:
+        return job_words.of_created(created), None
+    seq = call.book.seq_of(target.account_id, target.printer_id, number)
+    job = await repository.job(call.session, target.account_id, target.printer_id, seq)
+    if job is None:
+        raise Refusal(NOT_FOUND, f"Job {number} not found")
+    messages = await repository.last_messages(call.session, [job.seq])
+    return job_words.of_job(job, number, messages.get(job.seq, "")), job.id
+
+
+async def _get_job_attributes(call: Call) -> Answer:
+    facts, _ = await _facts(call, _job_id(call))
+    listed = job_words.attributes(facts, call.printer_uri, call.now)
+    return Answer(groups=[(GroupTag.JOB, job_words.select(listed, _requested(call.operation)))])
+
+
+async def _get_jobs(call: Call) -> Answer:
+    operation = call.operation
+    which = operation.get("which-jobs", ["not-completed"])
+    if len(which) != 1 or which[0] not in {"completed", "not-completed"}:
+        raise Refusal(
+            ATTRIBUTES_NOT_SUPPORTED,
+            "which-jobs: completed or not-completed",
+            [_echo("which-jobs", which)],
+        )
+    limit = operation.get("limit", [MAX_LIST])
+    if (
+        len(limit) != 1
+        or not isinstance(limit[0], int)
+        or isinstance(limit[0], bool)
+        or limit[0] < 1
+    ):
+        raise Refusal(BAD_REQUEST, "limit must be one integer from 1")
+    count = min(limit[0], MAX_LIST)
+    target = call.target
+    call.book.prune(call.tick)
+    completed = which[0] == "completed"
+    facts: list[job_words.JobFacts] = []
+    if completed:
+        facts += [
+            job_words.of_cancelled(c)
+            for c in call.book.all_cancelled(target.account_id, target.printer_id)
+        ]
+    else:
+        facts += [
+            job_words.of_created(c) for c in call.book.waiting(target.account_id, target.printer_id)
+        ]
+    states = FINAL_STATES if completed else UNFINISHED_STATES
+    found = await repository.jobs(
+        call.session,
+        target.account_id,
+        target.printer_id,
+        [s.value for s in states],
+        limit=count,
+        newest_first=completed,
+    )
+    messages = await repository.last_messages(call.session, [j.seq for j in found])
+    facts += [
+        job_words.of_job(j, call.book.number_of(j.seq), messages.get(j.seq, "")) for j in found
+    ]
+    requested = _requested(operation) or set(job_words.DEFAULT_ATTRIBUTES)
+    groups: list[tuple[int, list[Attribute]]] = [
+        (
+            GroupTag.JOB,
+            job_words.select(job_words.attributes(f, call.printer_uri, call.now), requested),
+        )
+        for f in facts[:count]
+    ]
+    return Answer(groups=groups)
+
+
+async def _cancel_job(call: Call) -> Answer:
+    number = _job_id(call)
+    facts, job_id = await _facts(call, number)
+    if facts.state in job_words.FINISHED:
+        raise Refusal(NOT_POSSIBLE, f"Job {number} is already {facts.state.name.lower()}")
+    target = call.target
+    if job_id is not None:
+        await jobs.delete_jobs(call.session, target.account_id, [job_id])
+    call.book.cancel(
+        account_id=target.account_id,
+        printer_id=target.printer_id,
+        number=number,
+        title=facts.title,
+        created_at=facts.created_at,
+        cancelled_at=call.now,
+        now=call.tick,
+    )
+    return Answer()
+
+
+_HANDLERS: dict[int, Callable[[Call], Awaitable[Answer]]] = {
+    Operation.GET_PRINTER_ATTRIBUTES: _get_printer_attributes,
+    Operation.IDENTIFY_PRINTER: _identify_printer,
+    Operation.VALIDATE_JOB: _validate_job,
+    Operation.PRINT_JOB: _print_job,
+    Operation.CREATE_JOB: _create_job,
+    Operation.SEND_DOCUMENT: _send_document,
+    Operation.GET_JOB_ATTRIBUTES: _get_job_attributes,
+    Operation.GET_JOBS: _get_jobs,
+    Operation.CANCEL_JOB: _cancel_job,
+}
