@@ -31,6 +31,8 @@ _ACCEPTED_AS_IS: dict[str, object] = {
     "print-quality": NORMAL_QUALITY,
     "printer-resolution": RESOLUTION,
     "output-bin": "face-down",
+    "print-content-optimize": "auto",
+    "print-rendering-intent": "auto",
     "job-priority": None,  # any 1-100: there is one queue
     "job-hold-until": "no-hold",
     "multiple-document-handling": None,

@@ -67,6 +67,7 @@ _NEEDS: dict[int, Action] = {
     Operation.CREATE_JOB: Action.PRINT,
     Operation.SEND_DOCUMENT: Action.PRINT,
     Operation.IDENTIFY_PRINTER: Action.PRINT,
+    Operation.CLOSE_JOB: Action.PRINT,
     # As DELETE /api/printjobs: a job is cancelled by deleting it.
     Operation.CANCEL_JOB: Action.MANAGE,
 }
@@ -104,6 +105,7 @@ class Call:
     target: Target
     printer_uri: str
     secure: bool
+    more_info: str
     now: datetime
     tick: float  # monotonic seconds, for the book
     request: Message = field(repr=False)
@@ -125,6 +127,7 @@ async def answer(
     *,
     printer_uri: str,
     secure: bool,
+    more_info: str,
     body: bytes,
     now: datetime,
     tick: float,
@@ -137,7 +140,7 @@ async def answer(
     # carry one that can be encoded.
     request_id = request.request_id if 0 < request.request_id <= 0x7FFFFFFF else 0
     version = request.version if request.version[0] in VERSIONS else (1, 1)
-    call = Call(session, settings, book, target, printer_uri, secure, now, tick, request)
+    call = Call(session, settings, book, target, printer_uri, secure, more_info, now, tick, request)
     try:
         result = await _serve(call)
     except Refusal as refusal:
@@ -236,7 +239,8 @@ async def _view(call: Call) -> PrinterView:
 
 async def _get_printer_attributes(call: Call) -> Answer:
     view = await _view(call)
-    listed = printer.attributes(view, printer.Where(call.printer_uri, call.secure), call.now)
+    where = printer.Where(call.printer_uri, call.secure, call.more_info)
+    listed = printer.attributes(view, where, call.now)
     selected = printer.select(listed, _requested(call.operation))
     return Answer(groups=[(GroupTag.PRINTER, selected)])
 
@@ -493,6 +497,8 @@ async def _get_job_attributes(call: Call) -> Answer:
 
 async def _get_jobs(call: Call) -> Answer:
     operation = call.operation
+    if "job-ids" in operation:
+        return await _get_listed_jobs(call, operation["job-ids"])
     which = operation.get("which-jobs", ["not-completed"])
     if len(which) != 1 or which[0] not in {"completed", "not-completed"}:
         raise Refusal(
@@ -546,6 +552,23 @@ async def _get_jobs(call: Call) -> Answer:
     return Answer(groups=groups)
 
 
+async def _get_listed_jobs(call: Call, numbers: list[Value]) -> Answer:
+    """Get-Jobs with job-ids (PWG 5100.11): those jobs, whatever their state."""
+    if not numbers or not all(isinstance(n, int) and not isinstance(n, bool) for n in numbers):
+        raise Refusal(BAD_REQUEST, "job-ids are integers")
+    requested = _requested(call.operation) or set(job_words.DEFAULT_ATTRIBUTES)
+    groups: list[tuple[int, list[Attribute]]] = []
+    for number in numbers[:MAX_LIST]:
+        assert isinstance(number, int)
+        try:
+            facts, _ = await _facts(call, number)
+        except Refusal:
+            continue
+        listed = job_words.attributes(facts, call.printer_uri, call.now)
+        groups.append((GroupTag.JOB, job_words.select(listed, requested)))
+    return Answer(groups=groups)
+
+
 async def _cancel_job(call: Call) -> Answer:
     number = _job_id(call)
     facts, job_id = await _facts(call, number)
@@ -566,6 +589,18 @@ async def _cancel_job(call: Call) -> Answer:
     return Answer()
 
 
+async def _close_job(call: Call) -> Answer:
+    """No more documents: a job made by Create-Job that never got one is dropped."""
+    number = _job_id(call)
+    target = call.target
+    created = call.book.created(target.account_id, target.printer_id, number)
+    if created is not None and created.seq is None:
+        call.book.forget(number)
+        return Answer(message="The job had no document and was dropped")
+    await _facts(call, number)
+    return Answer()
+
+
 _HANDLERS: dict[int, Callable[[Call], Awaitable[Answer]]] = {
     Operation.GET_PRINTER_ATTRIBUTES: _get_printer_attributes,
     Operation.IDENTIFY_PRINTER: _identify_printer,
@@ -576,4 +611,5 @@ _HANDLERS: dict[int, Callable[[Call], Awaitable[Answer]]] = {
     Operation.GET_JOB_ATTRIBUTES: _get_job_attributes,
     Operation.GET_JOBS: _get_jobs,
     Operation.CANCEL_JOB: _cancel_job,
+    Operation.CLOSE_JOB: _close_job,
 }

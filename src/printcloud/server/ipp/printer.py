@@ -34,6 +34,7 @@ OPERATIONS = (
     Operation.GET_JOB_ATTRIBUTES,
     Operation.GET_JOBS,
     Operation.GET_PRINTER_ATTRIBUTES,
+    Operation.CLOSE_JOB,
     Operation.IDENTIFY_PRINTER,
 )
 PDF = "application/pdf"
@@ -49,9 +50,12 @@ JOB_CREATION_ATTRIBUTES = (
     "media",
     "media-col",
     "orientation-requested",
+    "output-bin",
     "page-ranges",
     "print-color-mode",
+    "print-content-optimize",
     "print-quality",
+    "print-rendering-intent",
     "print-scaling",
     "printer-resolution",
     "sides",
@@ -89,11 +93,16 @@ JOB_TEMPLATE = frozenset(
         "printer-resolution-supported",
         "sides-default",
         "sides-supported",
+        "print-content-optimize-default",
+        "print-content-optimize-supported",
+        "print-rendering-intent-default",
+        "print-rendering-intent-supported",
         "output-bin-default",
         "output-bin-supported",
     }
 )
 RESOLUTION = Resolution(600, 600)
+PAGES_PER_MINUTE = 1
 PORTRAIT = 3
 NORMAL_QUALITY = 4
 FINISHINGS_NONE = 3
@@ -106,6 +115,7 @@ class Where:
 
     uri: str
     secure: bool
+    more_info: str  # the dashboard, on the same host
 
 
 def uuid_of(printer_id: str) -> str:
@@ -200,7 +210,17 @@ def attributes(view: PrinterView, where: Where, now: datetime) -> list[Attribute
         a("multiple-operation-time-out", ValueTag.INTEGER, 300),
         a("multiple-operation-time-out-action", ValueTag.KEYWORD, "abort-job"),
         a("job-creation-attributes-supported", ValueTag.KEYWORD, *JOB_CREATION_ATTRIBUTES),
-        a("job-ids-supported", ValueTag.BOOLEAN, False),
+        a("job-ids-supported", ValueTag.BOOLEAN, True),
+        a("preferred-attributes-supported", ValueTag.BOOLEAN, False),
+        a("printer-get-attributes-supported", ValueTag.KEYWORD, "document-format"),
+        a("printer-more-info", ValueTag.URI, where.more_info),
+        # Required by IPP/2.0; a printer behind an agent does not say its speed.
+        a("pages-per-minute", ValueTag.INTEGER, PAGES_PER_MINUTE),
+        *(
+            [a("pages-per-minute-color", ValueTag.INTEGER, PAGES_PER_MINUTE)]
+            if caps.get("color") is True
+            else []
+        ),
         a("which-jobs-supported", ValueTag.KEYWORD, "completed", "not-completed"),
         a("identify-actions-default", ValueTag.KEYWORD, "display"),
         a("identify-actions-supported", ValueTag.KEYWORD, "display"),
@@ -240,7 +260,7 @@ def attributes(view: PrinterView, where: Where, now: datetime) -> list[Attribute
             "media-right-margin",
             "media-top-margin",
             "media-type",
-            *(["media-source"] if trays else []),
+            "media-source",
         ),
         a(
             "media-size-supported",
@@ -265,6 +285,10 @@ def attributes(view: PrinterView, where: Where, now: datetime) -> list[Attribute
         a("page-ranges-supported", ValueTag.BOOLEAN, True),
         a("print-color-mode-default", ValueTag.KEYWORD, modes[0]),
         a("print-color-mode-supported", ValueTag.KEYWORD, *modes),
+        a("print-content-optimize-default", ValueTag.KEYWORD, "auto"),
+        a("print-content-optimize-supported", ValueTag.KEYWORD, "auto"),
+        a("print-rendering-intent-default", ValueTag.KEYWORD, "auto"),
+        a("print-rendering-intent-supported", ValueTag.KEYWORD, "auto"),
         a("print-quality-default", ValueTag.ENUM, NORMAL_QUALITY),
         a("print-quality-supported", ValueTag.ENUM, NORMAL_QUALITY),
         a("print-scaling-default", ValueTag.KEYWORD, "auto"),
@@ -274,8 +298,7 @@ def attributes(view: PrinterView, where: Where, now: datetime) -> list[Attribute
         a("sides-default", ValueTag.KEYWORD, "one-sided"),
         a("sides-supported", ValueTag.KEYWORD, *sides),
     ]
-    if trays:
-        listed.append(a("media-source-supported", ValueTag.KEYWORD, *trays))
+    listed.append(a("media-source-supported", ValueTag.KEYWORD, "auto", *trays))
     return listed
 
 

@@ -56,6 +56,7 @@ async def serve(
         book,
         target,
         printer_uri=printer_uri(request, secure),
+        more_info=f"{'https' if secure else 'http'}://{_host(request)}/",
         secure=secure,
         body=body,
         now=datetime.now(UTC),
@@ -66,10 +67,14 @@ async def serve(
 
 def printer_uri(request: Request, secure: bool) -> str:
     """The URI the client reached the printer by: it is the printer's name to it."""
+    return f"{'ipps' if secure else 'ipp'}://{_host(request)}{request.url.path}"
+
+
+def _host(request: Request) -> str:
     host = request.headers.get("host") or request.url.netloc
-    if len(host) > 255 or any(c in host for c in "/?#@ "):
-        host = request.url.netloc
-    return f"{'ipps' if secure else 'ipp'}://{host}{request.url.path}"
+    if len(host) > 255 or any(c in host for c in "/?#@ \\"):
+        return request.url.netloc
+    return host
 
 
 async def read_body(request: Request, limit: int) -> bytes:
