@@ -130,8 +130,10 @@ def sides_supported(capabilities: dict[str, object]) -> tuple[str, ...]:
 
 
 def color_modes(capabilities: dict[str, object]) -> tuple[str, ...]:
+    """The first is the default. A color printer prints in color unless told otherwise:
+    CUPS makes a queue whose default is "auto" print in gray."""
     if capabilities.get("color") is True:
-        return ("auto", "color", "monochrome")
+        return ("color", "auto", "monochrome")
     return ("monochrome",)
 
 
