@@ -44,12 +44,10 @@ async def post(
     content: bytes,
     auth: tuple[str, str] | None,
 ) -> httpx.Response:
-    return await client.post(
-        path(printer_id),
-        content=content,
-        headers={"Content-Type": "application/ipp"},
-        auth=auth,
-    )
+    headers = {"Content-Type": "application/ipp"}
+    if auth is None:
+        return await client.post(path(printer_id), content=content, headers=headers)
+    return await client.post(path(printer_id), content=content, headers=headers, auth=auth)
 
 
 async def call(
