@@ -82,6 +82,22 @@ def ipptool_files(folder: Path) -> Path:
 
 
 async def ipptool(live: LiveServer, key: str, printer: str, files: Path, name: str) -> str:
+    """ipptool's report; run again, once, when it lost the race described in
+    docs/ipp.md ("ipptool"): its first request, the one with request-id 0, met our 401
+    late and ipptool sent it again with another request-id, which is then answered."""
+    report = await _ipptool(live, key, printer, files, name)
+    if _RACE.search(report):
+        report = await _ipptool(live, key, printer, files, name)
+    return report
+
+
+_RACE = re.compile(
+    r"Bad request-id value 0\s+\[FAIL\]\n(?:        .*\n)*?"
+    r"        EXPECTED: STATUS client-error-bad-request \(got successful-ok\)"
+)
+
+
+async def _ipptool(live: LiveServer, key: str, printer: str, files: Path, name: str) -> str:
     port = live.url.rsplit(":", 1)[1]
     # The key as the user name of the URI, any password: ipptool answers the 401 with it.
     uri = f"ipp://{key}:x@127.0.0.1:{port}/ipp/print/{printer}"
