@@ -23,7 +23,9 @@ ATTRIBUTES_ALLOWANCE = 1024 * 1024
 
 
 def ipp_router(book: JobBook | None = None) -> APIRouter:
-    """The IPP printers of one process, with what it remembers of their jobs."""
+    """The IPP printers of one process, with what it remembers of their jobs. Another
+    way in (a share token in the path) is a route here beside ``print_endpoint``: its
+    resolver answers a :class:`Target`, and :func:`serve` does the rest with this book."""
     book = book or JobBook()
     router = APIRouter(include_in_schema=False)
 
