@@ -24,7 +24,7 @@ from printcloud.server.accounts.permissions import Permission
 from tests.helpers.accounts import TestAccount
 from tests.helpers.agent import agent_config, running
 from tests.helpers.documents import minimal_pdf
-from tests.helpers.jobs import printer_id
+from tests.helpers.jobs import final_state, printer_id
 from tests.helpers.live_server import LiveServer
 from tests.helpers.printrig import PrintRig, cups_job_state_of, emulator_job, unique_title
 from tests.helpers.waiting import eventually
@@ -100,8 +100,9 @@ async def test_lp_prints_through_printcloud_to_the_office_printer(
     received = await emulator_job(printrig, title)
     assert received["copies"] == [2]
     assert received["sides"] == ["two-sided-long-edge"]
-    job = await printcloud_job(live, owner, title)
-    assert job["state"] == "completed"
+    async with httpx.AsyncClient(base_url=live.url) as http:
+        job = await final_state(http, owner, (await printcloud_job(live, owner, title))["id"])
+    assert job["state"] == "completed", job["history"]
     assert job["options"]["copies"] == 2
     assert job["options"]["duplex"] == "long-edge"
 
