@@ -16,7 +16,7 @@ from printcloud.protocol.ipp import GroupTag, Operation, Range, ValueTag, attr
 from printcloud.protocol.job_states import JobState
 from printcloud.server.accounts.permissions import Permission
 from printcloud.server.app import create_app
-from printcloud.server.db.models import Computer, Printer, PrintJob
+from printcloud.server.db.models import Computer, Event, Printer, PrintJob
 from printcloud.server.ipp.printer import uuid_of
 from printcloud.server.jobs import service as jobs
 from printcloud.server.runtime import Runtime
@@ -413,7 +413,7 @@ async def test_requested_attributes_and_groups_select_what_is_answered(
 
 
 async def test_print_job_makes_a_printcloud_job_with_the_options_mapped(
-    client: httpx.AsyncClient, printer_id: str, account: TestAccount
+    client: httpx.AsyncClient, printer_id: str, account: TestAccount, runtime: Runtime
 ) -> None:
     answer = await print_job(
         client,
@@ -444,6 +444,12 @@ async def test_print_job_makes_a_printcloud_job_with_the_options_mapped(
         "pages": "1-2,5-5",
         "fit_to_page": True,
     }
+    async with runtime.sessionmaker() as session:
+        events = (
+            await session.scalars(select(Event).where(Event.account_id == account.account_id))
+        ).all()
+    # The webhooks' outbox has it as it has a job of the API.
+    assert [(e.type, e.payload["jobId"]) for e in events] == [("job.created", made["id"])]
 
 
 async def test_media_col_names_a_paper_by_size_and_a_tray(
