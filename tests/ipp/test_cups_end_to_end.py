@@ -65,14 +65,21 @@ async def agent(
 
 @pytest.fixture
 async def cloud_queue(
-    agent: Agent, live: LiveServer, owner: TestAccount, printrig: PrintRig
+    request: pytest.FixtureRequest,
+    agent: Agent,
+    live: LiveServer,
+    owner: TestAccount,
+    printrig: PrintRig,
 ) -> AsyncIterator[str]:
     """A CUPS queue of the rig's cupsd that is PrintCloud's PDFQ printer, added the way a
-    user adds it; removed afterwards (others share the rig)."""
+    user adds it, with a key of the permission the test names (``indirect``; a
+    ``print_only`` key by default, as one would hand out); removed afterwards (others
+    share the rig)."""
+    permission = getattr(request, "param", Permission.PRINT_ONLY)
     async with httpx.AsyncClient(base_url=live.url) as http:
         pdfq = await printer_id(http, owner, "PDFQ")
     port = live.url.rsplit(":", 1)[1]
-    key = owner.keys[Permission.FULL]
+    key = owner.keys[permission]
     queue = f"Cloud{secrets.token_hex(4)}"
     uri = f"ipp://{key}:x@127.0.0.1:{port}/ipp/print/{pdfq}"
     await cups_tool(printrig, "lpadmin", "-p", queue, "-E", "-v", uri, "-m", "everywhere")
@@ -113,6 +120,8 @@ async def test_lp_prints_through_printcloud_to_the_office_printer(
     await eventually(completed)
 
 
+# Cancel-Job deletes the job, as DELETE /api/printjobs does: it takes a full key.
+@pytest.mark.parametrize("cloud_queue", [Permission.FULL], indirect=True)
 async def test_a_job_cancelled_in_cups_is_cancelled_in_printcloud(
     cloud_queue: str,
     agent: Agent,
