@@ -1,16 +1,14 @@
-"""The IPP printer's operations (RFC 8011): a request's bytes in, a response's bytes out,
-over our jobs service. Every refusal is an IPP status; only bytes that are not an IPP
-message at all are an HTTP 400 (:class:`NotIpp`)."""
+"""The IPP printer's operations (RFC 8011) over our jobs service: Get-Printer-Attributes,
+Validate-Job, Print-Job, Create-Job + Send-Document, Close-Job, Get-Jobs,
+Get-Job-Attributes, Cancel-Job and Identify-Printer."""
 
 from __future__ import annotations
 
 import base64
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from pydantic import ValidationError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from printcloud.protocol import ipp
 from printcloud.protocol.content import ContentType, job_title
@@ -18,7 +16,6 @@ from printcloud.protocol.ipp import (
     UNSUPPORTED,
     Attribute,
     GroupTag,
-    Message,
     Operation,
     Range,
     Resolution,
@@ -31,34 +28,31 @@ from printcloud.server.accounts.permissions import Action
 from printcloud.server.errors import BadRequest, NotFound, PayloadTooLarge
 from printcloud.server.ipp import job_template, printer, repository
 from printcloud.server.ipp import jobs as job_words
-from printcloud.server.ipp.access import Target
-from printcloud.server.ipp.book import JobBook
+from printcloud.server.ipp.call import (
+    ATTRIBUTES_NOT_SUPPORTED,
+    BAD_REQUEST,
+    COMPRESSION_NOT_SUPPORTED,
+    FORMAT_ERROR,
+    FORMAT_NOT_SUPPORTED,
+    MULTIPLE_DOCUMENTS_NOT_SUPPORTED,
+    NOT_FOUND,
+    NOT_POSSIBLE,
+    OK,
+    OK_IGNORED,
+    TOO_LARGE,
+    Answer,
+    Call,
+    Refusal,
+    one,
+    requested,
+)
 from printcloud.server.ipp.repository import PrinterView
 from printcloud.server.jobs import repository as jobs_repository
 from printcloud.server.jobs import service as jobs
 from printcloud.server.jobs.schemas import PrintJobIn
-from printcloud.server.settings import Settings
 
-OK = 0x0000
-OK_IGNORED = 0x0001
-BAD_REQUEST = 0x0400
-NOT_AUTHORIZED = 0x0403
-NOT_POSSIBLE = 0x0404
-NOT_FOUND = 0x0406
-TOO_LARGE = 0x0408
-FORMAT_NOT_SUPPORTED = 0x040A
-ATTRIBUTES_NOT_SUPPORTED = 0x040B
-CHARSET_NOT_SUPPORTED = 0x040D
-COMPRESSION_NOT_SUPPORTED = 0x040F
-FORMAT_ERROR = 0x0411
-OPERATION_NOT_SUPPORTED = 0x0501
-VERSION_NOT_SUPPORTED = 0x0503
-MULTIPLE_DOCUMENTS_NOT_SUPPORTED = 0x0509
-
-VERSIONS = frozenset({1, 2})  # IPP/1.x and 2.x; RFC 8011 is 1.1 and what 2.0 adds
-CHARSETS = frozenset({"utf-8", "us-ascii"})
 MAX_LIST = 1000  # jobs in one Get-Jobs answer
-_NEEDS: dict[int, Action] = {
+NEEDS: dict[int, Action] = {
     Operation.GET_PRINTER_ATTRIBUTES: Action.READ,
     Operation.GET_JOBS: Action.READ,
     Operation.GET_JOB_ATTRIBUTES: Action.READ,
@@ -71,158 +65,6 @@ _NEEDS: dict[int, Action] = {
     # As DELETE /api/printjobs: a job is cancelled by deleting it.
     Operation.CANCEL_JOB: Action.MANAGE,
 }
-
-
-class NotIpp(BadRequest):
-    """The body is not an IPP request at all: answered HTTP 400."""
-
-
-class Refusal(Exception):
-    """An IPP error status, with the attributes that caused it."""
-
-    def __init__(self, status: int, message: str, unsupported: Sequence[Attribute] = ()) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.unsupported = list(unsupported)
-
-
-@dataclass
-class Answer:
-    status: int = OK
-    message: str = ""
-    unsupported: list[Attribute] = field(default_factory=list)
-    groups: list[tuple[int, list[Attribute]]] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Call:
-    """One request to one printer, and what serving it needs."""
-
-    session: AsyncSession
-    settings: Settings
-    book: JobBook
-    target: Target
-    printer_uri: str
-    secure: bool
-    more_info: str
-    now: datetime
-    tick: float  # monotonic seconds, for the book
-    request: Message = field(repr=False)
-
-    @property
-    def operation(self) -> ipp.Group:
-        return self.request.groups[0][1]
-
-    def job_group(self) -> ipp.Group:
-        found = self.request.all(GroupTag.JOB)
-        return found[0] if found else {}
-
-
-async def answer(
-    session: AsyncSession,
-    settings: Settings,
-    book: JobBook,
-    target: Target,
-    *,
-    printer_uri: str,
-    secure: bool,
-    more_info: str,
-    body: bytes,
-    now: datetime,
-    tick: float,
-) -> bytes:
-    try:
-        request = ipp.parse(body)
-    except ipp.IppError as exc:
-        raise NotIpp(f"Not an IPP request: {exc}") from None
-    # A request-id of 0 or past IPP's integer is refused below; the answer must still
-    # carry one that can be encoded.
-    request_id = request.request_id if 0 < request.request_id <= 0x7FFFFFFF else 0
-    version = request.version if request.version[0] in VERSIONS else (1, 1)
-    call = Call(session, settings, book, target, printer_uri, secure, more_info, now, tick, request)
-    try:
-        result = await _serve(call)
-    except Refusal as refusal:
-        result = Answer(refusal.status, refusal.message, refusal.unsupported)
-    groups: list[tuple[int, Sequence[Attribute]]] = [
-        (
-            GroupTag.OPERATION,
-            [
-                attr("attributes-charset", ValueTag.CHARSET, "utf-8"),
-                attr("attributes-natural-language", ValueTag.NATURAL_LANGUAGE, "en"),
-                *(
-                    [attr("status-message", ValueTag.TEXT, result.message[:255])]
-                    if result.message
-                    else []
-                ),
-            ],
-        )
-    ]
-    if result.unsupported:
-        groups.append((GroupTag.UNSUPPORTED, result.unsupported))
-    groups += result.groups
-    return ipp.encode(result.status, request_id, groups, version=version)
-
-
-async def _serve(call: Call) -> Answer:
-    request = call.request
-    if request.version[0] not in VERSIONS:
-        raise Refusal(VERSION_NOT_SUPPORTED, f"IPP/{request.version[0]}.{request.version[1]}")
-    if not 0 < request.request_id <= 0x7FFFFFFF:
-        raise Refusal(BAD_REQUEST, "request-id must be from 1 to 2147483647")
-    _check_operation_group(request)
-    handler = _HANDLERS.get(request.code)
-    if handler is None:
-        raise Refusal(OPERATION_NOT_SUPPORTED, f"Operation 0x{request.code:04x} is not supported")
-    target = call.operation.get("printer-uri") or call.operation.get("job-uri")
-    if not target or not isinstance(target[0], str):
-        raise Refusal(BAD_REQUEST, "printer-uri (or job-uri) is required")
-    if not call.target.may(_NEEDS[request.code]):
-        raise Refusal(
-            NOT_AUTHORIZED,
-            f"This API key's permission ({call.target.permission.value}) does not allow"
-            f" {Operation(request.code).name.replace('_', '-').title()}",
-        )
-    return await handler(call)
-
-
-def _check_operation_group(request: Message) -> None:
-    """RFC 8011 4.1.4: the operation attributes come first, and begin with the charset
-    then the natural language."""
-    if not request.groups or request.groups[0][0] != GroupTag.OPERATION:
-        raise Refusal(BAD_REQUEST, "The request has no operation attributes")
-    if len(request.all(GroupTag.OPERATION)) > 1:
-        raise Refusal(BAD_REQUEST, "More than one group of operation attributes")
-    names = list(request.groups[0][1])
-    if names[:2] != ["attributes-charset", "attributes-natural-language"]:
-        raise Refusal(
-            BAD_REQUEST,
-            "attributes-charset and attributes-natural-language must come first, in that order",
-        )
-    group = request.groups[0][1]
-    charset = _one(group, "attributes-charset")
-    language = _one(group, "attributes-natural-language")
-    if not isinstance(charset, str) or not isinstance(language, str):
-        raise Refusal(BAD_REQUEST, "attributes-charset and -natural-language take one value")
-    if charset.lower() not in CHARSETS:
-        raise Refusal(
-            CHARSET_NOT_SUPPORTED,
-            f"Charset {charset} is not supported: use utf-8",
-            [attr("attributes-charset", ValueTag.CHARSET, charset[:63])],
-        )
-
-
-def _one(group: ipp.Group, name: str) -> Value | None:
-    values = group.get(name)
-    return values[0] if values and len(values) == 1 else None
-
-
-def _requested(group: ipp.Group) -> set[str] | None:
-    values = group.get("requested-attributes")
-    if values is None:
-        return None
-    return {v for v in values if isinstance(v, str)}
 
 
 async def _view(call: Call) -> PrinterView:
@@ -241,7 +83,7 @@ async def _get_printer_attributes(call: Call) -> Answer:
     view = await _view(call)
     where = printer.Where(call.printer_uri, call.secure, call.more_info)
     listed = printer.attributes(view, where, call.now)
-    selected = printer.select(listed, _requested(call.operation))
+    selected = printer.select(listed, requested(call.operation))
     return Answer(groups=[(GroupTag.PRINTER, selected)])
 
 
@@ -266,7 +108,7 @@ def _read_job_request(call: Call, view: PrinterView) -> JobRequest:
     Validate-Job and Create-Job, checked against the printer."""
     operation = call.operation
     _check_document_attributes(operation)
-    fidelity = _one(operation, "ipp-attribute-fidelity") is True
+    fidelity = one(operation, "ipp-attribute-fidelity") is True
     reading = job_template.read(call.job_group(), view.printer.capabilities)
     if reading.refused:
         raise Refusal(
@@ -285,7 +127,7 @@ def _read_job_request(call: Call, view: PrinterView) -> JobRequest:
         options = job_template.to_options(reading).as_sent()
     except ValidationError as exc:  # pragma: no cover - each value was checked above
         raise Refusal(ATTRIBUTES_NOT_SUPPORTED, str(exc)) from None
-    title = _one(operation, "job-name") or _one(operation, "document-name")
+    title = one(operation, "job-name") or one(operation, "document-name")
     return JobRequest(
         job_title(title[:255] if isinstance(title, str) else ""),
         options,
@@ -316,7 +158,7 @@ def _check_document_attributes(operation: ipp.Group) -> None:
 
 
 def _document_format(operation: ipp.Group) -> str:
-    fmt = _one(operation, "document-format")
+    fmt = one(operation, "document-format")
     return fmt.lower() if isinstance(fmt, str) else printer.PDF
 
 
@@ -419,7 +261,7 @@ async def _create_job(call: Call) -> Answer:
 async def _send_document(call: Call) -> Answer:
     operation = call.operation
     number = _job_id(call)
-    last = _one(operation, "last-document")
+    last = one(operation, "last-document")
     if not isinstance(last, bool):
         raise Refusal(BAD_REQUEST, "last-document (boolean) is required")
     _check_document_attributes(operation)
@@ -450,12 +292,12 @@ async def _send_document(call: Call) -> Answer:
 
 def _job_id(call: Call) -> int:
     """job-id (with printer-uri), or the number ending a job-uri."""
-    number = _one(call.operation, "job-id")
+    number = one(call.operation, "job-id")
     if isinstance(number, int) and not isinstance(number, bool):
         if number < 1:
             raise Refusal(NOT_FOUND, f"Job {number} not found")
         return number
-    uri = _one(call.operation, "job-uri")
+    uri = one(call.operation, "job-uri")
     if isinstance(uri, str):
         tail = uri.rstrip("/").rpartition("/")[2]
         if tail.isdigit() and len(tail) < 11:
@@ -492,7 +334,7 @@ async def _facts(call: Call, number: int) -> tuple[job_words.JobFacts, str | Non
 async def _get_job_attributes(call: Call) -> Answer:
     facts, _ = await _facts(call, _job_id(call))
     listed = job_words.attributes(facts, call.printer_uri, call.now)
-    return Answer(groups=[(GroupTag.JOB, job_words.select(listed, _requested(call.operation)))])
+    return Answer(groups=[(GroupTag.JOB, job_words.select(listed, requested(call.operation)))])
 
 
 async def _get_jobs(call: Call) -> Answer:
@@ -541,11 +383,11 @@ async def _get_jobs(call: Call) -> Answer:
     facts += [
         job_words.of_job(j, call.book.number_of(j.seq), messages.get(j.seq, "")) for j in found
     ]
-    requested = _requested(operation) or set(job_words.DEFAULT_ATTRIBUTES)
+    wanted = requested(operation) or set(job_words.DEFAULT_ATTRIBUTES)
     groups: list[tuple[int, list[Attribute]]] = [
         (
             GroupTag.JOB,
-            job_words.select(job_words.attributes(f, call.printer_uri, call.now), requested),
+            job_words.select(job_words.attributes(f, call.printer_uri, call.now), wanted),
         )
         for f in facts[:count]
     ]
@@ -556,7 +398,7 @@ async def _get_listed_jobs(call: Call, numbers: list[Value]) -> Answer:
     """Get-Jobs with job-ids (PWG 5100.11): those jobs, whatever their state."""
     if not numbers or not all(isinstance(n, int) and not isinstance(n, bool) for n in numbers):
         raise Refusal(BAD_REQUEST, "job-ids are integers")
-    requested = _requested(call.operation) or set(job_words.DEFAULT_ATTRIBUTES)
+    wanted = requested(call.operation) or set(job_words.DEFAULT_ATTRIBUTES)
     groups: list[tuple[int, list[Attribute]]] = []
     for number in numbers[:MAX_LIST]:
         assert isinstance(number, int)
@@ -565,7 +407,7 @@ async def _get_listed_jobs(call: Call, numbers: list[Value]) -> Answer:
         except Refusal:
             continue
         listed = job_words.attributes(facts, call.printer_uri, call.now)
-        groups.append((GroupTag.JOB, job_words.select(listed, requested)))
+        groups.append((GroupTag.JOB, job_words.select(listed, wanted)))
     return Answer(groups=groups)
 
 
@@ -601,7 +443,7 @@ async def _close_job(call: Call) -> Answer:
     return Answer()
 
 
-_HANDLERS: dict[int, Callable[[Call], Awaitable[Answer]]] = {
+HANDLERS: dict[int, Callable[[Call], Awaitable[Answer]]] = {
     Operation.GET_PRINTER_ATTRIBUTES: _get_printer_attributes,
     Operation.IDENTIFY_PRINTER: _identify_printer,
     Operation.VALIDATE_JOB: _validate_job,

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Header, Request, Response
 
 from printcloud.server.deps import PortsDep, SessionDep
 from printcloud.server.errors import BadRequest, PayloadTooLarge
-from printcloud.server.ipp import access, operations
+from printcloud.server.ipp import access, exchange
 from printcloud.server.ipp.access import Target
 from printcloud.server.ipp.book import JobBook
 from printcloud.server.ports import Ports
@@ -52,7 +52,7 @@ async def serve(
         raise BadRequest(f"IPP requests are POSTed as {CONTENT_TYPE}")
     body = await read_body(request, ports.settings.max_document_size + ATTRIBUTES_ALLOWANCE)
     secure = request.url.scheme == "https"
-    answer = await operations.answer(
+    answer = await exchange.answer(
         session,
         ports.settings,
         book,
