@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -30,6 +30,7 @@ from tests.helpers import ipp_client
 from tests.helpers.accounts import TestAccount, make_account
 from tests.helpers.asgi_client import client_for
 from tests.helpers.documents import minimal_pdf
+from tests.helpers.loop import in_loop
 
 EXAMPLES = int(os.environ.get("PRINTCLOUD_FUZZ_EXAMPLES", "150"))
 FUZZ = settings(
@@ -40,11 +41,6 @@ FUZZ = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 INTERNAL_ERROR = 0x0500
-
-
-def in_loop(loop: asyncio.AbstractEventLoop) -> Callable[[Coroutine[Any, Any, Any]], Any]:
-    """Run a coroutine on the test's event loop from Hypothesis's thread; its result."""
-    return lambda coroutine: asyncio.run_coroutine_threadsafe(coroutine, loop).result(60)
 
 
 def valid_requests(printer: str) -> list[bytes]:
