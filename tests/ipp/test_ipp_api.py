@@ -384,6 +384,40 @@ async def test_an_offline_computer_makes_a_stopped_printer_that_still_takes_jobs
     assert (await print_job(client, printer_id, account)).status_name == "successful-ok"
 
 
+async def test_a_stopped_or_refusing_cups_queue_makes_a_stopped_printer(
+    client: httpx.AsyncClient, printer_id: str, account: TestAccount, runtime: Runtime
+) -> None:
+    states = []
+    for reported in (
+        {"state": "stopped", "accepting": True},
+        {"state": "idle", "accepting": False},
+    ):
+        async with runtime.sessionmaker() as session:
+            await session.execute(
+                update(Printer).where(Printer.id == printer_id).values(capabilities=reported)
+            )
+            await session.commit()
+        printer = ipp_client.printer_attributes(
+            await call(client, printer_id, account, Operation.GET_PRINTER_ATTRIBUTES)
+        )
+        states.append((printer["printer-state"], printer["printer-state-reasons"]))
+
+    assert states == [([ipp.PrinterState.STOPPED], ["paused"])] * 2
+
+
+async def test_a_printer_with_jobs_waiting_is_processing(
+    client: httpx.AsyncClient, printer_id: str, account: TestAccount
+) -> None:
+    await print_job(client, printer_id, account)
+
+    printer = ipp_client.printer_attributes(
+        await call(client, printer_id, account, Operation.GET_PRINTER_ATTRIBUTES)
+    )
+
+    assert printer["printer-state"] == [ipp.PrinterState.PROCESSING]
+    assert printer["queued-job-count"] == [1]
+
+
 async def test_requested_attributes_and_groups_select_what_is_answered(
     client: httpx.AsyncClient, printer_id: str, account: TestAccount
 ) -> None:

@@ -152,8 +152,11 @@ def state(view: PrinterView) -> tuple[PrinterState, list[str], str]:
             ["offline-report"],
             "The printer is offline: jobs wait until it is back",
         )
+    # What a CUPS queue says of itself (the agent's CUPS backend reports it).
     if view.printer.capabilities.get("state") == "stopped":
         return PrinterState.STOPPED, ["paused"], "The printer's queue is stopped"
+    if view.printer.capabilities.get("accepting") is False:
+        return PrinterState.STOPPED, ["paused"], "The printer's queue is not accepting jobs"
     if view.queued:
         return PrinterState.PROCESSING, ["none"], f"{view.queued} job(s) waiting or printing"
     return PrinterState.IDLE, ["none"], "Ready"
