@@ -24,9 +24,9 @@ from printcloud.agent.config import AgentConfig
 from printcloud.agent.journal import CANCELLED, Entry, Journal
 from printcloud.agent.printers.base import Backend
 from printcloud.agent.printers.cups import CupsBackend
-from printcloud.agent.printers.ipp import JobState as CupsJobState
 from printcloud.agent.reconnect import REPLACED, AgentFatal
 from printcloud.agent.runner import Agent
+from printcloud.protocol.ipp import JobState as CupsJobState
 from printcloud.protocol.job_states import JobState
 from printcloud.protocol.messages import Feature, JobPayload
 from printcloud.protocol.retry_hint import CLOSE_SERVICE_RESTART, CLOSE_TRY_AGAIN_LATER

@@ -19,7 +19,6 @@ from typing import Any
 
 import pytest
 
-from printcloud.agent.printers import ipp
 from printcloud.agent.printers.base import Document, PrintFailed
 from printcloud.agent.printers.cups import (
     CupsBackend,
@@ -28,10 +27,11 @@ from printcloud.agent.printers.cups import (
     Progress,
     job_attributes,
     locate_server,
-    media_size,
     parse_server,
 )
-from printcloud.agent.printers.ipp import JobState, Operation, ValueTag, attr
+from printcloud.protocol import ipp
+from printcloud.protocol.ipp import JobState, Operation, ValueTag, attr
+from printcloud.protocol.media import media_size
 from printcloud.protocol.options import PrintOptions
 from tests.helpers.documents import minimal_pdf
 from tests.helpers.printrig import (

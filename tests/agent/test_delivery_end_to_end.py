@@ -22,9 +22,9 @@ from starlette.routing import Route
 from printcloud.agent.journal import CANCELLED, Journal
 from printcloud.agent.printers.cups import CupsBackend
 from printcloud.agent.printers.folder import FolderBackend
-from printcloud.agent.printers.ipp import JobState as CupsJobState
 from printcloud.agent.reconnect import AgentFatal
 from printcloud.agent.runner import Agent
+from printcloud.protocol.ipp import JobState as CupsJobState
 from printcloud.protocol.job_states import JobState
 from tests.helpers.accounts import TestAccount
 from tests.helpers.agent import CountingFolder, agent_config, running

@@ -25,9 +25,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from printcloud.agent.printers import ipp
 from printcloud.agent.printers.base import PrintFailed
-from printcloud.agent.printers.ipp import GroupTag, Operation, ValueTag, attr
+from printcloud.protocol import ipp
+from printcloud.protocol.ipp import GroupTag, Operation, ValueTag, attr
 from tests.helpers import services
 from tests.helpers.waiting import eventually
 

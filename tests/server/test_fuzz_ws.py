@@ -20,7 +20,6 @@ import asyncio
 import contextlib
 import json
 import os
-from collections.abc import Callable, Coroutine
 from typing import Any
 
 import httpx
@@ -34,6 +33,7 @@ from tests.helpers.accounts import TestAccount, make_account
 from tests.helpers.hostile import Answer, expected_answer, hostile_messages, hostile_value
 from tests.helpers.jobs import printer_id, submit
 from tests.helpers.live_server import LiveServer
+from tests.helpers.loop import in_loop
 from tests.helpers.memory import rss_bytes
 from tests.helpers.tenants import furnish, holdings
 from tests.helpers.ws_agent import WsAgent
@@ -86,11 +86,6 @@ class Agent:
         assert all(isinstance(reply.get("message"), str) for reply in errors), replies
         if expected is Answer.ERROR:
             assert errors, (text[:200], replies)
-
-
-def in_loop(loop: asyncio.AbstractEventLoop) -> Callable[[Coroutine[Any, Any, Any]], Any]:
-    """Run a coroutine on the test's event loop from Hypothesis's thread; its result."""
-    return lambda coroutine: asyncio.run_coroutine_threadsafe(coroutine, loop).result(60)
 
 
 async def settled_tenant(http: httpx.AsyncClient, runtime: Any) -> tuple[TestAccount, dict]:

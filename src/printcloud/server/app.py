@@ -19,6 +19,7 @@ from printcloud.server.errors import install_error_handlers
 from printcloud.server.exposition import router as metrics_router
 from printcloud.server.health import router as health_router
 from printcloud.server.install import install_router
+from printcloud.server.ipp import ipp_router
 from printcloud.server.jobs.fast_route import FastJobRoute
 from printcloud.server.jobs.routes import router as jobs_router
 from printcloud.server.middleware import BodySizeLimit, StripTrailingSlash
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(install_router())
     app.include_router(health_router)
     app.include_router(printnode_router)
+    app.include_router(ipp_router())
     app.include_router(metrics_router)
     mount_dashboard(app, runtime.settings)
     if runtime.settings.cors_origins:

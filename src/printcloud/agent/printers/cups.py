@@ -23,9 +23,9 @@ from urllib.parse import quote
 import httpx
 import structlog
 
-from printcloud.agent.printers import ipp
 from printcloud.agent.printers.base import Document, JobProgress, PrintFailed
-from printcloud.agent.printers.ipp import (
+from printcloud.protocol import ipp, presence
+from printcloud.protocol.ipp import (
     Attribute,
     GroupTag,
     JobState,
@@ -34,7 +34,7 @@ from printcloud.agent.printers.ipp import (
     ValueTag,
     attr,
 )
-from printcloud.protocol import presence
+from printcloud.protocol.media import PAPER, media_keyword, media_size
 from printcloud.protocol.messages import PrinterInfo
 from printcloud.protocol.options import Duplex, PrintOptions
 
@@ -124,37 +124,6 @@ SIDES: dict[Duplex, str] = {
     "short-edge": "two-sided-short-edge",
 }
 
-# Common paper names -> PWG 5101.1 media keyword and size in hundredths of a millimetre.
-PAPER: dict[str, tuple[str, int, int]] = {
-    "a3": ("iso_a3_297x420mm", 29700, 42000),
-    "a4": ("iso_a4_210x297mm", 21000, 29700),
-    "a5": ("iso_a5_148x210mm", 14800, 21000),
-    "a6": ("iso_a6_105x148mm", 10500, 14800),
-    "b4": ("iso_b4_250x353mm", 25000, 35300),  # ISO B, not JIS B (jis_b4_257x364mm)
-    "b5": ("iso_b5_176x250mm", 17600, 25000),
-    "letter": ("na_letter_8.5x11in", 21590, 27940),
-    "legal": ("na_legal_8.5x14in", 21590, 35560),
-    "tabloid": ("na_ledger_11x17in", 27940, 43180),
-    "ledger": ("na_ledger_11x17in", 27940, 43180),
-    "executive": ("na_executive_7.25x10.5in", 18415, 26670),
-    "dl": ("iso_dl_110x220mm", 11000, 22000),
-}
-
-# A PWG self-describing name ends with its size: iso_a4_210x297mm, na_index-4x6_4x6in.
-_PWG_SIZE = re.compile(r"_(\d+(?:\.\d+)?)x(\d+(?:\.\d+)?)(mm|in)$")
-
-
-def media_size(keyword: str) -> tuple[int, int] | None:
-    """Width and height of a PWG media keyword in hundredths of a millimetre, if it says."""
-    for pwg, width, height in PAPER.values():
-        if pwg == keyword:
-            return width, height
-    match = _PWG_SIZE.search(keyword)
-    if not match:
-        return None
-    scale = 100 if match.group(3) == "mm" else 2540
-    return round(float(match.group(1)) * scale), round(float(match.group(2)) * scale)
-
 
 def job_attributes(options: PrintOptions, *, raw: bool, copies: int = 1) -> list[Attribute]:
     """IPP job attributes for the API's options; ``copies`` multiplies the option's copies.
@@ -184,7 +153,7 @@ def _media(paper: str | None, source: str | None) -> list[Attribute]:
     """``media`` for a paper size alone; a ``media-col`` when a tray is asked for too,
     since ``media`` and ``media-col`` must not both be sent."""
     paper = paper.strip() if paper else None
-    keyword = PAPER.get(paper.lower(), (paper,))[0] if paper else None
+    keyword = media_keyword(paper) if paper else None
     if not source:
         return [attr("media", ValueTag.KEYWORD, keyword)] if keyword else []
     members = [attr("media-source", ValueTag.KEYWORD, source)]
@@ -888,7 +857,7 @@ def _check_paper(printer: str, paper: str | None, supported: list[str]) -> None:
     paper = paper.strip() if paper else None
     if not paper or not supported:
         return
-    keyword = PAPER.get(paper.lower(), (paper,))[0]
+    keyword = media_keyword(paper)
     if keyword in supported:
         return
     if keyword.lower().startswith("custom") and any(m.startswith("custom_min_") for m in supported):

@@ -48,8 +48,14 @@ async def _principal(request: Request, session: SessionDep, ports: PortsDep) -> 
 
 async def count_request(ports: Ports, principal: Principal) -> None:
     """Count an API request against its account's rate; TooManyRequests past it."""
+    await count_account_request(ports, principal.account_id)
+
+
+async def count_account_request(ports: Ports, account_id: str) -> None:
+    """Count a request of ``account_id`` made without a key (a printer's share link)
+    against the account's one rate; TooManyRequests past it."""
     rate = ports.settings.api_rate
-    decision = await ports.limiter.hit(f"api:{principal.account_id}", rate)
+    decision = await ports.limiter.hit(f"api:{account_id}", rate)
     if not decision.allowed:
         metrics.RATE_LIMITED_BY_LIMIT[metrics.API].inc()
         raise TooManyRequests(

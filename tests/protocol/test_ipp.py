@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from printcloud.agent.printers import ipp
-from printcloud.agent.printers.ipp import (
+from printcloud.protocol import ipp
+from printcloud.protocol.ipp import (
     GroupTag,
     IppError,
     LanguageString,

@@ -1,8 +1,9 @@
 """The Internet Printing Protocol's message format (RFC 8010/8011): bytes in, bytes out.
 
 No I/O here: :func:`request` builds a request body, :func:`parse` reads a response
-(or a request). We talk IPP ourselves because the usual Python binding of CUPS
-(pycups) is GPL and this project is MIT.
+(or a request), :func:`encode` writes either. We talk IPP ourselves because the usual
+Python binding of CUPS (pycups) is GPL and this project is MIT. Both sides use it: the
+agent talks to CUPS, the server is an IPP printer (``server/ipp``).
 
 A message is a version, an operation-id (request) or status-code (response), a
 request-id, attribute groups and then the document data. Every attribute is a
@@ -77,13 +78,23 @@ class ValueTag(IntEnum):
 
 class Operation(IntEnum):
     PRINT_JOB = 0x0002
+    PRINT_URI = 0x0003
     VALIDATE_JOB = 0x0004
+    CREATE_JOB = 0x0005
+    SEND_DOCUMENT = 0x0006
+    SEND_URI = 0x0007
     CANCEL_JOB = 0x0008
     GET_JOB_ATTRIBUTES = 0x0009
     GET_JOBS = 0x000A
     GET_PRINTER_ATTRIBUTES = 0x000B
+    HOLD_JOB = 0x000C
+    RELEASE_JOB = 0x000D
+    RESTART_JOB = 0x000E
     PAUSE_PRINTER = 0x0010
     RESUME_PRINTER = 0x0011
+    PURGE_JOBS = 0x0012
+    CLOSE_JOB = 0x003B
+    IDENTIFY_PRINTER = 0x003C
     CUPS_GET_DEFAULT = 0x4001
     CUPS_GET_PRINTERS = 0x4002
 
