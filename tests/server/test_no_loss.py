@@ -81,13 +81,18 @@ class FlakyAgent:
             await agent.report(job_id, "completed")
 
 
+HANG = 60  # seconds
+
+
 async def test_no_job_is_lost_or_printed_twice_while_the_agent_reconnects(live: LiveServer) -> None:
     owner: TestAccount = await make_account(live.runtime)
     flaky = FlakyAgent(live, owner.keys[Permission.FULL], seed=20261128, features=["resume"])
     accepted: list[str] = []
     finished = False
 
-    async with httpx.AsyncClient(base_url=live.url, timeout=10) as http:
+    # A guard against a hang, not a latency check: in a whole-suite run on a slow
+    # machine one POST once took over 10 s.
+    async with httpx.AsyncClient(base_url=live.url, timeout=HANG) as http:
         first = WsAgent(live.ws_url, owner.keys[Permission.FULL], "Flaky-PC")
         await first.connect(printers=["Zebra"])
         await first.close()
@@ -156,7 +161,9 @@ async def test_a_client_without_resume_is_written_each_job_once_and_told_nothing
     accepted: list[str] = []
     finished = False
 
-    async with httpx.AsyncClient(base_url=live.url, timeout=10) as http:
+    # A guard against a hang, not a latency check: in a whole-suite run on a slow
+    # machine one POST once took over 10 s.
+    async with httpx.AsyncClient(base_url=live.url, timeout=HANG) as http:
         first = WsAgent(live.ws_url, owner.keys[Permission.FULL], "Flaky-PC")
         await first.connect(printers=["Zebra"])
         await first.close()
