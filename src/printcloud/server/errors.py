@@ -11,6 +11,7 @@ traceback (its outage is logged once, where it is noticed).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -92,12 +93,17 @@ class UnprocessableContent(PrintCloudError):
     status_code = 422
 
 
+def retry_after_seconds(retry_after: float) -> int:
+    """A ``Retry-After`` in whole seconds, rounded up and at least 1: a client that waits
+    this long is let through."""
+    return max(1, math.ceil(retry_after))
+
+
 class TooManyRequests(PrintCloudError):
     status_code = 429
 
     def __init__(self, message: str, *, retry_after: float) -> None:
-        # Whole seconds, rounded up: a client that waits this long is let through.
-        seconds = max(1, int(-(-retry_after // 1)))
+        seconds = retry_after_seconds(retry_after)
         super().__init__(message, headers={"Retry-After": str(seconds)})
         self.retry_after = seconds
 

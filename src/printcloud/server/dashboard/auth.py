@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from fastapi import APIRouter, Form, Request
@@ -19,7 +18,7 @@ from printcloud.server.dashboard.web import (
     safe_next,
 )
 from printcloud.server.deps import PortsDep, SessionDep
-from printcloud.server.errors import BadRequest, TooManyRequests, Unauthorized
+from printcloud.server.errors import BadRequest, TooManyRequests, Unauthorized, retry_after_seconds
 
 router = APIRouter(route_class=DashboardRoute, include_in_schema=False)
 
@@ -114,7 +113,7 @@ async def signup(
             first_name=first_name,
             last_name=last_name,
         )
-        response.headers["Retry-After"] = str(max(1, math.ceil(allowed.retry_after)))
+        response.headers["Retry-After"] = str(retry_after_seconds(allowed.retry_after))
         return response
     try:
         user = await accounts.create_user(

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import contextlib
-import math
 
 import structlog
 from fastapi import APIRouter, Form, Request
@@ -20,7 +19,7 @@ from printcloud.server.dashboard.auth import check_prelogin, client_address, pre
 from printcloud.server.dashboard.web import DashboardRoute, render
 from printcloud.server.db.uow import commit
 from printcloud.server.deps import PortsDep, SessionDep
-from printcloud.server.errors import BadRequest
+from printcloud.server.errors import BadRequest, retry_after_seconds
 from printcloud.server.mail import Mail, Mailer, MailFailed
 
 log = structlog.get_logger(__name__)
@@ -104,7 +103,7 @@ async def forgot(
             page = prelogin_page(
                 request, "forgot.html", status_code=429, mail=True, error_key="forgot.throttled"
             )
-            page.headers["Retry-After"] = str(max(1, math.ceil(decision.retry_after)))
+            page.headers["Retry-After"] = str(retry_after_seconds(decision.retry_after))
             return page
     link = await team.reset_link_by_email(session, address)
     await commit(session)

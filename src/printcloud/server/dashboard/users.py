@@ -3,7 +3,6 @@ password-reset link an owner hands on. Every route here is an owner's (``OwnerDe
 
 from __future__ import annotations
 
-import math
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -20,7 +19,7 @@ from printcloud.server.dashboard.sessions import WebLogin
 from printcloud.server.dashboard.web import DashboardRoute, OwnerDep, PostOwnerDep, render
 from printcloud.server.db.uow import commit
 from printcloud.server.deps import PortsDep, SessionDep
-from printcloud.server.errors import BadRequest
+from printcloud.server.errors import BadRequest, retry_after_seconds
 from printcloud.server.mail import Mail, MailFailed
 from printcloud.server.ports import Ports
 
@@ -77,7 +76,7 @@ async def _throttled(
         return None
     metrics.RATE_LIMITED_BY_LIMIT[metrics.ACCOUNT_LINKS].inc()
     page = await _page(request, login, session, status_code=429, error_key="users.throttled")
-    page.headers["Retry-After"] = str(max(1, math.ceil(decision.retry_after)))
+    page.headers["Retry-After"] = str(retry_after_seconds(decision.retry_after))
     return page
 
 
